@@ -1,0 +1,1 @@
+"""SwarmOps ci package."""

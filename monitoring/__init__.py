@@ -1,0 +1,1 @@
+"""SwarmOps monitoring package."""
