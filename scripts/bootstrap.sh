@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(postgresql postgresql-contrib prometheus prometheus-alertmanager prometheus-node-exporter
-  prometheus-postgres-exporter prometheus-pushgateway restic rclone nginx supervisor groovy rsync
+  prometheus-postgres-exporter prometheus-pushgateway prometheus-blackbox-exporter restic rclone nginx supervisor groovy rsync
   openjdk-17-jdk-headless chromium chromium-driver apache2-utils python3-venv python3-psycopg2 sudo acl)
 NPM_PACKAGES=(gitlab-ci-local@4.65.1 configurable-http-proxy)
 
