@@ -1,0 +1,165 @@
+"""Which policy drives a phase: a registered PPO model (``@champion`` by default) or the heuristic.
+
+A model that is missing from the registry (or whose store is absent) is not an error for a
+mission: the phase falls back to the scenario's heuristic and the report carries a warning.
+An explicit model URI that cannot be loaded is an error, because the person asked for it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from mission.settings import CHAMPION, HEURISTIC
+
+log = logging.getLogger(__name__)
+ActFn = Callable[[np.ndarray], np.ndarray]
+
+
+class PolicyError(RuntimeError):
+    """An explicitly requested model cannot be found or loaded."""
+
+
+@dataclass
+class ResolvedPolicy:
+    """The policy that will actually run a phase."""
+
+    scenario: str
+    label: str
+    """What ran, for people: ``heuristic (lawnmower)`` or ``models:/swarmops-recon-ppo/3``."""
+    act: str | ActFn
+    """A baseline name understood by env, or ``obs -> actions``."""
+    is_heuristic: bool
+    warning: str | None = None
+
+
+def model_name(scenario: str) -> str:
+    """Registry name of a scenario's PPO model."""
+    return f"swarmops-{scenario}-ppo"
+
+
+def heuristic_name(scenario: str) -> str:
+    """The env baseline that is the scenario's heuristic."""
+    import env
+
+    table = getattr(env, "HEURISTICS", None) or {"recon": "lawnmower", "watering": "greedy"}
+    return table[scenario]
+
+
+def heuristic(scenario: str, warning: str | None = None) -> ResolvedPolicy:
+    """The scenario's heuristic as a resolved policy."""
+    name = heuristic_name(scenario)
+    return ResolvedPolicy(scenario, f"heuristic ({name})", name, True, warning)
+
+
+def _tracking_uri() -> str:
+    from training.tracking import tracking_uri
+
+    return tracking_uri()
+
+
+def registry_available() -> bool:
+    """False when the store is the embedded SQLite file and it does not exist (nothing registered).
+
+    Checked first because opening a missing SQLite store would create and migrate it: slow, and a
+    side effect a read-only lookup must not have.
+    """
+    uri = _tracking_uri()
+    if uri.startswith("sqlite:///"):
+        return Path(uri[len("sqlite:///"):]).is_file()
+    return True
+
+
+def _client() -> Any:
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    uri = _tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def load_model_act(uri: str) -> ActFn:
+    """Download a registered model (``models:/...``) and wrap its SB3 PPO as ``obs -> actions``."""
+    import mlflow
+    from stable_baselines3 import PPO
+
+    _client()  # points mlflow at the store
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
+    zips = [local] if local.is_file() else sorted(local.rglob("*.zip"))
+    if not zips:
+        raise PolicyError(f"{uri} holds no stable-baselines3 .zip model")
+    model = PPO.load(zips[0], device="cpu")
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        actions, _ = model.predict(obs, deterministic=True)
+        return np.asarray(actions)
+
+    return act
+
+
+def resolve_policy(scenario: str, spec: str) -> ResolvedPolicy:
+    """Turn a policy setting into what runs; ``champion`` falls back to the heuristic with a warning."""
+    if spec == HEURISTIC:
+        return heuristic(scenario)
+    uri = f"models:/{model_name(scenario)}@champion" if spec == CHAMPION else spec
+    if spec == CHAMPION:
+        if not registry_available():
+            return heuristic(scenario, f"{uri}: no model registry at {_tracking_uri()}; "
+                                       f"{scenario} falls back to the heuristic ({heuristic_name(scenario)})")
+        try:
+            version = _client().get_model_version_by_alias(model_name(scenario), "champion")
+        except Exception as exc:  # noqa: BLE001 - any registry miss means "no champion"
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return heuristic(scenario, f"{uri}: not found ({reason[:160]}); "
+                                       f"{scenario} falls back to the heuristic ({heuristic_name(scenario)})")
+        uri = f"models:/{model_name(scenario)}/{version.version}"
+        label = f"{uri} (@champion)"
+    else:
+        label = uri
+    try:
+        act = load_model_act(uri)
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of an MLflow traceback
+        if spec == CHAMPION:
+            return heuristic(scenario, f"{label}: cannot be loaded ({str(exc).splitlines()[0][:160]}); "
+                                       f"{scenario} falls back to the heuristic ({heuristic_name(scenario)})")
+        raise PolicyError(f"policy {uri} cannot be loaded: {str(exc).splitlines()[0][:200]}") from None
+    return ResolvedPolicy(scenario, label, act, False)
+
+
+def registered_versions(scenario: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Registered versions of a scenario's model, newest first (empty when there is no registry)."""
+    if not registry_available():
+        return []
+    try:
+        versions = _client().search_model_versions(f"name='{model_name(scenario)}'")
+    except Exception as exc:  # noqa: BLE001 - the page still works with heuristics only
+        log.warning("model registry unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return []
+    out = []
+    for v in sorted(versions, key=lambda v: int(v.version), reverse=True)[:limit]:
+        aliases = list(getattr(v, "aliases", []) or [])
+        out.append({"version": int(v.version), "aliases": aliases})
+    return out
+
+
+def policy_options() -> dict[str, Any]:
+    """What the page offers: modes, policies per mode (with registered versions), default settings."""
+    from mission.settings import MODES, RunSettings
+
+    per_scenario = {}
+    for scenario in ("recon", "watering"):
+        items = [{"value": CHAMPION, "label": "registry @champion (heuristic if none)"},
+                 {"value": HEURISTIC, "label": f"heuristic ({heuristic_name(scenario)})"}]
+        for v in registered_versions(scenario):
+            tag = f" @{', @'.join(v['aliases'])}" if v["aliases"] else ""
+            items.append({"value": f"models:/{model_name(scenario)}/{v['version']}",
+                          "label": f"{model_name(scenario)} v{v['version']}{tag}"})
+        per_scenario[scenario] = items
+    policies = {"mission": per_scenario["recon"][:2], **per_scenario}
+    defaults = RunSettings().to_dict()
+    return {"modes": list(MODES), "policies": policies, "defaults": defaults}
