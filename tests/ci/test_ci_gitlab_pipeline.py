@@ -1,0 +1,128 @@
+"""The real .gitlab-ci.yml under gitlab-ci-local 4.65.1: pipeline shapes (rules evaluated) and real jobs.
+
+Shapes come from ``--list-json`` (gitlab-ci-local's own rule evaluation) for a branch push, a
+merge-request pipeline, a default-branch pipeline and the manual production job; ``--preview`` gives the
+expanded configuration (extends resolved) for the structural checks. A few jobs really run, with
+SWARMOPS_CI_SMALL=1 selecting tiny sizes (see the Makefile).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ci.stages import BRANCH_JOBS, DEFAULT_BRANCH_JOBS, MERGE_REQUEST_JOBS, STAGES, make_target
+
+pytestmark = pytest.mark.infra
+
+FEATURE = "feature/wider-fields"
+
+
+@pytest.fixture(scope="module")
+def expanded(gcl: Any) -> dict:
+    """The configuration as gitlab-ci-local expands it (extends, defaults and anchors resolved)."""
+    gcl.checkout("main")
+    proc = gcl.run("--preview")
+    assert proc.returncode == 0, proc.stderr
+    return yaml.safe_load(proc.stdout)
+
+
+def _mr_jobs(gcl: Any, **extra: str) -> dict[str, dict]:
+    gcl.checkout(FEATURE)
+    # A merge-request pipeline has no CI_COMMIT_BRANCH, only the CI_MERGE_REQUEST_* variables.
+    return gcl.jobs(variables={**gcl.mr_vars, **extra}, unset=("CI_COMMIT_BRANCH",))
+
+
+def test_branch_push_pipeline_runs_checks_and_training_only(gcl: Any) -> None:
+    gcl.checkout(FEATURE)
+    jobs = gcl.jobs()
+    assert tuple(jobs) == BRANCH_JOBS
+    assert all(job["when"] == "on_success" for job in jobs.values())
+
+
+def test_merge_request_pipeline_creates_review_environment(gcl: Any) -> None:
+    jobs = _mr_jobs(gcl)
+    assert tuple(jobs) == MERGE_REQUEST_JOBS
+    assert jobs["review"]["when"] == "on_success"
+    assert jobs["stop-review"]["when"] == "manual"
+    # The metrics note needs a token that can write notes; without one the job is not created.
+    assert "metrics-note" in _mr_jobs(gcl, GITLAB_TOKEN="set-in-project-settings")
+
+
+def test_default_branch_pipeline_deploys_staging_and_waits_for_manual_production(
+        gcl: Any) -> None:
+    gcl.checkout("main")
+    jobs = gcl.jobs()
+    assert tuple(jobs) == DEFAULT_BRANCH_JOBS
+    assert jobs["deploy-staging"]["when"] == "on_success"
+    assert jobs["production"]["when"] == "manual"
+    assert [n["job"] for n in jobs["production"]["needs"]] == ["verify-staging"]
+    assert [n["job"] for n in jobs["verify-staging"]["needs"]] == ["deploy-staging"]
+
+
+def test_production_never_outside_default_branch(gcl: Any) -> None:
+    gcl.checkout(FEATURE)
+    assert not {"deploy-staging", "verify-staging", "production"} & set(gcl.jobs())
+    assert not {"deploy-staging", "verify-staging", "production"} & set(_mr_jobs(gcl))
+
+
+def _workflow(rules: list[dict], variables: dict[str, str]) -> str:
+    """Evaluate workflow:rules with gitlab-ci-local's own evaluator (it ignores them when running)."""
+    npm_root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, check=True).stdout
+    helper = Path(__file__).with_name("gcl_workflow_rules.mjs")
+    proc = subprocess.run(["node", str(helper), str(Path(npm_root.strip()) / "gitlab-ci-local")],
+                          input=json.dumps({"rules": rules, "variables": variables}),
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout)["when"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_workflow_rules_give_one_pipeline_per_change(expanded: dict) -> None:
+    rules = expanded["workflow"]["rules"]
+    push = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": FEATURE}
+    assert _workflow(rules, push) == "always"
+    # Same push while an MR is open: only the MR pipeline runs, no duplicate branch pipeline.
+    assert _workflow(rules, {**push, "CI_OPEN_MERGE_REQUESTS": "swarmops/swarmops!7"}) == "never"
+    assert _workflow(rules, {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"}) \
+        == "always"
+    assert _workflow(rules, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": "v1"}) == "never"
+
+
+def test_every_job_only_calls_its_make_target(expanded: dict) -> None:
+    for stage in STAGES:
+        script = expanded[stage.gitlab]["script"]
+        assert len(script) == 1, f"{stage.gitlab}: one command per job, got {script}"
+        assert script[0].split()[:2] == ["make", make_target(stage)], stage.gitlab
+        assert "before_script" not in expanded[stage.gitlab]
+
+
+def test_stages_tags_reports_and_cache(expanded: dict) -> None:
+    assert expanded["stages"][1:-1] == ["lint", "test", "train", "evaluate", "review", "staging",
+                                        "production"]  # .pre/.post added by GitLab
+    assert expanded["train"]["tags"] == ["gpu"]
+    for job in ("unit", "data", "infra", "verify-staging"):
+        assert expanded[job]["artifacts"]["reports"]["junit"] == "$REPORTS/junit-*.xml", job
+    assert expanded["evaluate"]["artifacts"]["reports"]["metrics"] == "$REPORTS/metrics.txt"
+    assert expanded["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+    assert expanded["unit"]["cache"][0]["paths"] == [".cache/pip"]
+
+
+def test_review_and_production_environments(expanded: dict) -> None:
+    review = expanded["review"]["environment"]
+    assert review["name"] == "review/$CI_COMMIT_REF_SLUG"
+    assert review["on_stop"] == "stop-review"
+    assert review["auto_stop_in"] == "1 week"
+    assert review["url"] == "$REVIEW_URL"
+    assert expanded["review"]["artifacts"]["reports"]["dotenv"] == "$REPORTS/review.env"
+    stop = expanded["stop-review"]["environment"]
+    assert stop == {"name": "review/$CI_COMMIT_REF_SLUG", "action": "stop"}
+    production = expanded["production"]
+    assert production["resource_group"] == "production"
+    assert production["environment"]["name"] == "production"
+    assert production["needs"][0]["job"] == "verify-staging"
+    assert production["interruptible"] is False
