@@ -1,0 +1,168 @@
+"""Training profiles: YAML files under training/profiles/, validated once at load.
+
+A profile holds everything a training run needs (PPO hyperparameters, field sizes seen in
+training, budget, device). Unknown keys or bad values raise :class:`ProfileError` with one line
+naming the key, the value and what is allowed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PROFILE_DIR = Path(__file__).parent / "profiles"
+
+
+class ProfileError(ValueError):
+    """A profile (or a --set override) is missing, malformed or has an invalid value."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PPOParams(_Strict):
+    """stable-baselines3 PPO hyperparameters (see PPO's docstring for their meaning)."""
+
+    learning_rate: float = Field(3e-4, gt=0, le=1)
+    n_steps: int = Field(64, ge=2, description="rollout length per agent row before each update")
+    batch_size: int = Field(1024, ge=2)
+    n_epochs: int = Field(4, ge=1, le=100)
+    gamma: float = Field(0.99, gt=0, le=1)
+    gae_lambda: float = Field(0.95, ge=0, le=1)
+    clip_range: float = Field(0.2, gt=0, le=1)
+    ent_coef: float = Field(0.01, ge=0, le=1)
+    vf_coef: float = Field(0.5, ge=0, le=10)
+    max_grad_norm: float = Field(0.5, gt=0)
+    net_arch: list[int] = Field(default_factory=lambda: [64, 64], min_length=1)
+
+    @model_validator(mode="after")
+    def _positive_layers(self) -> "PPOParams":
+        if any(width < 1 or width > 4096 for width in self.net_arch):
+            raise ValueError(f"net_arch={self.net_arch}: every layer width must be in 1..4096")
+        return self
+
+
+class Stage(_Strict):
+    """One curriculum stage: a field size and swarm size trained for a share of the budget."""
+
+    width: int = Field(ge=4, le=256)
+    height: int = Field(ge=4, le=256)
+    n_drones: int = Field(ge=1, le=64)
+    share: float = Field(1.0, gt=0, le=1, description="fraction of total_timesteps spent here")
+
+
+class Profile(_Strict):
+    """A validated training profile."""
+
+    name: str
+    description: str = ""
+    seed: int = Field(0, ge=0)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    total_timesteps: int = Field(ge=1, description="agent-steps (one drone, one step) to train for")
+    num_agents: int = Field(ge=1, le=65536,
+                            description="VecEnv rows = fields x drones; constant over the curriculum")
+    checkpoint_every: int = Field(ge=1, description="agent-steps between periodic checkpoints")
+    torch_threads: int = Field(0, ge=0, le=256, description="0 = leave torch's default")
+    field: dict[str, Any] = Field(default_factory=dict,
+                                  description="extra env.config.FieldConfig values for every stage")
+    curriculum: list[Stage] = Field(min_length=1)
+    ppo: PPOParams = PPOParams()
+    eval_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Profile":
+        for i, stage in enumerate(self.curriculum):
+            if self.num_agents % stage.n_drones:
+                raise ValueError(f"curriculum[{i}].n_drones={stage.n_drones}: must divide "
+                                 f"num_agents={self.num_agents} (the VecEnv size is fixed)")
+        total = sum(stage.share for stage in self.curriculum)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"curriculum shares sum to {total:g}: they must sum to 1")
+        if (self.num_agents * self.ppo.n_steps) % self.ppo.batch_size:
+            raise ValueError(f"ppo.batch_size={self.ppo.batch_size}: must divide num_agents x ppo.n_steps "
+                             f"= {self.num_agents * self.ppo.n_steps}")
+        return self
+
+    @property
+    def rollout_size(self) -> int:
+        """Agent-steps collected between two PPO updates."""
+        return self.num_agents * self.ppo.n_steps
+
+    def training_sizes(self) -> set[tuple[int, int, int]]:
+        """(width, height, n_drones) combinations this profile trains on."""
+        return {(s.width, s.height, s.n_drones) for s in self.curriculum}
+
+
+def available_profiles() -> list[str]:
+    """Names of the profiles shipped in training/profiles/."""
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
+
+
+def _format_error(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(profile)"
+    if err["type"] == "extra_forbidden":
+        return f"{source}: unknown key '{loc}' (allowed here: see training/profiles/default.yaml)"
+    if err["type"] == "missing":
+        return f"{source}: missing required key '{loc}'"
+    msg = err["msg"].removeprefix("Value error, ")
+    value = err.get("input")
+    shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
+    return f"{source}: {loc}: {msg}{shown}" if loc != "(profile)" else f"{source}: {msg}"
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Parse one ``--set key.sub=value`` override; the value is read as YAML (numbers, lists...)."""
+    if "=" not in item:
+        raise ProfileError(f"--set {item!r}: expected key=value, e.g. --set ppo.learning_rate=1e-3")
+    key, raw = item.split("=", 1)
+    if not key.strip():
+        raise ProfileError(f"--set {item!r}: empty key")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def _apply(data: dict[str, Any], path: list[str], value: Any) -> None:
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ProfileError(f"--set {'.'.join(path)}: '{part}' is not a section")
+    node[path[-1]] = value
+
+
+def load_profile(name_or_path: str | Path, overrides: list[str] | None = None) -> Profile:
+    """Load and validate a profile by name (training/profiles/NAME.yaml) or path, applying overrides."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = PROFILE_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            raise ProfileError(f"unknown profile '{name_or_path}' (allowed: {', '.join(available_profiles())})")
+    if not path.exists():
+        raise ProfileError(f"profile file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ProfileError(f"{path}:{where} malformed YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: expected a mapping of profile keys, got {type(data).__name__}")
+    data.setdefault("name", path.stem)
+    for item in overrides or []:
+        _apply(data, *parse_override(item))
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(_format_error(exc, str(path.name))) from None
+
+
+def dump_profile(profile: Profile) -> str:
+    """YAML text of a validated profile (saved with each run so it can be reproduced)."""
+    return yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=False)

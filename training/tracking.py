@@ -1,0 +1,203 @@
+"""MLflow tracking, the SB3 logger output that feeds MLflow + ledger + Pushgateway, run provenance.
+
+No import side effects: nothing here touches MLflow or the network until a function is called.
+Embedded default: ``sqlite:///runs/mlflow.db`` with artifacts under ``runs/mlartifacts``;
+``MLFLOW_TRACKING_URI`` selects another store (``postgresql+psycopg2://...`` or an http server).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.logger import KVWriter
+
+from training.paths import directory_hash, runs_root  # noqa: F401 - re-exported
+
+log = logging.getLogger(__name__)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PUSH_JOB = "swarmops_training"
+
+
+class TrackingError(RuntimeError):
+    """The MLflow tracking URI is invalid or its store cannot be reached."""
+
+
+def tracking_uri() -> str:
+    """MLFLOW_TRACKING_URI, or the embedded SQLite store under runs/."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{runs_root() / 'mlflow.db'}"
+
+
+def check_tracking_uri(uri: str) -> None:
+    """Fail fast, in one line, when a database-backed tracking store is unreachable.
+
+    MLflow itself retries for minutes on a dead PostgreSQL; a short probe gives a clear error
+    before any run is created.
+    """
+    import sqlalchemy as sa
+
+    if uri.startswith(("http://", "https://", "file:", "databricks")) or "://" not in uri:
+        return
+    try:
+        url = sa.make_url(uri)
+    except sa.exc.ArgumentError:
+        raise TrackingError(f"invalid MLFLOW_TRACKING_URI {uri!r}") from None
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg2":
+        raise TrackingError("MLFLOW_TRACKING_URI must use postgresql+psycopg2:// (MLflow's plain "
+                            "postgresql:// needs psycopg 3, which is not installed)")
+    if url.get_backend_name() == "sqlite":
+        if url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        return
+    args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
+    engine = sa.create_engine(url, connect_args=args)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise TrackingError(f"cannot reach the MLflow store {url.render_as_string(hide_password=True)}: "
+                            f"{reason}") from None
+    finally:
+        engine.dispose()
+
+
+def setup_mlflow(experiment: str) -> str:
+    """Point MLflow at the tracking store and select ``experiment``; returns its id."""
+    import mlflow
+
+    uri = tracking_uri()
+    check_tracking_uri(uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    existing = mlflow.get_experiment_by_name(experiment)
+    if existing is not None:
+        mlflow.set_experiment(experiment)
+        return existing.experiment_id
+    artifact_location = None
+    if uri.startswith("sqlite:") or "://" not in uri or uri.startswith("postgresql"):
+        # Database stores need an artifact root; keep it under runs/ unless told otherwise.
+        root = Path(os.environ.get("SWARMOPS_ARTIFACT_ROOT") or runs_root() / "mlartifacts")
+        root.mkdir(parents=True, exist_ok=True)
+        artifact_location = root.resolve().as_uri()
+    try:
+        exp_id = mlflow.create_experiment(experiment, artifact_location=artifact_location)
+    except Exception:  # noqa: BLE001 - another process created it between the two calls
+        exp_id = mlflow.get_experiment_by_name(experiment).experiment_id
+    mlflow.set_experiment(experiment)
+    return exp_id
+
+
+def git_sha() -> str:
+    """The repository's HEAD commit (with a -dirty suffix when tracked files changed), or 'unknown'."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+                             check=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "env", "training"], cwd=REPO_ROOT,
+                               capture_output=True, timeout=10).returncode
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class PushgatewayReporter:
+    """Pushes training progress to the Prometheus Pushgateway named in SWARMOPS_PUSHGATEWAY_URL.
+
+    Metric names are the seam with monitoring/ (docs/architecture.md). A dead gateway never stops
+    training: the first failure is logged, later ones are silent.
+    """
+
+    def __init__(self, run_id: str, scenario: str, url: str | None = None) -> None:
+        from prometheus_client import CollectorRegistry, Gauge
+
+        self.url = url if url is not None else os.environ.get("SWARMOPS_PUSHGATEWAY_URL", "")
+        self.grouping = {"run_id": run_id, "scenario": scenario}
+        self.registry = CollectorRegistry()
+        self.gauges = {name: Gauge(f"swarmops_training_{name}", doc, registry=self.registry) for name, doc in (
+            ("agent_steps_per_second", "Agent-steps per second over the last update"),
+            ("episode_reward", "Mean episode return per drone over recent episodes"),
+            ("coverage", "Mean final coverage of recent episodes"),
+            ("loss", "PPO total loss of the last update"),
+            ("timesteps_total", "Agent-steps trained so far"),
+            ("last_progress_timestamp_seconds", "Unix time of the last progress report"),
+        )}
+        self.status = Gauge("swarmops_training_status", "1 for the current run status", ["status"],
+                            registry=self.registry)
+        self._warned = False
+
+    @property
+    def enabled(self) -> bool:
+        """True when a gateway URL is configured."""
+        return bool(self.url)
+
+    def push(self, values: dict[str, float], status: str = "running") -> None:
+        """Set the gauges present in ``values`` and push them with the run status."""
+        if not self.enabled:
+            return
+        from prometheus_client import push_to_gateway
+
+        for name, value in values.items():
+            if name in self.gauges and value is not None:
+                self.gauges[name].set(float(value))
+        self.gauges["last_progress_timestamp_seconds"].set(time.time())
+        for state in ("running", "finished", "failed", "interrupted"):
+            self.status.labels(status=state).set(1.0 if state == status else 0.0)
+        try:
+            push_to_gateway(self.url, job=PUSH_JOB, registry=self.registry, grouping_key=self.grouping,
+                            timeout=3)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never break training
+            if not self._warned:
+                log.warning("pushgateway %s unreachable (%s); training continues", self.url, exc)
+                self._warned = True
+
+
+# SB3 logger keys -> short metric names kept in MLflow, the ledger and the Pushgateway.
+_KEY_MAP = {
+    "rollout/ep_rew_mean": "episode_reward",
+    "rollout/coverage": "coverage",
+    "train/loss": "loss",
+    "train/policy_gradient_loss": "policy_gradient_loss",
+    "train/value_loss": "value_loss",
+    "train/entropy_loss": "entropy_loss",
+    "train/approx_kl": "approx_kl",
+    "train/clip_fraction": "clip_fraction",
+    "train/explained_variance": "explained_variance",
+    "time/agent_steps_per_second": "agent_steps_per_second",
+    "time/total_timesteps": "timesteps_total",
+}
+
+
+class TrackingOutputFormat(KVWriter):
+    """SB3 logger output: every PPO update's values go to MLflow, the ledger and the Pushgateway."""
+
+    def __init__(self, ledger: Any, run_id: str, pushgateway: PushgatewayReporter | None = None,
+                 mlflow_enabled: bool = True) -> None:
+        self.ledger = ledger
+        self.run_id = run_id
+        self.pushgateway = pushgateway
+        self.mlflow_enabled = mlflow_enabled
+
+    def write(self, key_values: dict[str, Any], key_excluded: dict[str, Any], step: int = 0) -> None:
+        """Called by SB3's Logger.dump() once per update."""
+        values: dict[str, float] = {}
+        for key, value in key_values.items():
+            excluded = key_excluded.get(key) or ()
+            if "mlflow" in excluded or not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            values[_KEY_MAP.get(key, key.replace("/", "_"))] = float(value)
+        if not values:
+            return
+        if self.mlflow_enabled:
+            import mlflow
+
+            mlflow.log_metrics(values, step=int(step))
+        if self.ledger is not None:
+            self.ledger.add_metrics(self.run_id, int(step), values)
+        if self.pushgateway is not None:
+            self.pushgateway.push(values)
+
+    def close(self) -> None:
+        """Nothing to release: the run owner closes MLflow and the ledger."""

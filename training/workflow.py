@@ -1,0 +1,164 @@
+"""The steps that tie training, evaluation, the registry and the gate together (used by the CLI)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from training.ledger import Ledger, Run
+from training.paths import run_dir as run_dir_of
+
+EXPORT_MARKER = "run.json"
+
+
+def resolve_model(ledger: Ledger, ref: str, scenario: str | None = None) -> tuple[Run | None, Path]:
+    """Find a model: a run id/prefix, ``latest``, ``@alias``, a model.zip, or an exported folder."""
+    path = Path(ref)
+    if path.is_dir() and (path / EXPORT_MARKER).is_file():
+        info = json.loads((path / EXPORT_MARKER).read_text())
+        run = ledger.get_run(info["run_id"])
+        return run, path / "model.zip"
+    if path.suffix == ".zip":
+        if not path.is_file():
+            raise FileNotFoundError(f"model file {path} does not exist")
+        return None, path
+    if ref.startswith("@"):
+        from training.registry import alias_version, download_model, run_of_version
+
+        if not scenario:
+            raise ValueError(f"{ref}: give --scenario to pick the registered model")
+        version = alias_version(scenario, ref[1:])
+        if version is None:
+            raise LookupError(f"no model version has alias {ref} for scenario {scenario}")
+        run = ledger.get_run(run_of_version(version))
+        return run, download_model(scenario, ref)
+    run = ledger.resolve_run(ref, scenario)
+    return run, run_model_path(run)
+
+
+def run_model_path(run: Run) -> Path:
+    """model.zip of a run: the local run folder, else its MLflow artifact."""
+    local = Path(run.run_dir or run_dir_of(run.id)) / "model.zip"
+    if local.is_file():
+        return local
+    if run.status != "finished" or not run.mlflow_run_id:
+        raise LookupError(f"run {run.id} has status {run.status} and no model (only finished runs have one)")
+    import mlflow
+
+    from training.tracking import setup_mlflow
+
+    setup_mlflow(f"swarmops-{run.scenario}")
+    return Path(mlflow.artifacts.download_artifacts(run_id=run.mlflow_run_id, artifact_path="model/model.zip"))
+
+
+def export_run(run_id: str, model_path: Path, out_dir: Path) -> Path:
+    """Copy a trained model to ``out_dir`` with a marker naming its run (the DVC train stage's output)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_path, out_dir / "model.zip")
+    (out_dir / EXPORT_MARKER).write_text(json.dumps({"run_id": run_id}) + "\n")
+    return out_dir
+
+
+def evaluate_model(ledger: Ledger, run: Run | None, model_path: Path, scenario: str, suite_dir: Path,
+                   out_dir: Path | None = None, progress: bool = True, seed: int = 0) -> Any:
+    """Evaluate a model and every baseline on the suite; store results in the ledger and MLflow."""
+    from stable_baselines3 import PPO
+
+    from training.evaluate import BASELINES, POLICY, EvaluationReport, evaluate_policies, policy_callable, \
+        write_outputs
+    from training.scenarios import load_suite
+    from training.train import CheckpointError
+
+    suite = load_suite(suite_dir)
+    try:
+        model = PPO.load(model_path, device="cpu")
+    except Exception as exc:  # noqa: BLE001 - any unreadable model is one clear error
+        raise CheckpointError(f"model {model_path} is unreadable: {type(exc).__name__}: {exc}") from None
+    policies: dict[str, Any] = {POLICY: policy_callable(model), **{b: b for b in BASELINES}}
+    rows, curves = evaluate_policies(suite, scenario, policies, seed=seed, progress=progress)
+    if out_dir is None:
+        out_dir = Path(run.run_dir or run_dir_of(run.id)) / "eval" if run else Path(model_path).parent / "eval"
+    title = run.id if run else str(model_path)
+    metrics = write_outputs(Path(out_dir), scenario, rows, curves, title)
+    metrics["suite_hash"], metrics["suite_version"] = suite.hash, suite.version
+    if run is not None:
+        ledger.add_evaluation(run.id, suite.hash, rows)
+        _log_to_mlflow(run, metrics, Path(out_dir))
+    return EvaluationReport(Path(out_dir), metrics, rows, curves)
+
+
+def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
+    import mlflow
+
+    from training.tracking import setup_mlflow
+
+    if not run.mlflow_run_id:
+        return
+    setup_mlflow(f"swarmops-{run.scenario}")
+    flat = {f"eval_{k}": v for k, v in metrics.items() if isinstance(v, (int, float)) and v is not None}
+    for name, values in metrics.get("policies", {}).items():
+        flat.update({f"eval_{name}_{k}": v for k, v in values.items()})
+    client = mlflow.MlflowClient()
+    for key, value in flat.items():
+        client.log_metric(run.mlflow_run_id, key, float(value))
+    client.set_tag(run.mlflow_run_id, "suite_hash", metrics.get("suite_hash", ""))
+    client.log_artifacts(run.mlflow_run_id, str(out_dir), artifact_path="evaluation")
+
+
+def ensure_evaluated(ledger: Ledger, run: Run, suite_dir: Path, progress: bool = True) -> str:
+    """Evaluate ``run`` on the suite unless the ledger already holds its results; returns the suite hash."""
+    from training.scenarios import load_suite
+
+    suite = load_suite(suite_dir)
+    if not ledger.evaluation(run.id, suite.hash):
+        evaluate_model(ledger, run, run_model_path(run), run.scenario, suite_dir, progress=progress)
+    return suite.hash
+
+
+def gate(ledger: Ledger, scenario: str, candidate_ref: str, suite_dir: Path, min_delta: float = 0.0,
+         n_boot: int = 5000, progress: bool = True) -> Any:
+    """Register + evaluate the candidate, compare with @champion, move the aliases, record the decision."""
+    from training import registry
+    from training.gate import decide
+
+    candidate = ledger.resolve_run(candidate_ref, scenario)
+    if candidate.status != "finished":
+        raise LookupError(f"run {candidate.id} has status {candidate.status}; only finished runs can be gated")
+    if candidate.scenario != scenario:
+        raise ValueError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
+    version = registry.register_run(ledger, candidate)
+    suite_hash = ensure_evaluated(ledger, candidate, suite_dir, progress)
+    champ_version = registry.alias_version(scenario, registry.CHAMPION)
+    champion = None
+    if champ_version is not None:
+        champ_run_id = registry.run_of_version(champ_version)
+        champion = ledger.get_run(champ_run_id)
+        if champion is None:
+            raise LookupError(f"@champion v{champ_version.version} comes from run {champ_run_id!r}, which this "
+                              f"ledger ({ledger.url.split('@')[-1]}) does not know; use the ledger it was gated with")
+        ensure_evaluated(ledger, champion, suite_dir, progress)
+    decision = decide(ledger, candidate, version, champion, str(champ_version.version) if champ_version else None,
+                      suite_hash, registry.model_name(scenario), min_delta=min_delta, n_boot=n_boot)
+    registry.set_alias(scenario, registry.CHALLENGER, version)
+    if decision.passed:
+        registry.set_alias(scenario, registry.CHAMPION, version)
+    return decision
+
+
+def render_run_report(ledger: Ledger, run: Run) -> Path:
+    """Path of the run's Markdown report; rebuilt from the ledger when the file is not here."""
+    from training.evaluate import per_scenario_table, render_report, summarise
+
+    out = Path(run.run_dir or run_dir_of(run.id)) / "eval" / "report.md"
+    if out.is_file():
+        return out
+    rows = [{"scenario_id": r.scenario_id, "split": r.split, "policy": r.policy, "seed": r.seed,
+             "metric": r.metric, "value": r.value} for r in ledger.evaluation(run.id)]
+    if not rows:
+        raise LookupError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")
+    metrics = summarise(rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(run.id, run.scenario, metrics, per_scenario_table(rows)))
+    return out
