@@ -65,6 +65,22 @@ def check_tracking_uri(uri: str) -> None:
         engine.dispose()
 
 
+def check_separate_stores(ledger_url: str) -> None:
+    """MLflow's schema has its own ``runs`` table: the ledger and MLflow must not share a database."""
+    import sqlalchemy as sa
+
+    def norm(url: str) -> tuple[str | None, ...] | None:
+        try:
+            u = sa.make_url(url)
+        except sa.exc.ArgumentError:
+            return None
+        return (u.get_backend_name(), u.host, str(u.port or ""), u.database)
+
+    if norm(ledger_url) is not None and norm(ledger_url) == norm(tracking_uri()):
+        raise TrackingError("MLFLOW_TRACKING_URI and SWARMOPS_DB_URL name the same database; use two databases "
+                            "(MLflow and the ledger both define a table `runs`)")
+
+
 def setup_mlflow(experiment: str) -> str:
     """Point MLflow at the tracking store and select ``experiment``; returns its id."""
     import mlflow

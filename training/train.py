@@ -24,7 +24,7 @@ import numpy as np
 from training.config import Profile, dump_profile
 from training.ledger import Ledger, redact, utcnow
 from training.paths import run_dir as run_dir_of
-from training.tracking import PushgatewayReporter, TrackingOutputFormat, git_sha, setup_mlflow
+from training.tracking import PushgatewayReporter, TrackingOutputFormat, check_separate_stores, git_sha, setup_mlflow
 
 log = logging.getLogger(__name__)
 CHECKPOINT_NAME = "last.zip"
@@ -235,6 +235,7 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
     if scenario not in swarm_env.SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r} (allowed: {', '.join(swarm_env.SCENARIOS)})")
     ledger = ledger or Ledger()
+    check_separate_stores(ledger.url)
     setup_mlflow(f"swarmops-{scenario}")
     device = resolve_device(profile.device)
     set_threads(profile)

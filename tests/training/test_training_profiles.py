@@ -1,0 +1,65 @@
+"""Profiles: every shipped profile loads; bad input gets one clear line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from training.config import ProfileError, available_profiles, load_profile
+
+pytestmark = pytest.mark.unit
+
+
+def test_shipped_profiles_load_and_build_field_configs() -> None:
+    from training.train import field_config, stage_budgets
+
+    assert set(available_profiles()) >= {"smoke", "default", "gpu"}
+    for name in available_profiles():
+        profile = load_profile(name)
+        for i in range(len(profile.curriculum)):
+            field_config(profile, i)  # env.config validates the stage sizes
+        budgets = stage_budgets(profile)
+        assert all(b % profile.rollout_size == 0 for b in budgets)
+        assert abs(sum(budgets) - profile.total_timesteps) <= profile.rollout_size * len(budgets)
+
+
+def test_overrides_apply_as_yaml_values() -> None:
+    profile = load_profile("smoke", ["ppo.learning_rate=1e-3", "ppo.net_arch=[32, 32]", "seed=7"])
+    assert profile.ppo.learning_rate == 1e-3 and profile.ppo.net_arch == [32, 32] and profile.seed == 7
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    (["ppo.lerning_rate=1"], "unknown key 'ppo.lerning_rate'"),
+    (["ppo.learning_rate=-1"], "ppo.learning_rate"),
+    (["device=tpu"], "device"),
+    (["num_agents=63"], "must divide num_agents=63"),
+    (["ppo.batch_size=1000"], "ppo.batch_size=1000: must divide"),
+    (["novalue"], "expected key=value"),
+])
+def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:
+    with pytest.raises(ProfileError) as info:
+        load_profile("smoke", overrides)
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unknown_profile_lists_the_allowed_ones() -> None:
+    with pytest.raises(ProfileError, match=r"unknown profile 'tiny' \(allowed: default, gpu, smoke\)"):
+        load_profile("tiny")
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seed: 0\nppo: {learning_rate: [\n")
+    with pytest.raises(ProfileError, match=r"bad.yaml: line \d+ malformed YAML"):
+        load_profile(bad)
+
+
+def test_cli_reports_bad_profile_without_traceback(runs_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from swarmops.cli import app
+
+    result = CliRunner().invoke(app, ["train", "--profile", "smoke", "--set", "ppo.n_epochs=0"])
+    assert result.exit_code == 2
+    assert "error: smoke.yaml: ppo.n_epochs" in result.output and "Traceback" not in result.output
+    assert not runs_home.exists()  # nothing written
