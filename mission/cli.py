@@ -1,0 +1,83 @@
+"""`swarmops mission` (recon -> watering report) and `swarmops serve` (the local web page)."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def mission(
+    width: int = typer.Option(12, help="Field width in cells."),
+    height: int = typer.Option(12, help="Field height in cells."),
+    drones: int = typer.Option(3, help="Drones in the swarm."),
+    plants: int = typer.Option(10, help="Plants hidden in the field."),
+    obstacles: float = typer.Option(0.0, help="Obstacle density (fraction of cells, 0..0.4)."),
+    seed: int = typer.Option(0, help="Seed of the field layout."),
+    policy: str = typer.Option("champion", help="champion (registry, else heuristic) or heuristic."),
+    mode: str = typer.Option("mission", help="mission (recon -> watering), recon or watering."),
+    out: Optional[Path] = typer.Option(None, help="Report folder (new or empty); default runs/missions/..."),
+    fps: int = typer.Option(8, min=1, max=60, help="Frames per second of the GIFs."),
+) -> None:
+    """Recon on a field with unknown plants, watering what it found; report vs the heuristic pair."""
+    import logging
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mission.pipeline import run_settings
+    from mission.policies import PolicyError
+    from mission.report import to_markdown, write_report
+    from mission.settings import SettingsError, parse_settings
+    from training.paths import runs_root
+
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    try:
+        settings = parse_settings({"width": width, "height": height, "drones": drones, "plants": plants,
+                                   "obstacles": obstacles, "seed": seed, "policy": policy, "mode": mode})
+    except SettingsError as exc:
+        _fail(f"--{exc.field}: {exc}" if exc.field != "form" else str(exc))
+    out = out or runs_root() / "missions" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}-seed{seed}"
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        _fail(f"--out {out} exists and is not an empty folder; allowed: a new or empty folder")
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(mode, total=1.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, description=message)
+
+        try:
+            result = run_settings(settings, progress=progress)
+        except PolicyError as exc:
+            _fail(str(exc))
+    folder = write_report(result, out, fps=fps)
+    typer.echo(to_markdown(result.report))
+    typer.echo(f"report: {folder / 'report.md'} (JSON: {folder / 'report.json'})")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (default loopback: no login)."),
+    port: int = typer.Option(8765, min=1, max=65535, help="TCP port."),
+) -> None:
+    """Start the local web page to set up a field, run a mission and watch it next to the heuristic."""
+    import uvicorn
+
+    from mission.web.app import create_app
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: binding {host}: no authentication on this page; put a proxy in front", err=True)
+    typer.echo(f"SwarmOps mission page on http://{host}:{port}/")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `mission` and `serve` to the swarmops CLI."""
+    app.command("mission")(mission)
+    app.command("serve")(serve)
