@@ -1,0 +1,70 @@
+"""The two scenarios: their action sets and reward constants.
+
+Actions (both scenarios): 0 hover, 1 up (y-1), 2 down (y+1), 3 left (x-1), 4 right (x+1);
+watering adds 5 = release one unit of water on the current cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from env.config import ConfigError
+
+SCENARIOS: tuple[str, ...] = ("recon", "watering")
+
+HOVER, UP, DOWN, LEFT, RIGHT, WATER = range(6)
+ACTION_NAMES = ("hover", "up", "down", "left", "right", "water")
+
+
+@dataclass(frozen=True)
+class Rewards:
+    """Per-drone reward terms (each drone is credited for what it did itself)."""
+
+    new_cell: float = 0.1
+    """Recon: per free cell this drone sensed first."""
+    new_plant: float = 0.5
+    """Recon: per plant this drone discovered."""
+    delivered: float = 1.0
+    """Watering: per water unit given to a plant that still needed it."""
+    over_watering: float = -0.5
+    """Watering: per unit released on a plant that no longer needs it."""
+    spilled: float = -0.1
+    """Watering: per unit released where there is no plant (also lost for the mission)."""
+    wasted_trip: float = -0.5
+    """Watering: back at the base after a sortie that delivered nothing."""
+    empty_release: float = -0.05
+    """Watering: the water action with an empty tank."""
+    step: float = -0.01
+    """Every step a drone is airborne or waiting (time pressure)."""
+    bump: float = -0.05
+    """Move into an obstacle or the field edge (the drone stays)."""
+    collision: float = -0.5
+    """Sharing a cell other than the base with another drone after the move."""
+    depletion: float = -5.0
+    """Battery ran out away from the base (the drone is grounded for the episode)."""
+    completion: float = 1.0
+    """Every active drone, when the field's task is complete."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario: its name, number of discrete actions and reward terms."""
+
+    name: str
+    n_actions: int
+    rewards: Rewards = Rewards()
+
+    @property
+    def watering(self) -> bool:
+        """True for the watering scenario."""
+        return self.name == "watering"
+
+
+_SPECS = {"recon": Scenario("recon", 5), "watering": Scenario("watering", 6)}
+
+
+def get_scenario(name: str) -> Scenario:
+    """The scenario called ``name``; an unknown name raises ConfigError listing the allowed ones."""
+    if name not in _SPECS:
+        raise ConfigError(f"scenario={name!r} is unknown; allowed: {', '.join(SCENARIOS)}")
+    return _SPECS[name]
