@@ -43,7 +43,8 @@ def make_inventory(root: Path, env_inventory: str | None = "staging",
         "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
     shutil.copy(ANSIBLE_DIR / "group_vars" / "all" / "main.yml", inv / "group_vars" / "all.yml")
     if env_inventory:
-        for src in sorted((ANSIBLE_DIR / "inventories" / env_inventory / "group_vars" / "swarmops").glob("*.yml")):
+        env_vars = ANSIBLE_DIR / "inventories" / env_inventory / "group_vars" / "swarmops"
+        for src in sorted(env_vars.glob("*.yml")):
             if src.name != "vault.yml":  # encrypted; tests pass their own secrets
                 shutil.copy(src, inv / "group_vars" / "swarmops" / src.name)
     # the release's sources are this checkout, wherever the playbook lives

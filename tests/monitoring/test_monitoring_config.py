@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.monitoring.conftest import RENDER_PLAYBOOK, TEST_SECRETS
-from tests.monitoring.monitoring_testlib import (ANSIBLE_DIR, MONITORING_DIR, REPO, alert_rules, ansible_playbook,
-                                                 load_yaml, make_inventory)
+from tests.monitoring.monitoring_testlib import (ANSIBLE_DIR, MONITORING_DIR, REPO, alert_rules,
+                                                 ansible_playbook, load_yaml, make_inventory)
 
 pytestmark = pytest.mark.unit
 
@@ -77,7 +77,8 @@ def _route(config: Path, labels: dict[str, str], receivers: list[str]) -> subpro
                          ids=lambda c: c["name"])
 def test_routing_cases(rendered_staging: Path, case: dict) -> None:
     result = _route(rendered_staging / "alertmanager.yml", case["labels"], case["receivers"])
-    assert result.returncode == 0, f"{case['labels']} -> {result.stdout.strip()}, expected {case['receivers']}"
+    got = result.stdout.strip()
+    assert result.returncode == 0, f"{case['labels']} -> {got}, expected {case['receivers']}"
 
 
 @pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: r["alert"])
@@ -137,8 +138,10 @@ def test_no_secret_in_clear_in_the_repository() -> None:
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"monitoring_scrape_interval": "15 seconds"}, "monitoring: monitoring_scrape_interval=15 seconds is not a duration"),
-    ({"monitoring_http_probes": [{"service": "mlflow", "url": "ftp://x"}]}, "needs service (lower-case name) and url"),
+    ({"monitoring_scrape_interval": "15 seconds"},
+     "monitoring: monitoring_scrape_interval=15 seconds is not a duration"),
+    ({"monitoring_http_probes": [{"service": "mlflow", "url": "ftp://x"}]},
+     "needs service (lower-case name) and url"),
     ({"monitoring_alertmanager_port": 15200}, "must be distinct and lie in 15000..15099"),
 ], ids=["duration", "probe", "port"])
 def test_bad_input_fails_before_writing(tmp_path: Path, bad: dict, message: str) -> None:
