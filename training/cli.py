@@ -102,6 +102,7 @@ def register(app: typer.Typer) -> None:
                  suite: Path = typer.Option(SUITE_DEFAULT, help="scenario suite folder"),
                  scenario: Optional[str] = typer.Option(None, help="recon | watering (default: the run's)"),
                  out: Optional[Path] = typer.Option(None, help="output folder (default RUN_DIR/eval)"),
+                 seed: int = typer.Option(0, min=0, help="offset added to each scenario file's seed"),
                  progress: bool = typer.Option(True)) -> None:
         """Evaluate a policy and every heuristic baseline on the suite: metrics.json, tables, plots, report."""
         from training.workflow import evaluate_model, resolve_model
@@ -111,7 +112,7 @@ def register(app: typer.Typer) -> None:
         scenario = scenario or (run.scenario if run else None)
         if scenario is None:
             _fail("--scenario is required for a model file that has no run in the ledger")
-        report = evaluate_model(ledger, run, path, scenario, suite, out, progress=progress)
+        report = evaluate_model(ledger, run, path, scenario, suite, out, progress=progress, seed=seed)
         m = report.metrics
         typer.echo(f"score {m['score']:.3f} | ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])} | "
                    f"ratio to random {_num(m['ratio_to_random'])} | ratio to lower bound "
