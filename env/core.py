@@ -177,6 +177,12 @@ class SwarmSim:
         self._reset_fields(np.arange(self.B))
         return self.observe(np.arange(self.B))
 
+    def reset_fields(self, fields: np.ndarray) -> np.ndarray:
+        """Start the next episode on ``fields`` only; returns their observation rows."""
+        fields = np.asarray(fields, dtype=np.int64)
+        self._reset_fields(fields)
+        return self.observe(fields)
+
     def _layouts_for(self, fields: np.ndarray) -> LayoutBatch:
         if self.fixed is not None:
             f = self.fixed
