@@ -76,7 +76,7 @@ class GitlabClient:
     def upsert_mr_note(self, mr_iid: int, body: str) -> tuple[str, int]:
         """Create our metrics note on MR ``mr_iid`` or update it; returns ("created"|"updated", note id)."""
         mr = self._call(f"find merge request !{mr_iid}", self.project.mergerequests.get, mr_iid)
-        notes = self._call(f"list the notes of !{mr_iid}", mr.notes.list, iter=True, sort="asc")
+        notes = self._call(f"list the notes of !{mr_iid}", mr.notes.list, get_all=True, sort="asc")
         body = f"{NOTE_MARKER}\n{body}"
         for note in notes:
             if not getattr(note, "system", False) and NOTE_MARKER in (note.body or ""):
