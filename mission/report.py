@@ -127,6 +127,7 @@ def write_report(result: Any, out_dir: Path, fps: int = 8) -> Path:
         raise FileExistsError(f"--out {out_dir} is not an empty folder; allowed: a new or empty folder")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is meant to be shared
     try:
         report = dict(result.report)
         tracks = {t.key: t for t in result.tracks}
