@@ -1,0 +1,270 @@
+"""A plain per-drone Python implementation of the same rules as env.core (lists, loops).
+
+It is the yardstick of the benchmark (``swarmops bench env`` times both in the same run) and the
+oracle of the tests: stepped with the same actions it must give the same observations, rewards
+and counters as the vectorised simulator. Layouts come from the same generator, so both see the
+same fields. Written the straightforward way on purpose: one drone at a time, one cell at a time.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from env.config import OBS_RADIUS, FieldConfig
+from env.core import COARSE, GLOBAL_FEATURES, OBS_DIM, OWN_FEATURES, line_of_sight_matrix
+from env.layout import UNREACHABLE, LayoutBatch, generate_batch
+from env.scenarios import WATER, get_scenario
+
+_MOVES = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (0, 0)]
+
+
+class PlainField:
+    """One field and its drones, state in Python lists."""
+
+    def __init__(self, sim: "PlainSwarm", index: int) -> None:
+        self.sim, self.index, self.episode = sim, index, -1
+        self.reset()
+
+    def reset(self) -> None:
+        """Next episode: same layout as field ``index`` of the vectorised simulator."""
+        sim, cfg = self.sim, self.sim.config
+        self.episode += 1
+        lay: LayoutBatch = generate_batch(cfg, sim.seed, np.array([self.index]), np.array([self.episode]))
+        h, w = cfg.height, cfg.width
+        self.obst = lay.obstacles[0].tolist()
+        self.dist = lay.dist[0].tolist()
+        plants = lay.plants[0].tolist()
+        needs = lay.needs[0].tolist()
+        self.base = (int(lay.base[0, 0]), int(lay.base[0, 1]))
+        watering = sim.scenario.watering
+        self.plant = [[bool(plants[y][x]) and watering for x in range(w)] for y in range(h)]
+        self.hidden = [[bool(plants[y][x]) and not watering for x in range(w)] for y in range(h)]
+        self.need = [[int(needs[y][x]) if watering else 0 for x in range(w)] for y in range(h)]
+        self.covered = [[False] * w for _ in range(h)]
+        n = cfg.n_drones
+        self.y, self.x = [self.base[0]] * n, [self.base[1]] * n
+        self.battery = [cfg.battery_capacity] * n
+        self.tank = [cfg.tank_capacity if watering else 0] * n
+        self.active, self.on_trip, self.trip_delivered = [True] * n, [False] * n, [0] * n
+        self.occupancy = {self.base: n}
+        free = sum(1 for y in range(h) for x in range(w) if not self.obst[y][x])
+        self.c: dict[str, Any] = {k: 0 for k in ("step", "covered", "plants_found", "delivered", "wasted",
+                                                 "collisions", "depletions", "energy", "wasted_trips", "bumps",
+                                                 "plants_watered")}
+        self.c["free"] = free
+        self.c["goal"] = int(np.ceil(cfg.coverage_target * free - 1e-9))
+        self.c["plants_total"] = sum(1 for y in range(h) for x in range(w) if plants[y][x])
+        self.c["need_total"] = sum(int(needs[y][x]) for y in range(h) for x in range(w))
+        self.c["drawn"] = n * cfg.tank_capacity if watering else 0
+        self.c["steps_to_95"] = -1
+        self.ret = 0.0
+        nb = COARSE * COARSE
+        self.tot = [0.0] * nb
+        for y in range(h):
+            for x in range(w):
+                if not self.obst[y][x]:
+                    self.tot[self.block(y, x)] += needs[y][x] if watering else 1.0
+        self.rem = list(self.tot)
+        for i in range(n):
+            self.sense(i)
+        left = max(self.c["goal"] - self.c["covered"], 0)
+        per_move = n * (2 * cfg.sensor_radius + 1)
+        self.c["lower_bound"] = -(-left // per_move)
+
+    def block(self, y: int, x: int) -> int:
+        """Coarse block of a cell."""
+        cfg = self.sim.config
+        return (y * COARSE // cfg.height) * COARSE + x * COARSE // cfg.width
+
+    def sense(self, i: int) -> tuple[int, int]:
+        """Drone i senses its square; returns (new cells, new plants) credited to it."""
+        cfg, r = self.sim.config, self.sim.config.sensor_radius
+        cells = plants = 0
+        for k, (dy, dx) in enumerate(self.sim.sense_offsets):
+            y, x = self.y[i] + dy, self.x[i] + dx
+            if not (0 <= y < cfg.height and 0 <= x < cfg.width) or self.obst[y][x] or self.covered[y][x]:
+                continue
+            if self.sim.los is not None and r > 1:
+                hidden = False
+                for j in self.sim.los[k]:
+                    yy, xx = self.y[i] + self.sim.sense_offsets[j][0], self.x[i] + self.sim.sense_offsets[j][1]
+                    if not (0 <= yy < cfg.height and 0 <= xx < cfg.width) or self.obst[yy][xx]:
+                        hidden = True
+                        break
+                if hidden:
+                    continue
+            self.covered[y][x] = True
+            cells += 1
+            self.c["covered"] += 1
+            if self.hidden[y][x]:
+                self.hidden[y][x] = False
+                self.plant[y][x] = True
+                plants += 1
+                self.c["plants_found"] += 1
+            if not self.sim.scenario.watering:
+                self.rem[self.block(y, x)] -= 1
+        return cells, plants
+
+    def step(self, actions: list[int]) -> list[float]:
+        """One step of this field; returns the drones' rewards."""
+        cfg, rw, n = self.sim.config, self.sim.scenario.rewards, self.sim.config.n_drones
+        watering = self.sim.scenario.watering
+        act = list(self.active)
+        was_base = [(self.y[i], self.x[i]) == self.base for i in range(n)]
+        bump, drained, depleted = [False] * n, [False] * n, [False] * n
+        for i in range(n):
+            if not act[i]:
+                continue
+            dy, dx = _MOVES[actions[i]]
+            ny, nx = self.y[i] + dy, self.x[i] + dx
+            if not (0 <= ny < cfg.height and 0 <= nx < cfg.width) or self.obst[ny][nx]:
+                bump[i] = (dy, dx) != (0, 0)
+                continue
+            self.occupancy[(self.y[i], self.x[i])] -= 1
+            self.y[i], self.x[i] = ny, nx
+            self.occupancy[(ny, nx)] = self.occupancy.get((ny, nx), 0) + 1
+        for i in range(n):
+            if not act[i]:
+                continue
+            if (self.y[i], self.x[i]) != self.base:
+                self.battery[i] -= 1
+                drained[i] = True
+                if self.battery[i] <= 0:
+                    depleted[i] = True
+                    self.active[i] = False
+            else:
+                self.battery[i] = min(self.battery[i] + cfg.recharge_rate, cfg.battery_capacity)
+        flying: dict[tuple[int, int], int] = {}
+        for i in range(n):
+            if act[i]:
+                flying[(self.y[i], self.x[i])] = flying.get((self.y[i], self.x[i]), 0) + 1
+        rew = [0.0] * n
+        for i in range(n):
+            if not act[i]:
+                sensed = (0, 0)
+            else:
+                sensed = self.sense(i)
+            coll = act[i] and flying[(self.y[i], self.x[i])] > 1 and (self.y[i], self.x[i]) != self.base
+            self.c["collisions"] += coll
+            rew[i] = (rw.step * act[i] + rw.bump * bump[i] + rw.collision * coll + rw.depletion * depleted[i]
+                      + rw.new_cell * sensed[0] * (not watering) + rw.new_plant * sensed[1])
+        if watering:
+            for i in range(n):
+                if not (act[i] and actions[i] == WATER):
+                    continue
+                if self.tank[i] <= 0:
+                    rew[i] += rw.empty_release
+                    continue
+                self.tank[i] -= 1
+                y, x = self.y[i], self.x[i]
+                if self.need[y][x] > 0:
+                    self.need[y][x] -= 1
+                    self.c["delivered"] += 1
+                    self.trip_delivered[i] += 1
+                    self.rem[self.block(y, x)] -= 1
+                    self.c["plants_watered"] += self.need[y][x] == 0
+                    rew[i] += rw.delivered
+                else:
+                    self.c["wasted"] += 1
+                    rew[i] += rw.over_watering if self.plant[y][x] else rw.spilled
+            for i in range(n):
+                if not act[i]:
+                    continue
+                at_base = (self.y[i], self.x[i]) == self.base
+                if was_base[i] and not at_base:
+                    self.on_trip[i] = self.tank[i] > 0
+                    self.trip_delivered[i] = 0
+                if not was_base[i] and at_base:
+                    if self.on_trip[i] and self.trip_delivered[i] == 0:
+                        rew[i] += rw.wasted_trip
+                        self.c["wasted_trips"] += 1
+                    self.on_trip[i] = False
+                if at_base:
+                    self.c["drawn"] += cfg.tank_capacity - self.tank[i]
+                    self.tank[i] = cfg.tank_capacity
+        c = self.c
+        c["step"] += 1
+        c["energy"] += sum(drained)
+        c["depletions"] += sum(depleted)
+        c["bumps"] += sum(bump)
+        complete = c["delivered"] >= c["need_total"] if watering else c["covered"] >= c["goal"]
+        if c["covered"] * 100 >= 95 * c["free"] and c["steps_to_95"] < 0:
+            c["steps_to_95"] = c["step"]
+        for i in range(n):
+            if complete and self.active[i]:
+                rew[i] += rw.completion
+        self.terminated = complete or not any(self.active)
+        self.truncated = c["step"] >= cfg.max_steps and not self.terminated
+        rew32 = [float(np.float32(r)) for r in rew]
+        self.ret += float(np.sum(np.array(rew32, dtype=np.float32), dtype=np.float32))
+        return rew32
+
+    def observe(self) -> list[list[float]]:
+        """The drones' observation rows, built cell by cell."""
+        cfg, n, R = self.sim.config, self.sim.config.n_drones, OBS_RADIUS
+        h, w, watering = cfg.height, cfg.width, self.sim.scenario.watering
+        c = self.c
+        glob = [c["step"] / cfg.max_steps, c["covered"] / max(c["free"], 1),
+                (c["delivered"] / max(c["need_total"], 1)) if watering else (c["plants_found"] / max(c["plants_total"], 1)),
+                sum(self.active) / n]
+        glob += [self.rem[b] / max(self.tot[b], 1.0) for b in range(COARSE * COARSE)]
+        rows = []
+        for i in range(n):
+            row: list[float] = []
+            for dy in range(-R, R + 1):
+                for dx in range(-R, R + 1):
+                    y, x = self.y[i] + dy, self.x[i] + dx
+                    if not (0 <= y < h and 0 <= x < w):
+                        row += [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+                        continue
+                    row += [float(self.obst[y][x]), float(self.covered[y][x]), float(self.plant[y][x]),
+                            float(self.occupancy.get((y, x), 0) > 0), float((y, x) == self.base),
+                            min(self.need[y][x], 7) / 7.0]
+            here = self.dist[self.y[i]][self.x[i]]
+            nd = []
+            for dy, dx in _MOVES[1:5]:
+                y, x = self.y[i] + dy, self.x[i] + dx
+                nd.append(self.dist[y][x] if 0 <= y < h and 0 <= x < w and not self.obst[y][x] else UNREACHABLE)
+            best = nd.index(min(nd))
+            home = [float(d == best and here != 0) for d in range(4)]
+            row += [self.y[i] / max(h - 1, 1), self.x[i] / max(w - 1, 1), self.battery[i] / cfg.battery_capacity,
+                    self.tank[i] / cfg.tank_capacity, min(here / cfg.battery_capacity, 1.0), *home,
+                    float(here == 0), float(self.active[i]), self.need[self.y[i]][self.x[i]] / 7.0]
+            rows.append(row + glob)
+        return rows
+
+
+class PlainSwarm:
+    """B PlainFields with auto-reset, the same interface shape as SwarmSim.step."""
+
+    def __init__(self, scenario: str, config: FieldConfig, num_fields: int, seed: int | None = None) -> None:
+        self.scenario, self.config = get_scenario(scenario), config
+        self.seed = config.seed if seed is None else int(seed)
+        r = config.sensor_radius
+        self.sense_offsets = [(dy, dx) for dy in range(-r, r + 1) for dx in range(-r, r + 1)]
+        self.los = None
+        if config.obstacles_block_sensor and r > 1:
+            m = line_of_sight_matrix(r)
+            self.los = [list(np.flatnonzero(m[:, k])) for k in range(m.shape[1])]
+        self.fields = [PlainField(self, f) for f in range(num_fields)]
+
+    def observe(self) -> np.ndarray:
+        """All observation rows (B*N, OBS_DIM)."""
+        rows = [row for f in self.fields for row in f.observe()]
+        out = np.array(rows, dtype=np.float32)
+        assert out.shape[1] == OBS_DIM == 6 * (2 * OBS_RADIUS + 1) ** 2 + OWN_FEATURES + GLOBAL_FEATURES
+        return out
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        """Step every field drone by drone; finished fields start their next episode."""
+        n = self.config.n_drones
+        acts = np.asarray(actions).reshape(-1).tolist()
+        rewards: list[float] = []
+        done = []
+        for f, fld in enumerate(self.fields):
+            rewards += fld.step(acts[f * n:(f + 1) * n])
+            done.append(fld.terminated or fld.truncated)
+            if done[-1]:
+                fld.reset()
+        return self.observe(), np.array(rewards, dtype=np.float32), done
