@@ -49,9 +49,9 @@ class PlainField:
         self.active, self.on_trip, self.trip_delivered = [True] * n, [False] * n, [0] * n
         self.occupancy = {self.base: n}
         free = sum(1 for y in range(h) for x in range(w) if not self.obst[y][x])
-        self.c: dict[str, Any] = {k: 0 for k in ("step", "covered", "plants_found", "delivered", "wasted",
-                                                 "collisions", "depletions", "energy", "wasted_trips", "bumps",
-                                                 "plants_watered")}
+        names = ("step", "covered", "plants_found", "delivered", "wasted", "collisions", "depletions",
+                 "energy", "wasted_trips", "bumps", "plants_watered")
+        self.c: dict[str, Any] = {k: 0 for k in names}
         self.c["free"] = free
         self.c["goal"] = int(np.ceil(cfg.coverage_target * free - 1e-9))
         self.c["plants_total"] = sum(1 for y in range(h) for x in range(w) if plants[y][x])
@@ -88,7 +88,8 @@ class PlainField:
             if self.sim.los is not None and r > 1:
                 hidden = False
                 for j in self.sim.los[k]:
-                    yy, xx = self.y[i] + self.sim.sense_offsets[j][0], self.x[i] + self.sim.sense_offsets[j][1]
+                    oy, ox = self.sim.sense_offsets[j]
+                    yy, xx = self.y[i] + oy, self.x[i] + ox
                     if not (0 <= yy < cfg.height and 0 <= xx < cfg.width) or self.obst[yy][xx]:
                         hidden = True
                         break
@@ -205,9 +206,9 @@ class PlainField:
         cfg, n, R = self.sim.config, self.sim.config.n_drones, OBS_RADIUS
         h, w, watering = cfg.height, cfg.width, self.sim.scenario.watering
         c = self.c
-        glob = [c["step"] / cfg.max_steps, c["covered"] / max(c["free"], 1),
-                (c["delivered"] / max(c["need_total"], 1)) if watering else (c["plants_found"] / max(c["plants_total"], 1)),
-                sum(self.active) / n]
+        progress = (c["delivered"] / max(c["need_total"], 1)) if watering else \
+            (c["plants_found"] / max(c["plants_total"], 1))
+        glob = [c["step"] / cfg.max_steps, c["covered"] / max(c["free"], 1), progress, sum(self.active) / n]
         glob += [self.rem[b] / max(self.tot[b], 1.0) for b in range(COARSE * COARSE)]
         rows = []
         for i in range(n):
@@ -225,10 +226,12 @@ class PlainField:
             nd = []
             for dy, dx in _MOVES[1:5]:
                 y, x = self.y[i] + dy, self.x[i] + dx
-                nd.append(self.dist[y][x] if 0 <= y < h and 0 <= x < w and not self.obst[y][x] else UNREACHABLE)
+                inside = 0 <= y < h and 0 <= x < w and not self.obst[y][x]
+                nd.append(self.dist[y][x] if inside else UNREACHABLE)
             best = nd.index(min(nd))
             home = [float(d == best and here != 0) for d in range(4)]
-            row += [self.y[i] / max(h - 1, 1), self.x[i] / max(w - 1, 1), self.battery[i] / cfg.battery_capacity,
+            row += [self.y[i] / max(h - 1, 1), self.x[i] / max(w - 1, 1),
+                    self.battery[i] / cfg.battery_capacity,
                     self.tank[i] / cfg.tank_capacity, min(here / cfg.battery_capacity, 1.0), *home,
                     float(here == 0), float(self.active[i]), self.need[self.y[i]][self.x[i]] / 7.0]
             rows.append(row + glob)
