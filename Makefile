@@ -11,7 +11,7 @@ ENV ?= staging
 REPORTS ?= reports
 
 .PHONY: help bootstrap bootstrap-python run test lint unit data infra bench train evaluate gate \
-        deploy verify promote review-up review-down clean
+        deploy verify promote review-up review-down mr-note clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -41,9 +41,13 @@ endif
 # check mode. Real runners leave it unset.
 ifeq ($(SWARMOPS_CI_SMALL),1)
 TEST_PATHS ?= tests/ci
+# infra/*.sh hand extra arguments to ansible-playbook: parse the playbooks, touch no host.
+INFRA_ARGS ?= --syntax-check
 else
 TEST_PATHS ?= tests
 endif
+# infra/lib.sh puts this on PATH (ansible-playbook, ansible-vault): the same venv as the other stages.
+export SWARMOPS_VENV_BIN ?= $(abspath $(VENV))/bin
 
 lint: $(PYDEPS)  ## flake8 + yamllint + ansible-lint
 	$(VENV)/bin/flake8
@@ -69,14 +73,23 @@ bench: bootstrap-python  ## simulator and training benchmarks (table + JSON unde
 train: $(PYDEPS)  ## train one policy
 	$(SWARMOPS) train --scenario $(SCENARIO) --profile $(PROFILE)
 
-evaluate: $(PYDEPS)  ## evaluate the latest run of SCENARIO on the scenario suite
-	$(SWARMOPS) evaluate latest --scenario $(SCENARIO)
+evaluate: $(PYDEPS)  ## evaluate the latest run of SCENARIO: REPORTS/eval (metrics, plots, report) + metrics.txt
+	$(SWARMOPS) evaluate latest --scenario $(SCENARIO) --out $(REPORTS)/eval --no-progress
+	$(PY) -m ci metrics --candidate $(REPORTS)/eval/metrics.json --openmetrics $(REPORTS)/metrics.txt
 
-gate: $(PYDEPS)  ## quality gate: candidate vs @champion, non-zero exit if not better
-	$(SWARMOPS) gate --scenario $(SCENARIO)
+gate: $(PYDEPS)  ## quality gate: candidate vs @champion, non-zero exit if not better (REPORTS/gate.txt)
+	mkdir -p $(REPORTS)
+	set -o pipefail; $(SWARMOPS) gate --scenario $(SCENARIO) | tee $(REPORTS)/gate.txt
+
+mr-note: $(PYDEPS)  ## post/update the metrics note (candidate vs @champion) on merge request MR_IID
+	rm -rf $(REPORTS)/champion-eval
+	$(SWARMOPS) evaluate @champion --scenario $(SCENARIO) --out $(REPORTS)/champion-eval --no-progress \
+	  || echo "mr-note: no @champion evaluation, the note shows the candidate alone"
+	$(PY) -m ci gitlab note --mr "$(MR_IID)" --scenario $(SCENARIO) --candidate $(REPORTS)/eval/metrics.json \
+	  --champion $(REPORTS)/champion-eval/metrics.json --gate $(REPORTS)/gate.txt
 
 deploy: $(SYSDEPS)  ## deploy the team stack to ENV with Ansible
-	bash infra/deploy.sh $(ENV)
+	bash infra/deploy.sh $(ENV) $(INFRA_ARGS)
 
 verify: $(SYSDEPS)  ## verify ENV with testinfra
 	bash infra/verify.sh $(ENV)
