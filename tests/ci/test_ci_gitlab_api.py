@@ -2,6 +2,7 @@
 response shapes of the official docs: merge request notes, environments (create, stop), pipeline jobs
 and jobs/:id/play, pipelines list; plus the error paths and the MR note's metrics table.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,13 +27,29 @@ API = "https://gitlab.test/api/v4/projects/swarmops%2Fswarmops"
 BY_ID = "https://gitlab.test/api/v4/projects/42"
 AUTH = matchers.header_matcher({"PRIVATE-TOKEN": TOKEN})
 AUTHOR = {"id": 3, "username": "swarmops-bot", "name": "SwarmOps bot"}
-MR = {"id": 1007, "iid": 7, "project_id": 42, "title": "Wider fields", "state": "opened",
-      "source_branch": "feature/wider-fields", "target_branch": "main", "web_url": "https://gitlab.test/mr/7"}
+MR = {
+    "id": 1007,
+    "iid": 7,
+    "project_id": 42,
+    "title": "Wider fields",
+    "state": "opened",
+    "source_branch": "feature/wider-fields",
+    "target_branch": "main",
+    "web_url": "https://gitlab.test/mr/7",
+}
 
 
 def _note(note_id: int, body: str, system: bool = False) -> dict:
-    return {"id": note_id, "body": body, "system": system, "author": AUTHOR, "noteable_type": "MergeRequest",
-            "noteable_iid": 7, "created_at": "2026-11-26T12:00:00.000Z", "resolvable": False}
+    return {
+        "id": note_id,
+        "body": body,
+        "system": system,
+        "author": AUTHOR,
+        "noteable_type": "MergeRequest",
+        "noteable_iid": 7,
+        "created_at": "2026-11-26T12:00:00.000Z",
+        "resolvable": False,
+    }
 
 
 @pytest.fixture
@@ -51,21 +68,32 @@ def api() -> responses.RequestsMock:
         yield mock
 
 
-# ---- the ONE merge-request note --------------------------------------------------------------------------
+# ---- the ONE merge-request note ------------------------------------------------------------------
 def test_note_is_created_when_absent(api: responses.RequestsMock, client: GitlabClient) -> None:
     api.get(f"{API}/merge_requests/7", json=MR, match=[AUTH])
-    api.get(f"{BY_ID}/merge_requests/7/notes", json=[_note(1, "looks good"), _note(2, "added 1 commit", True)])
-    api.post(f"{BY_ID}/merge_requests/7/notes", status=201, json=_note(3, "x"),
-             match=[matchers.json_params_matcher({"body": f"{NOTE_MARKER}\n| table |"})])
+    api.get(
+        f"{BY_ID}/merge_requests/7/notes", json=[_note(1, "looks good"), _note(2, "added 1 commit", True)]
+    )
+    api.post(
+        f"{BY_ID}/merge_requests/7/notes",
+        status=201,
+        json=_note(3, "x"),
+        match=[matchers.json_params_matcher({"body": f"{NOTE_MARKER}\n| table |"})],
+    )
     assert client.upsert_mr_note(7, "| table |") == ("created", 3)
 
 
 def test_note_is_updated_when_present(api: responses.RequestsMock, client: GitlabClient) -> None:
     api.get(f"{API}/merge_requests/7", json=MR)
-    api.get(f"{BY_ID}/merge_requests/7/notes",
-            json=[_note(1, "looks good"), _note(5, f"{NOTE_MARKER}\nold table"), _note(6, "thanks")])
-    api.put(f"{BY_ID}/merge_requests/7/notes/5", json=_note(5, "new"),
-            match=[matchers.json_params_matcher({"body": f"{NOTE_MARKER}\nnew table"})])
+    api.get(
+        f"{BY_ID}/merge_requests/7/notes",
+        json=[_note(1, "looks good"), _note(5, f"{NOTE_MARKER}\nold table"), _note(6, "thanks")],
+    )
+    api.put(
+        f"{BY_ID}/merge_requests/7/notes/5",
+        json=_note(5, "new"),
+        match=[matchers.json_params_matcher({"body": f"{NOTE_MARKER}\nnew table"})],
+    )
     assert client.upsert_mr_note(7, "new table") == ("updated", 5)
 
 
@@ -73,17 +101,26 @@ def test_unknown_merge_request(api: responses.RequestsMock, client: GitlabClient
     api.get(f"{API}/merge_requests/404", status=404, json={"message": "404 Not found"})
     with pytest.raises(CIError) as err:
         client.upsert_mr_note(404, "x")
-    assert str(err.value) == ("gitlab: cannot find merge request !404: not found (HTTP 404) in project "
-                              "swarmops/swarmops at https://gitlab.test")
+    assert str(err.value) == (
+        "gitlab: cannot find merge request !404: not found (HTTP 404) in project "
+        "swarmops/swarmops at https://gitlab.test"
+    )
 
 
-# ---- review environments ----------------------------------------------------------------------------------
+# ---- review environments -------------------------------------------------------------------------
 def test_review_environment_created_then_stopped(api: responses.RequestsMock, client: GitlabClient) -> None:
     name = "review/feature-wider-fields"
-    api.get(f"{API}/environments", json=[], match=[matchers.query_param_matcher({"name": name}, strict_match=False)])
-    api.post(f"{API}/environments", status=201,
-             json={"id": 11, "name": name, "state": "available", "external_url": "https://127.0.0.1:17700"},
-             match=[matchers.json_params_matcher({"name": name, "external_url": "https://127.0.0.1:17700"})])
+    api.get(
+        f"{API}/environments",
+        json=[],
+        match=[matchers.query_param_matcher({"name": name}, strict_match=False)],
+    )
+    api.post(
+        f"{API}/environments",
+        status=201,
+        json={"id": 11, "name": name, "state": "available", "external_url": "https://127.0.0.1:17700"},
+        match=[matchers.json_params_matcher({"name": name, "external_url": "https://127.0.0.1:17700"})],
+    )
     assert client.start_review(name, "https://127.0.0.1:17700") == ("created", 11)
     env = {"id": 11, "name": name, "state": "available", "external_url": "https://127.0.0.1:17700"}
     api.get(f"{API}/environments", json=[env])
@@ -93,29 +130,44 @@ def test_review_environment_created_then_stopped(api: responses.RequestsMock, cl
 
 def test_stopping_an_unknown_environment(api: responses.RequestsMock, client: GitlabClient) -> None:
     api.get(f"{API}/environments", json=[{"id": 1, "name": "review/other-branch", "state": "available"}])
-    with pytest.raises(CIError, match=r"^gitlab: no environment named 'review/x' in project swarmops/swarmops$"):
+    with pytest.raises(
+        CIError, match=r"^gitlab: no environment named 'review/x' in project swarmops/swarmops$"
+    ):
         client.stop_review("review/x")
 
 
-# ---- manual production job --------------------------------------------------------------------------------
-PIPELINE = {"id": 99, "iid": 40, "project_id": 42, "status": "manual", "ref": "main", "sha": "9fceb02d0ae5",
-            "source": "push", "web_url": "https://gitlab.test/swarmops/swarmops/-/pipelines/99"}
+# ---- manual production job -----------------------------------------------------------------------
+PIPELINE = {
+    "id": 99,
+    "iid": 40,
+    "project_id": 42,
+    "status": "manual",
+    "ref": "main",
+    "sha": "9fceb02d0ae5",
+    "source": "push",
+    "web_url": "https://gitlab.test/swarmops/swarmops/-/pipelines/99",
+}
 
 
 def _jobs(production_status: str) -> list[dict]:
-    return [{"id": 501, "name": "verify-staging", "stage": "staging", "status": "success"},
-            {"id": 502, "name": "production", "stage": "production", "status": production_status}]
+    return [
+        {"id": 501, "name": "verify-staging", "stage": "staging", "status": "success"},
+        {"id": 502, "name": "production", "stage": "production", "status": production_status},
+    ]
 
 
 def test_play_production_job(api: responses.RequestsMock, client: GitlabClient) -> None:
     api.get(f"{API}/pipelines/99", json=PIPELINE)
     api.get(f"{BY_ID}/pipelines/99/jobs", json=_jobs("manual"))
-    api.post(f"{API}/jobs/502/play", json={"id": 502, "name": "production", "status": "pending"}, match=[AUTH])
+    api.post(
+        f"{API}/jobs/502/play", json={"id": 502, "name": "production", "status": "pending"}, match=[AUTH]
+    )
     assert client.play_production(99) == 502
 
 
-def test_play_production_refuses_a_job_that_is_not_manual(api: responses.RequestsMock,
-                                                          client: GitlabClient) -> None:
+def test_play_production_refuses_a_job_that_is_not_manual(
+    api: responses.RequestsMock, client: GitlabClient
+) -> None:
     api.get(f"{API}/pipelines/99", json=PIPELINE)
     api.get(f"{BY_ID}/pipelines/99/jobs", json=_jobs("success"))
     with pytest.raises(CIError, match="job 'production' of pipeline 99 is success, not waiting to be played"):
@@ -130,29 +182,50 @@ def test_play_production_in_a_branch_pipeline(api: responses.RequestsMock, clien
 
 
 def test_recent_pipelines(api: responses.RequestsMock, client: GitlabClient) -> None:
-    api.get(f"{API}/pipelines", json=[PIPELINE, {**PIPELINE, "id": 97, "status": "success"}],
-            match=[matchers.query_param_matcher({"order_by": "id", "sort": "desc", "per_page": "2", "page": "1",
-                                                 "ref": "main"})])
+    api.get(
+        f"{API}/pipelines",
+        json=[PIPELINE, {**PIPELINE, "id": 97, "status": "success"}],
+        match=[
+            matchers.query_param_matcher(
+                {"order_by": "id", "sort": "desc", "per_page": "2", "page": "1", "ref": "main"}
+            )
+        ],
+    )
     rows = client.pipelines("main", limit=2)
-    assert [(r.id, r.status, r.ref, r.sha) for r in rows] == [(99, "manual", "main", "9fceb02d"),
-                                                              (97, "success", "main", "9fceb02d")]
+    assert [(r.id, r.status, r.ref, r.sha) for r in rows] == [
+        (99, "manual", "main", "9fceb02d"),
+        (97, "success", "main", "9fceb02d"),
+    ]
 
 
-# ---- errors -----------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("status,expected", [
-    (401, "gitlab: authentication failed (HTTP 401) at https://gitlab.test to list pipelines: check GITLAB_TOKEN"),
-    (403, "gitlab: the token may not list pipelines (HTTP 403) at https://gitlab.test: it needs the api scope "
-          "and Developer role on swarmops/swarmops"),
-])
-def test_auth_errors_are_one_line_without_token(api: responses.RequestsMock, client: GitlabClient, status: int,
-                                                expected: str) -> None:
+# ---- errors --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "status,expected",
+    [
+        (
+            401,
+            "gitlab: authentication failed (HTTP 401) at https://gitlab.test to list pipelines: "
+            "check GITLAB_TOKEN",
+        ),
+        (
+            403,
+            "gitlab: the token may not list pipelines (HTTP 403) at https://gitlab.test: "
+            "it needs the api scope and Developer role on swarmops/swarmops",
+        ),
+    ],
+)
+def test_auth_errors_are_one_line_without_token(
+    api: responses.RequestsMock, client: GitlabClient, status: int, expected: str
+) -> None:
     api.get(f"{API}/pipelines", status=status, json={"message": f"{status} Unauthorized"})
     with pytest.raises(CIError) as err:
         client.pipelines()
     assert str(err.value) == expected and TOKEN not in str(err.value)
 
 
-def test_5xx_retried_with_backoff(api: responses.RequestsMock, client: GitlabClient, sleeps: list[float]) -> None:
+def test_5xx_retried_with_backoff(
+    api: responses.RequestsMock, client: GitlabClient, sleeps: list[float]
+) -> None:
     api.get(f"{API}/pipelines", status=502)
     api.get(f"{API}/pipelines", status=503)
     api.get(f"{API}/pipelines", json=[PIPELINE])
@@ -169,27 +242,47 @@ def test_5xx_gives_up(api: responses.RequestsMock, client: GitlabClient, sleeps:
 
 def test_unreachable(api: responses.RequestsMock, client: GitlabClient) -> None:
     api.get(f"{API}/pipelines", body=requests.ConnectionError("Connection refused"))
-    with pytest.raises(CIError, match=r"^gitlab: cannot reach https://gitlab.test to list pipelines "
-                                      r"\(ConnectionError\)$"):
+    with pytest.raises(
+        CIError, match=r"^gitlab: cannot reach https://gitlab.test to list pipelines " r"\(ConnectionError\)$"
+    ):
         client.pipelines()
 
 
-# ---- CLI: the MR note end to end ----------------------------------------------------------------------------
+# ---- CLI: the MR note end to end -----------------------------------------------------------------
 def _metrics(path: Path, score: float, collisions: float, held_out: float) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({
-        "policy": "ppo", "scenario": "recon", "score": score, "score_held_out": held_out,
-        "ratio_to_heuristic": score / 0.7, "best_heuristic": "lawnmower",
-        "policies": {"ppo": {"score": score, "coverage": 0.9, "collisions": collisions},
-                     "lawnmower": {"score": 0.7}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "policy": "ppo",
+                "scenario": "recon",
+                "score": score,
+                "score_held_out": held_out,
+                "ratio_to_heuristic": score / 0.7,
+                "best_heuristic": "lawnmower",
+                "policies": {
+                    "ppo": {"score": score, "coverage": 0.9, "collisions": collisions},
+                    "lawnmower": {"score": 0.7},
+                },
+            }
+        )
+    )
     return path
 
 
-def test_cli_note_posts_table_against_champion(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                               api: responses.RequestsMock, capsys: pytest.CaptureFixture) -> None:
-    for key, value in (("GITLAB_URL", "https://gitlab.test"), ("GITLAB_TOKEN", TOKEN),
-                       ("GITLAB_PROJECT", "swarmops/swarmops"), ("CI_JOB_URL", "https://gitlab.test/j/5"),
-                       ("CI_PIPELINE_URL", "https://gitlab.test/p/99")):
+def test_cli_note_posts_table_against_champion(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    api: responses.RequestsMock,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    for key, value in (
+        ("GITLAB_URL", "https://gitlab.test"),
+        ("GITLAB_TOKEN", TOKEN),
+        ("GITLAB_PROJECT", "swarmops/swarmops"),
+        ("CI_JOB_URL", "https://gitlab.test/j/5"),
+        ("CI_PIPELINE_URL", "https://gitlab.test/p/99"),
+    ):
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("REVIEW_URL", raising=False)
     candidate = _metrics(tmp_path / "eval" / "metrics.json", 0.80, 1.0, 0.75)
@@ -199,8 +292,23 @@ def test_cli_note_posts_table_against_champion(monkeypatch: pytest.MonkeyPatch, 
     api.get(f"{API}/merge_requests/7", json=MR)
     api.get(f"{BY_ID}/merge_requests/7/notes", json=[])
     api.post(f"{BY_ID}/merge_requests/7/notes", status=201, json=_note(9, "x"))
-    assert cli.main(["gitlab", "note", "--mr", "7", "--candidate", str(candidate), "--champion", str(champion),
-                     "--gate", str(gate)]) == 0
+    assert (
+        cli.main(
+            [
+                "gitlab",
+                "note",
+                "--mr",
+                "7",
+                "--candidate",
+                str(candidate),
+                "--champion",
+                str(champion),
+                "--gate",
+                str(gate),
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == "created note 9 on !7\n"
     body = json.loads(api.calls[-1].request.body)["body"]
     assert body.startswith(NOTE_MARKER)
@@ -212,8 +320,9 @@ def test_cli_note_posts_table_against_champion(monkeypatch: pytest.MonkeyPatch, 
     assert "[pipeline](https://gitlab.test/p/99)" in body
 
 
-def test_cli_note_without_champion_and_bad_metrics(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture) -> None:
+def test_cli_note_without_champion_and_bad_metrics(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from ci.cli import note_body
 
     candidate = _metrics(tmp_path / "metrics.json", 0.8, 0.0, 0.7)
@@ -225,12 +334,16 @@ def test_cli_note_without_champion_and_bad_metrics(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("GITLAB_PROJECT", "1")
     assert cli.main(["gitlab", "note", "--mr", "7", "--candidate", str(tmp_path / "bad.json")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: metrics file {tmp_path / 'bad.json'} is not valid JSON") and err.count("\n") == 1
+    assert (
+        err.startswith(f"error: metrics file {tmp_path / 'bad.json'} is not valid JSON")
+        and err.count("\n") == 1
+    )
 
 
 def test_cli_missing_gitlab_token(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setenv("GITLAB_URL", "https://gitlab.test")
     monkeypatch.delenv("GITLAB_TOKEN", raising=False)
     assert cli.main(["gitlab", "pipelines"]) == 1
-    assert capsys.readouterr().err == ("error: GITLAB_TOKEN is not set: a project or personal access token "
-                                       "with the api scope\n")
+    assert capsys.readouterr().err == (
+        "error: GITLAB_TOKEN is not set: a project or personal access token " "with the api scope\n"
+    )

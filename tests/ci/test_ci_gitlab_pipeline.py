@@ -5,11 +5,13 @@ merge-request pipeline, a default-branch pipeline and the manual production job;
 expanded configuration (extends resolved) for the structural checks. A few jobs really run, with
 SWARMOPS_CI_SMALL=1 selecting tiny sizes (see the Makefile).
 """
+
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +56,7 @@ def test_merge_request_pipeline_creates_review_environment(gcl: Any) -> None:
     assert "metrics-note" in _mr_jobs(gcl, GITLAB_TOKEN="set-in-project-settings")
 
 
-def test_default_branch_pipeline_deploys_staging_and_waits_for_manual_production(
-        gcl: Any) -> None:
+def test_default_branch_pipeline_deploys_staging_and_waits_for_manual_production(gcl: Any) -> None:
     gcl.checkout("main")
     jobs = gcl.jobs()
     assert tuple(jobs) == DEFAULT_BRANCH_JOBS
@@ -75,9 +76,13 @@ def _workflow(rules: list[dict], variables: dict[str, str]) -> str:
     """Evaluate workflow:rules with gitlab-ci-local's own evaluator (it ignores them when running)."""
     npm_root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, check=True).stdout
     helper = Path(__file__).with_name("gcl_workflow_rules.mjs")
-    proc = subprocess.run(["node", str(helper), str(Path(npm_root.strip()) / "gitlab-ci-local")],
-                          input=json.dumps({"rules": rules, "variables": variables}),
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        ["node", str(helper), str(Path(npm_root.strip()) / "gitlab-ci-local")],
+        input=json.dumps({"rules": rules, "variables": variables}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(proc.stdout)["when"]
 
 
@@ -88,8 +93,10 @@ def test_workflow_rules_give_one_pipeline_per_change(expanded: dict) -> None:
     assert _workflow(rules, push) == "always"
     # Same push while an MR is open: only the MR pipeline runs, no duplicate branch pipeline.
     assert _workflow(rules, {**push, "CI_OPEN_MERGE_REQUESTS": "swarmops/swarmops!7"}) == "never"
-    assert _workflow(rules, {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"}) \
+    assert (
+        _workflow(rules, {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"})
         == "always"
+    )
     assert _workflow(rules, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": "v1"}) == "never"
 
 
@@ -102,8 +109,15 @@ def test_every_job_only_calls_its_make_target(expanded: dict) -> None:
 
 
 def test_stages_tags_reports_and_cache(expanded: dict) -> None:
-    assert expanded["stages"][1:-1] == ["lint", "test", "train", "evaluate", "review", "staging",
-                                        "production"]  # .pre/.post added by GitLab
+    assert expanded["stages"][1:-1] == [
+        "lint",
+        "test",
+        "train",
+        "evaluate",
+        "review",
+        "staging",
+        "production",
+    ]  # .pre/.post added by GitLab
     assert expanded["train"]["tags"] == ["gpu"]
     for job in ("unit", "data", "infra", "verify-staging"):
         assert expanded[job]["artifacts"]["reports"]["junit"] == "$REPORTS/junit-*.xml", job
@@ -126,3 +140,56 @@ def test_review_and_production_environments(expanded: dict) -> None:
     assert production["environment"]["name"] == "production"
     assert production["needs"][0]["job"] == "verify-staging"
     assert production["interruptible"] is False
+
+
+# ---- real jobs (SWARMOPS_CI_SMALL=1: tiny sizes, ansible --syntax-check; see the Makefile) ----------------
+def _small(venv_dir: Path, tmp: Path) -> dict[str, str]:
+    """Job variables: the test venv as VENV (no bootstrap), tiny sizes, a throw-away vault password."""
+    return {
+        "VENV": str(venv_dir),
+        "SWARMOPS_CI_SMALL": "1",
+        "SWARMOPS_VAULT_PASSWORD_FILE": str(tmp / "vault-password"),
+    }
+
+
+def _ran(proc: subprocess.CompletedProcess[str], job: str) -> bool:
+    return f"{job} starting shell" in proc.stdout
+
+
+@pytest.mark.slow
+def test_unit_job_runs_and_publishes_junit(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+    gcl.checkout(FEATURE)
+    proc = gcl.run("unit", variables=_small(venv_dir, tmp_path), timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "PASS" in proc.stdout and "unit" in proc.stdout
+    junit = ET.parse(gcl.clone / "reports" / "junit-unit.xml").getroot()
+    suite = junit if junit.tag == "testsuite" else junit.find("testsuite")
+    assert int(suite.get("tests")) > 10
+    assert int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0
+
+
+def test_review_job_creates_the_review_environment(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+    gcl.checkout(FEATURE)
+    proc = gcl.run(
+        "review",
+        variables={**gcl.mr_vars, **_small(venv_dir, tmp_path)},
+        unset=("CI_COMMIT_BRANCH",),
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "make review-up MR=7" in proc.stdout
+    assert "environment: { name: review/feature-wider-fields" in proc.stdout
+
+
+def test_production_runs_only_when_named(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+    gcl.checkout("main")
+    variables = _small(venv_dir, tmp_path)
+    # Running its whole stage does not start a manual job...
+    unnamed = gcl.run("--stage", "production", variables=variables, timeout=300)
+    assert unnamed.returncode == 0, unnamed.stdout[-3000:] + unnamed.stderr[-2000:]
+    assert not _ran(unnamed, "production")
+    # ...naming it (the "play" button) does.
+    named = gcl.run("production", variables=variables, timeout=300)
+    assert named.returncode == 0, named.stdout[-3000:] + named.stderr[-2000:]
+    assert _ran(named, "production") and "make promote" in named.stdout
+    assert "environment: { name: production" in named.stdout

@@ -2,6 +2,7 @@
 as documented by Jenkins (…/api/json, buildWithParameters + queue Location, createItem/config.xml,
 crumbIssuer, artifact/…, pipeline-stage-view's wfapi/pendingInputActions, input/<id>/proceedEmpty|abort).
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,7 +25,11 @@ URL = "http://jenkins.test:8080/"
 TOKEN = "11a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7"
 SETTINGS = JenkinsSettings(URL.rstrip("/"), "alice", TOKEN)
 JOB = "swarmops-release"
-CRUMB = {"_class": "hudson.security.csrf.DefaultCrumbIssuer", "crumb": "c0ffee", "crumbRequestField": "Jenkins-Crumb"}
+CRUMB = {
+    "_class": "hudson.security.csrf.DefaultCrumbIssuer",
+    "crumb": "c0ffee",
+    "crumbRequestField": "Jenkins-Crumb",
+}
 CRUMB_URL = f"{URL}crumbIssuer/api/json"
 BASIC = "Basic " + base64.b64encode(f"alice:{TOKEN}".encode()).decode()
 
@@ -48,52 +53,95 @@ def api() -> responses.RequestsMock:
 
 
 def _build(number: int, result: str | None, sha: str, artifacts: list[str]) -> dict:
-    return {"_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun", "number": number, "result": result,
-            "building": result is None, "duration": 754_000, "timestamp": 1_795_000_000_000,
-            "url": f"{URL}job/{JOB}/{number}/",
-            "actions": [{"_class": "hudson.model.ParametersAction"}, {},
-                        {"_class": "hudson.plugins.git.util.BuildData",
-                         "lastBuiltRevision": {"SHA1": sha, "branch": [{"name": "refs/remotes/origin/main"}]}}],
-            "artifacts": [{"displayPath": Path(a).name, "fileName": Path(a).name, "relativePath": a}
-                          for a in artifacts]}
+    return {
+        "_class": "org.jenkinsci.plugins.workflow.job.WorkflowRun",
+        "number": number,
+        "result": result,
+        "building": result is None,
+        "duration": 754_000,
+        "timestamp": 1_795_000_000_000,
+        "url": f"{URL}job/{JOB}/{number}/",
+        "actions": [
+            {"_class": "hudson.model.ParametersAction"},
+            {},
+            {
+                "_class": "hudson.plugins.git.util.BuildData",
+                "lastBuiltRevision": {"SHA1": sha, "branch": [{"name": "refs/remotes/origin/main"}]},
+            },
+        ],
+        "artifacts": [
+            {"displayPath": Path(a).name, "fileName": Path(a).name, "relativePath": a} for a in artifacts
+        ],
+    }
 
 
-def test_history_reads_builds_commits_and_metrics_artifact(api: responses.RequestsMock,
-                                                           client: JenkinsClient) -> None:
-    api.get(f"{URL}job/{JOB}/api/json?depth=0",
-            json={"name": JOB, "fullName": JOB, "builds": [{"number": 12, "url": f"{URL}job/{JOB}/12/"},
-                                                           {"number": 11, "url": f"{URL}job/{JOB}/11/"}]},
-            match=[matchers.header_matcher({"Authorization": BASIC, "Jenkins-Crumb": "c0ffee"})])
-    api.get(f"{URL}job/{JOB}/12/api/json?depth=0",
-            json=_build(12, "SUCCESS", "9fceb02d0ae598e95dc970b74767f19372d61af8", [METRICS_ARTIFACT]))
-    api.get(f"{URL}job/{JOB}/11/api/json?depth=0", json=_build(11, "FAILURE", "1b2c3d4e5f", ["reports/x.xml"]))
-    api.get(f"{URL}job/{JOB}/12/artifact/{METRICS_ARTIFACT}",
-            body=json.dumps({"score": 0.8123, "ratio_to_heuristic": 1.07, "ratio_to_random": 2.5,
-                             "policies": {}}))
+def test_history_reads_builds_commits_and_metrics_artifact(
+    api: responses.RequestsMock, client: JenkinsClient
+) -> None:
+    api.get(
+        f"{URL}job/{JOB}/api/json?depth=0",
+        json={
+            "name": JOB,
+            "fullName": JOB,
+            "builds": [
+                {"number": 12, "url": f"{URL}job/{JOB}/12/"},
+                {"number": 11, "url": f"{URL}job/{JOB}/11/"},
+            ],
+        },
+        match=[matchers.header_matcher({"Authorization": BASIC, "Jenkins-Crumb": "c0ffee"})],
+    )
+    api.get(
+        f"{URL}job/{JOB}/12/api/json?depth=0",
+        json=_build(12, "SUCCESS", "9fceb02d0ae598e95dc970b74767f19372d61af8", [METRICS_ARTIFACT]),
+    )
+    api.get(
+        f"{URL}job/{JOB}/11/api/json?depth=0", json=_build(11, "FAILURE", "1b2c3d4e5f", ["reports/x.xml"])
+    )
+    api.get(
+        f"{URL}job/{JOB}/12/artifact/{METRICS_ARTIFACT}",
+        body=json.dumps(
+            {"score": 0.8123, "ratio_to_heuristic": 1.07, "ratio_to_random": 2.5, "policies": {}}
+        ),
+    )
     rows = client.history(JOB, limit=5)
-    assert [(r.number, r.result, r.commit) for r in rows] == [(12, "SUCCESS", "9fceb02d"), (11, "FAILURE", "1b2c3d4e")]
+    assert [(r.number, r.result, r.commit) for r in rows] == [
+        (12, "SUCCESS", "9fceb02d"),
+        (11, "FAILURE", "1b2c3d4e"),
+    ]
     assert rows[0].duration_s == 754.0
     assert rows[0].metrics == {"score": 0.8123, "ratio_to_heuristic": 1.07, "ratio_to_random": 2.5}
     assert rows[1].metrics == {}  # no metrics artifact: nothing downloaded
 
 
-def test_trigger_sends_parameters_and_crumb_and_returns_queue_item(api: responses.RequestsMock,
-                                                                   client: JenkinsClient) -> None:
+def test_trigger_sends_parameters_and_crumb_and_returns_queue_item(
+    api: responses.RequestsMock, client: JenkinsClient
+) -> None:
     api.get(f"{URL}job/{JOB}/api/json?depth=0", json={"name": JOB, "builds": []})
-    api.post(f"{URL}job/{JOB}/buildWithParameters", status=201,
-             headers={"Location": f"{URL}queue/item/42/"},
-             match=[matchers.query_param_matcher({"SCENARIO": "watering", "PROFILE": "gpu"}),
-                    matchers.header_matcher({"Jenkins-Crumb": "c0ffee"})])
+    api.post(
+        f"{URL}job/{JOB}/buildWithParameters",
+        status=201,
+        headers={"Location": f"{URL}queue/item/42/"},
+        match=[
+            matchers.query_param_matcher({"SCENARIO": "watering", "PROFILE": "gpu"}),
+            matchers.header_matcher({"Jenkins-Crumb": "c0ffee"}),
+        ],
+    )
     assert client.trigger(JOB, {"SCENARIO": "watering", "PROFILE": "gpu"}) == 42
 
 
-def test_push_creates_missing_and_updates_existing_jobs(api: responses.RequestsMock, client: JenkinsClient) -> None:
+def test_push_creates_missing_and_updates_existing_jobs(
+    api: responses.RequestsMock, client: JenkinsClient
+) -> None:
     api.replace(responses.GET, CRUMB_URL, status=404)  # CSRF protection off: no crumb header
     # "new" does not exist (asked by us, then by python-jenkins' create_job), then exists once created;
     # "old" exists and is reconfigured.
     api.get(f"{URL}job/new/api/json?tree=name", status=404)
     api.get(f"{URL}job/new/api/json?tree=name", status=404)
-    api.post(f"{URL}createItem?name=new", body="", match=[matchers.header_matcher({"Content-Type": "text/xml; charset=utf-8"})])
+    api.post(
+        f"{URL}createItem?name=new",
+        body="",
+        match=[matchers.header_matcher({"Content-Type": "text/xml; charset=utf-8"})],
+    )
     api.get(f"{URL}job/new/api/json?tree=name", json={"name": "new"})
     api.get(f"{URL}job/old/api/json?tree=name", json={"name": "old"})
     api.post(f"{URL}job/old/config.xml", body="")
@@ -103,19 +151,33 @@ def test_push_creates_missing_and_updates_existing_jobs(api: responses.RequestsM
     assert create.request.body == b"<flow-definition/>"
 
 
-PENDING = [{"id": "Promote", "proceedText": "Promote", "message": "Promote this verified staging release?",
-            "inputs": [], "proceedUrl": f"/job/{JOB}/12/wfapi/inputSubmit?inputId=Promote",
-            "abortUrl": f"/job/{JOB}/12/input/Promote/abort", "redirectApprovalUrl": f"/job/{JOB}/12/input/"}]
+PENDING = [
+    {
+        "id": "Promote",
+        "proceedText": "Promote",
+        "message": "Promote this verified staging release?",
+        "inputs": [],
+        "proceedUrl": f"/job/{JOB}/12/wfapi/inputSubmit?inputId=Promote",
+        "abortUrl": f"/job/{JOB}/12/input/Promote/abort",
+        "redirectApprovalUrl": f"/job/{JOB}/12/input/",
+    }
+]
 
 
-@pytest.mark.parametrize("approve,action,said", [(True, "proceedEmpty", "approved"), (False, "abort", "aborted")])
-def test_answer_promotion_input(api: responses.RequestsMock, client: JenkinsClient, approve: bool, action: str,
-                                said: str) -> None:
+@pytest.mark.parametrize(
+    "approve,action,said", [(True, "proceedEmpty", "approved"), (False, "abort", "aborted")]
+)
+def test_answer_promotion_input(
+    api: responses.RequestsMock, client: JenkinsClient, approve: bool, action: str, said: str
+) -> None:
     build = _build(12, None, "abc", [])
     api.get(f"{URL}job/{JOB}/12/api/json?depth=0", json=build)
     api.get(f"{URL}job/{JOB}/12/wfapi/pendingInputActions", json=PENDING)
-    api.post(f"{URL}job/{JOB}/12/input/Promote/{action}", body="",
-             match=[matchers.header_matcher({"Jenkins-Crumb": "c0ffee"})])
+    api.post(
+        f"{URL}job/{JOB}/12/input/Promote/{action}",
+        body="",
+        match=[matchers.header_matcher({"Jenkins-Crumb": "c0ffee"})],
+    )
     assert client.answer_input(JOB, 12, approve=approve) == f"{said} input 'Promote' of {JOB} #12"
 
 
@@ -126,15 +188,29 @@ def test_answer_input_when_nothing_is_pending(api: responses.RequestsMock, clien
         client.answer_input(JOB, 12, approve=True)
 
 
-# ---- errors ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("status,expected", [
-    (401, "jenkins: authentication failed (HTTP 401) at http://jenkins.test:8080 to read job 'swarmops-release': "
-          "check JENKINS_USER and JENKINS_TOKEN"),
-    (403, "jenkins: user 'alice' may not read job 'swarmops-release' (HTTP 403) at http://jenkins.test:8080"),
-    (404, "jenkins: cannot read job 'swarmops-release': not found (HTTP 404) at http://jenkins.test:8080"),
-])
-def test_http_errors_are_one_line_without_token(api: responses.RequestsMock, client: JenkinsClient, status: int,
-                                                expected: str) -> None:
+# ---- errors --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "status,expected",
+    [
+        (
+            401,
+            "jenkins: authentication failed (HTTP 401) at http://jenkins.test:8080 "
+            "to read job 'swarmops-release': check JENKINS_USER and JENKINS_TOKEN",
+        ),
+        (
+            403,
+            "jenkins: user 'alice' may not read job 'swarmops-release' (HTTP 403) "
+            "at http://jenkins.test:8080",
+        ),
+        (
+            404,
+            "jenkins: cannot read job 'swarmops-release': not found (HTTP 404) at http://jenkins.test:8080",
+        ),
+    ],
+)
+def test_http_errors_are_one_line_without_token(
+    api: responses.RequestsMock, client: JenkinsClient, status: int, expected: str
+) -> None:
     api.get(f"{URL}job/{JOB}/api/json?depth=0", status=status, body="<html>Jenkins says no</html>")
     with pytest.raises(CIError) as err:
         client.history(JOB)
@@ -142,8 +218,9 @@ def test_http_errors_are_one_line_without_token(api: responses.RequestsMock, cli
     assert TOKEN not in str(err.value) and "\n" not in str(err.value)
 
 
-def test_5xx_is_retried_with_backoff_then_succeeds(api: responses.RequestsMock, client: JenkinsClient,
-                                                   sleeps: list[float]) -> None:
+def test_5xx_is_retried_with_backoff_then_succeeds(
+    api: responses.RequestsMock, client: JenkinsClient, sleeps: list[float]
+) -> None:
     url = f"{URL}job/{JOB}/api/json?depth=0"
     api.get(url, status=503)
     api.get(url, status=502)
@@ -153,16 +230,18 @@ def test_5xx_is_retried_with_backoff_then_succeeds(api: responses.RequestsMock, 
     assert [c.response.status_code for c in api.calls if "/job/" in c.request.url] == [503, 502, 200]
 
 
-def test_5xx_gives_up_after_the_attempts(api: responses.RequestsMock, client: JenkinsClient,
-                                         sleeps: list[float]) -> None:
+def test_5xx_gives_up_after_the_attempts(
+    api: responses.RequestsMock, client: JenkinsClient, sleeps: list[float]
+) -> None:
     api.get(f"{URL}job/{JOB}/api/json?depth=0", status=500)
     with pytest.raises(CIError, match=r"server error \(HTTP 500\) .* after 3 attempts"):
         client.history(JOB)
     assert sleeps == [0.5, 1.0]
 
 
-def test_post_is_not_retried_on_500(api: responses.RequestsMock, client: JenkinsClient,
-                                    sleeps: list[float]) -> None:
+def test_post_is_not_retried_on_500(
+    api: responses.RequestsMock, client: JenkinsClient, sleeps: list[float]
+) -> None:
     # A 500 on POST may already have queued a build: sending it again could start a second one.
     api.get(f"{URL}job/{JOB}/api/json?depth=0", json={"name": JOB, "builds": []})
     api.post(f"{URL}job/{JOB}/buildWithParameters", status=500)
@@ -173,13 +252,18 @@ def test_post_is_not_retried_on_500(api: responses.RequestsMock, client: Jenkins
 
 def test_unreachable_server(client: JenkinsClient, api: responses.RequestsMock) -> None:
     api.replace(responses.GET, CRUMB_URL, body=requests.ConnectionError("connection refused"))
-    with pytest.raises(CIError, match=r"^jenkins: cannot reach http://jenkins.test:8080 to read job "
-                                      r"'swarmops-release' \(ConnectionError\)$"):
+    with pytest.raises(
+        CIError,
+        match=r"^jenkins: cannot reach http://jenkins.test:8080 to read job "
+        r"'swarmops-release' \(ConnectionError\)$",
+    ):
         client.history(JOB)
 
 
-# ---- CLI -----------------------------------------------------------------------------------------------------
-def test_cli_missing_token_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+# ---- CLI -----------------------------------------------------------------------------------------
+def test_cli_missing_token_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.setenv("JENKINS_URL", URL)
     monkeypatch.setenv("JENKINS_USER", "alice")
     monkeypatch.delenv("JENKINS_TOKEN", raising=False)
@@ -201,12 +285,18 @@ def test_cli_bad_url_and_bad_choice(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert capsys.readouterr().err == "error: Missing option '--build'.\n"
 
 
-def test_cli_history_writes_markdown_and_html(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                              api: responses.RequestsMock, capsys: pytest.CaptureFixture) -> None:
+def test_cli_history_writes_markdown_and_html(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    api: responses.RequestsMock,
+    capsys: pytest.CaptureFixture,
+) -> None:
     for key, value in (("JENKINS_URL", URL), ("JENKINS_USER", "alice"), ("JENKINS_TOKEN", TOKEN)):
         monkeypatch.setenv(key, value)
     api.get(f"{URL}job/{JOB}/api/json?depth=0", json={"name": JOB, "builds": [{"number": 3}]})
-    api.get(f"{URL}job/{JOB}/3/api/json?depth=0", json=_build(3, "SUCCESS", "abcdef123456", [METRICS_ARTIFACT]))
+    api.get(
+        f"{URL}job/{JOB}/3/api/json?depth=0", json=_build(3, "SUCCESS", "abcdef123456", [METRICS_ARTIFACT])
+    )
     api.get(f"{URL}job/{JOB}/3/artifact/{METRICS_ARTIFACT}", body=json.dumps({"score": 0.5}))
     md, page = tmp_path / "history.md", tmp_path / "site" / "history.html"
     assert cli.main(["jenkins", "history", "--markdown", str(md), "--html", str(page)]) == 0

@@ -1,5 +1,6 @@
 """Jenkinsfile: groovyc syntax check, its declarative structure (evaluated by Groovy itself, see
 jenkinsfile_model.groovy), and the jenkins-job-builder definitions rendered with `jenkins-jobs test`."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 JENKINSFILE = REPO / "Jenkinsfile"
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
-needs_groovy = pytest.mark.skipif(shutil.which("groovyc") is None or not Path(JAVA_HOME).is_dir(),
-                                  reason="Debian groovy / OpenJDK 17 not installed (scripts/bootstrap.sh)")
+needs_groovy = pytest.mark.skipif(
+    shutil.which("groovyc") is None or not Path(JAVA_HOME).is_dir(),
+    reason="Debian groovy / OpenJDK 17 not installed (scripts/bootstrap.sh)",
+)
 
 
 def _java_env() -> dict[str, str]:
@@ -33,8 +36,13 @@ def _groovyc(path: Path, out: Path) -> subprocess.CompletedProcess[str]:
     out.mkdir(parents=True, exist_ok=True)
     src = out / "Jenkinsfile.groovy"
     shutil.copy(path, src)
-    return subprocess.run(["groovyc", "-d", str(out / "classes"), str(src)], capture_output=True, text=True,
-                          env=_java_env(), timeout=120)
+    return subprocess.run(
+        ["groovyc", "-d", str(out / "classes"), str(src)],
+        capture_output=True,
+        text=True,
+        env=_java_env(),
+        timeout=120,
+    )
 
 
 @needs_groovy
@@ -47,7 +55,7 @@ def test_jenkinsfile_compiles_and_a_broken_copy_does_not(tmp_path: Path) -> None
     assert bad.returncode != 0 and "expecting '}'" in bad.stderr
 
 
-# ---- structure ---------------------------------------------------------------------------------------------
+# ---- structure -----------------------------------------------------------------------------------
 def _find(nodes: list[dict], name: str) -> dict:
     found = [n for n in nodes if n["name"] == name]
     assert found, f"no {name!r} among {[n['name'] for n in nodes]}"
@@ -67,16 +75,24 @@ def _walk(nodes: list[dict]) -> Iterator[dict]:
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     if shutil.which("groovy") is None or not Path(JAVA_HOME).is_dir():
         pytest.skip("Debian groovy / OpenJDK 17 not installed (scripts/bootstrap.sh)")
-    proc = subprocess.run(["groovy", str(Path(__file__).with_name("jenkinsfile_model.groovy")), str(JENKINSFILE)],
-                          capture_output=True, text=True, env=_java_env(), timeout=120)
+    proc = subprocess.run(
+        ["groovy", str(Path(__file__).with_name("jenkinsfile_model.groovy")), str(JENKINSFILE)],
+        capture_output=True,
+        text=True,
+        env=_java_env(),
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return _find(json.loads(proc.stdout), "pipeline")
 
 
 def _stages(pipeline: dict) -> dict[str, dict]:
     """Every stage (nested parallel ones too) by name."""
-    return {n["args"][0]: n for n in _walk(_find(pipeline["children"], "stages")["children"])
-            if n["name"] == "stage"}
+    return {
+        n["args"][0]: n
+        for n in _walk(_find(pipeline["children"], "stages")["children"])
+        if n["name"] == "stage"
+    }
 
 
 def _steps(stage: dict) -> list[dict]:
@@ -165,7 +181,7 @@ def test_post_publishes_junit_archives_reports_and_cleans_up(pipeline: dict) -> 
     assert [n["name"] for n in post["cleanup"]["children"]] == ["cleanWs"]
 
 
-# ---- jenkins-job-builder -------------------------------------------------------------------------------------
+# ---- jenkins-job-builder -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def jobs() -> dict[str, ET.Element]:
     return {name: ET.fromstring(xml) for name, xml in render_jobs().items()}
@@ -182,8 +198,10 @@ def test_job_definitions_render(jobs: dict[str, Any]) -> None:
 
 
 def test_job_parameters_match_the_jenkinsfile(jobs: dict[str, Any], pipeline: dict) -> None:
-    declared = {n["args"][0]["name"]: n["args"][0].get("choices") for n in
-                _find(pipeline["children"], "parameters")["children"]}
+    declared = {
+        n["args"][0]["name"]: n["args"][0].get("choices")
+        for n in _find(pipeline["children"], "parameters")["children"]
+    }
     rendered = {}
     for param in jobs["swarmops-release"].find(".//parameterDefinitions"):
         rendered[param.find("name").text] = [s.text for s in param.iter("string")] or None
