@@ -1,0 +1,220 @@
+"""Static rendering of the training dashboard (PNG + HTML with matplotlib) from the run ledger.
+
+Grafana cannot run on every machine; this draws the same panels from the same SQL
+(monitoring.ledger_queries) so a person can look at training progress anywhere:
+runs by status, throughput, learning curves, evaluation vs baselines and the promotion history.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from monitoring.ledger_queries import QUERIES
+
+PNG_NAME = "training_dashboard.png"
+HTML_NAME = "training_dashboard.html"
+LEDGER_TABLES = ("runs", "training_metrics", "evaluation_results", "promotions")
+TIME_COLUMNS = {"time", "started_at", "ended_at"}
+DECISION_COLOURS = {"promoted": "tab:green", "promote": "tab:green", "rejected": "tab:red",
+                    "reject": "tab:red"}
+
+
+def fetch_panels(db_url: str) -> dict[str, Any]:
+    """Run every training-dashboard query on the ledger at ``db_url``: {query name: DataFrame}.
+
+    Raises training.ledger.LedgerError (one line, password hidden) when the URL is invalid, the
+    database cannot be reached or holds no run ledger.
+    """
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from training.ledger import LedgerError, make_engine, redact
+
+    try:
+        url = sa.make_url(db_url)
+    except sa.exc.ArgumentError:
+        url = None  # make_engine reports it
+    if url is not None and url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        # connecting would create an empty file: a wrong path must leave nothing behind
+        raise LedgerError(f"no ledger file at {url.database or '(memory)'}: train a run first "
+                          "or point SWARMOPS_DB_URL at the ledger")
+    engine = make_engine(db_url)
+    try:
+        try:
+            with engine.connect() as conn:
+                missing = [t for t in LEDGER_TABLES if not sa.inspect(conn).has_table(t)]
+                if missing:
+                    raise LedgerError(f"{redact(db_url)} holds no run ledger (missing tables: "
+                                      f"{', '.join(missing)}); train a run first or point SWARMOPS_DB_URL "
+                                      "at the ledger")
+                panels = {name: pd.read_sql(sa.text(q.sql), conn) for name, q in QUERIES.items()}
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            raise LedgerError(f"cannot read the ledger database {redact(db_url)}: {reason}") from None
+    finally:
+        engine.dispose()
+    for df in panels.values():
+        for column in TIME_COLUMNS.intersection(df.columns):
+            df[column] = pd.to_datetime(df[column])  # SQLite hands timestamps back as text
+    return panels
+
+
+def _empty(ax: Any, title: str) -> None:
+    ax.set_title(title, fontsize=10)
+    ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _status_panel(ax: Any, df: Any) -> None:
+    title = QUERIES["run_status"].title
+    if df.empty:
+        return _empty(ax, title)
+    table = df.pivot_table(index="scenario", columns="status", values="runs", aggfunc="sum", fill_value=0)
+    table.plot.barh(stacked=True, ax=ax, colormap="tab10")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("runs")
+    ax.legend(fontsize=8)
+
+
+def _curves_panel(ax: Any, df: Any, name: str, ylabel: str) -> None:
+    title = QUERIES[name].title
+    if df.empty:
+        return _empty(ax, title)
+    for label, run in df.groupby("metric", sort=False):
+        ax.plot(run["step"], run["value"], marker=".", label=label)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("agent-steps")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+
+
+def _throughput_panel(ax: Any, df: Any) -> None:
+    title = QUERIES["throughput"].title
+    if df.empty:
+        return _empty(ax, title)
+    for scenario, runs in df.groupby("metric"):
+        ax.scatter(runs["time"], runs["value"], label=scenario)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel("agent-steps/s")
+    ax.legend(fontsize=8)
+    ax.tick_params(axis="x", labelrotation=20, labelsize=7)
+    ax.grid(alpha=0.3)
+
+
+def _evaluation_panel(ax: Any, df: Any) -> None:
+    title = QUERIES["evaluation_vs_baselines"].title
+    if df.empty:
+        return _empty(ax, title)
+    labels = [f"{row.scenario}: {row.policy}" for row in df.itertuples()]
+    colours = ["tab:blue" if p == "ppo" else "tab:grey" for p in df["policy"]]
+    err = [df["mean_score"] - df["min_score"], df["max_score"] - df["mean_score"]]
+    ax.barh(labels, df["mean_score"], xerr=err, color=colours, capsize=3)
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel("score (mean, min-max over fields); blue = trained policy")
+    ax.tick_params(axis="y", labelsize=8)
+
+
+def _promotions_panel(ax: Any, df: Any) -> None:
+    title = QUERIES["promotions"].title
+    if df.empty:
+        return _empty(ax, title)
+    for row in df.itertuples():
+        colour = DECISION_COLOURS.get(str(row.decision).lower(), "tab:orange")
+        y = row.mean_difference if row.mean_difference is not None else 0.0
+        if row.ci_low is not None and row.ci_high is not None and y == y:
+            ax.errorbar([row.time], [y], yerr=[[y - row.ci_low], [row.ci_high - y]], fmt="o", color=colour,
+                        capsize=3)
+        else:
+            ax.plot([row.time], [y], "o", color=colour)
+        ax.annotate(f"{row.scenario} v{row.candidate_version or '?'}: {row.decision}", (row.time, y),
+                    fontsize=7, xytext=(4, 4), textcoords="offset points")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_title(title, fontsize=10)
+    ax.set_ylabel("candidate - champion (95% CI)")
+    ax.tick_params(axis="x", labelrotation=20, labelsize=7)
+    ax.grid(alpha=0.3)
+
+
+def _figure(panels: dict[str, Any]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 2, figsize=(16, 15))
+    _status_panel(axes[0][0], panels["run_status"])
+    _throughput_panel(axes[0][1], panels["throughput"])
+    _curves_panel(axes[1][0], panels["reward_curves"], "reward_curves", "mean episode reward")
+    _curves_panel(axes[1][1], panels["coverage_curves"], "coverage_curves", "coverage")
+    _evaluation_panel(axes[2][0], panels["evaluation_vs_baselines"])
+    _promotions_panel(axes[2][1], panels["promotions"])
+    for ax in (axes[0][1], axes[2][1]):  # time axes: short, unambiguous date labels
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    fig.suptitle(f"SwarmOps training - {len(panels['runs'])} recent runs, "
+                 f"{len(panels['promotions'])} gate decisions", fontsize=14)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+def _html(panels: dict[str, Any], source: str) -> str:
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>SwarmOps training dashboard</title>",
+        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:12px}"
+        "td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}</style></head><body>",
+        "<h1>SwarmOps training dashboard</h1>",
+        f"<p>Run ledger {html.escape(source)}, rendered {now}.</p>",
+        f"<img src='{PNG_NAME}' alt='training dashboard'>",
+    ]
+    for name in ("runs", "evaluation_vs_baselines", "promotions"):
+        df = panels[name]
+        parts.append(f"<h2>{html.escape(QUERIES[name].title)}</h2>")
+        parts.append(df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}") if not df.empty
+                     else "<p>no data yet</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def render_training_dashboard(db_url: str, out_dir: Path) -> Path:
+    """Render the training dashboard of the ledger at ``db_url`` into ``out_dir``.
+
+    Writes training_dashboard.png and training_dashboard.html (which shows the PNG and the runs,
+    evaluation and promotion tables) and returns the HTML path. Both files are replaced atomically;
+    on a bad URL or a database without a ledger nothing is written (LedgerError).
+    """
+    from training.ledger import redact
+
+    panels = fetch_panels(db_url)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig = _figure(panels)
+    try:
+        _atomic_write(out_dir / PNG_NAME, lambda p: fig.savefig(p, dpi=90, format="png"))
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    html_path = out_dir / HTML_NAME
+    _atomic_write(html_path, lambda p: p.write_text(_html(panels, redact(db_url))))
+    return html_path

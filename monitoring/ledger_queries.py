@@ -1,0 +1,83 @@
+"""The SQL of the training dashboard, shared by its Grafana panels (PostgreSQL datasource) and the
+static matplotlib rendering (`swarmops report dashboard`), so both always show the same numbers.
+
+Plain SQL that runs unchanged on PostgreSQL and on the embedded SQLite ledger (no Grafana macros,
+no dialect functions); tables and columns are those of training/ledger.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Learning curves show the most recent runs only: older ones clutter the plot.
+RECENT_RUNS = 10
+
+
+@dataclass(frozen=True)
+class LedgerQuery:
+    """One panel's query: ``sql`` returns ``columns`` in this order."""
+
+    title: str
+    sql: str
+    columns: tuple[str, ...]
+
+
+def _curve(metric: str, title: str) -> LedgerQuery:
+    return LedgerQuery(
+        title=title,
+        sql=f"""
+SELECT m.recorded_at AS time, m.step AS step, m.run_id AS run_id, r.scenario AS scenario,
+       m.run_id || ' ' || r.scenario AS metric, m.value AS value
+FROM training_metrics m JOIN runs r ON r.id = m.run_id
+WHERE m.name = '{metric}'
+  AND m.run_id IN (SELECT id FROM runs ORDER BY started_at DESC LIMIT {RECENT_RUNS})
+ORDER BY m.run_id, m.step""".strip(),
+        columns=("time", "step", "run_id", "scenario", "metric", "value"))
+
+
+QUERIES: dict[str, LedgerQuery] = {
+    "runs": LedgerQuery(
+        title="Recent runs",
+        sql="""
+SELECT id AS run_id, scenario, profile, status, started_at, ended_at, timesteps_done, total_timesteps,
+       agent_steps_per_second, model_version
+FROM runs ORDER BY started_at DESC LIMIT 50""".strip(),
+        columns=("run_id", "scenario", "profile", "status", "started_at", "ended_at", "timesteps_done",
+                 "total_timesteps", "agent_steps_per_second", "model_version")),
+    "run_status": LedgerQuery(
+        title="Runs by scenario and status",
+        sql="""
+SELECT scenario, status, COUNT(*) AS runs FROM runs
+GROUP BY scenario, status ORDER BY scenario, status""".strip(),
+        columns=("scenario", "status", "runs")),
+    "reward_curves": _curve("episode_reward", "Learning curves: mean episode reward"),
+    "coverage_curves": _curve("coverage", "Learning curves: coverage"),
+    "throughput": LedgerQuery(
+        title="Training throughput (agent-steps/s)",
+        sql="""
+SELECT started_at AS time, scenario AS metric, agent_steps_per_second AS value
+FROM runs WHERE agent_steps_per_second IS NOT NULL ORDER BY started_at""".strip(),
+        columns=("time", "metric", "value")),
+    # the latest evaluation of each scenario: the trained policy (ppo) next to every heuristic baseline
+    "evaluation_vs_baselines": LedgerQuery(
+        title="Evaluation: policy vs baselines (suite score, latest evaluation per scenario)",
+        sql="""
+SELECT r.scenario AS scenario, e.run_id AS run_id, e.policy AS policy, AVG(e.value) AS mean_score,
+       MIN(e.value) AS min_score, MAX(e.value) AS max_score, COUNT(*) AS fields
+FROM evaluation_results e JOIN runs r ON r.id = e.run_id
+WHERE e.metric = 'score'
+  AND e.recorded_at = (SELECT MAX(e2.recorded_at)
+                       FROM evaluation_results e2 JOIN runs r2 ON r2.id = e2.run_id
+                       WHERE r2.scenario = r.scenario AND e2.metric = 'score')
+GROUP BY r.scenario, e.run_id, e.policy
+ORDER BY r.scenario, mean_score DESC""".strip(),
+        columns=("scenario", "run_id", "policy", "mean_score", "min_score", "max_score", "fields")),
+    "promotions": LedgerQuery(
+        title="Promotion history (gate decisions)",
+        sql="""
+SELECT decided_at AS time, scenario, model_name, candidate_run_id, candidate_version, champion_version,
+       decision, metric, mean_difference, ci_low, ci_high, n_pairs
+FROM promotions ORDER BY decided_at DESC, id DESC LIMIT 50""".strip(),
+        columns=("time", "scenario", "model_name", "candidate_run_id", "candidate_version",
+                 "champion_version", "decision", "metric", "mean_difference", "ci_low", "ci_high",
+                 "n_pairs")),
+}
