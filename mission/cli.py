@@ -21,6 +21,7 @@ def mission(
     plants: int = typer.Option(10, help="Plants hidden in the field."),
     obstacles: float = typer.Option(0.0, help="Obstacle density (fraction of cells, 0..0.4)."),
     seed: int = typer.Option(0, help="Seed of the field layout."),
+    max_steps: int = typer.Option(300, help="Step limit of each phase (larger fields need more)."),
     policy: str = typer.Option("champion", help="champion (registry, else heuristic) or heuristic."),
     mode: str = typer.Option("mission", help="mission (recon -> watering), recon or watering."),
     out: Optional[Path] = typer.Option(None, help="Report folder (new or empty); default runs/missions/..."),
@@ -40,7 +41,8 @@ def mission(
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     try:
         settings = parse_settings({"width": width, "height": height, "drones": drones, "plants": plants,
-                                   "obstacles": obstacles, "seed": seed, "policy": policy, "mode": mode})
+                                   "obstacles": obstacles, "seed": seed, "max_steps": max_steps,
+                                   "policy": policy, "mode": mode})
     except SettingsError as exc:
         _fail(f"--{exc.field}: {exc}" if exc.field != "form" else str(exc))
     out = out or runs_root() / "missions" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}-seed{seed}"

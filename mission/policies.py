@@ -162,4 +162,15 @@ def policy_options() -> dict[str, Any]:
         per_scenario[scenario] = items
     policies = {"mission": per_scenario["recon"][:2], **per_scenario}
     defaults = RunSettings().to_dict()
-    return {"modes": list(MODES), "policies": policies, "defaults": defaults}
+    return {"modes": list(MODES), "policies": policies, "defaults": defaults, "legend": legend()}
+
+
+def legend() -> list[dict[str, Any]]:
+    """What the colours of env's frames mean (taken from env.render, so the page never disagrees)."""
+    from env import render
+
+    items = (("SOIL", "not yet sensed"), ("SENSED", "sensed"), ("OBSTACLE", "obstacle"), ("BASE", "base"),
+             ("PLANT_HIDDEN", "plant not found yet"), ("PLANT_FOUND", "plant found / watered"),
+             ("PLANT_THIRSTY", "plant needing water"), ("DRONE", "drone"), ("DRONE_DOWN", "drone grounded"))
+    return [{"label": label, "rgb": list(getattr(render, name))} for name, label in items
+            if hasattr(render, name)]

@@ -17,7 +17,7 @@ HEURISTIC = "heuristic"
 CHAMPION = "champion"
 #: form name -> FieldConfig field name
 FORM_TO_FIELD = {"width": "width", "height": "height", "drones": "n_drones", "plants": "n_plants",
-                 "obstacles": "obstacle_density", "seed": "seed"}
+                 "obstacles": "obstacle_density", "seed": "seed", "max_steps": "max_steps"}
 _MODEL_URI = re.compile(r"^models:/swarmops-(recon|watering)-ppo(/\d+|@[A-Za-z0-9_-]+)$")
 
 
@@ -45,6 +45,8 @@ class RunSettings:
     """Obstacle density (fraction of cells), 0 for an open field."""
     seed: int = 0
     """Seed of the field layout; the heuristic comparison uses the same field."""
+    max_steps: int = 300
+    """Step limit of each phase (env's FieldConfig default; larger fields need more)."""
     mode: str = "mission"
     """`mission` (recon then watering), `recon` or `watering`."""
     policy: str = CHAMPION
@@ -137,7 +139,7 @@ def parse_settings(data: Mapping[str, Any]) -> RunSettings:
         raise SettingsError("form", f"unknown setting {unknown[0]!r}; allowed: {', '.join(sorted(known))}")
     defaults = RunSettings()
     values: dict[str, Any] = {}
-    for name in ("width", "height", "drones", "plants", "seed"):
+    for name in ("width", "height", "drones", "plants", "seed", "max_steps"):
         raw = data.get(name, getattr(defaults, name))
         values[name] = _as_int(name, getattr(defaults, name) if raw is None else raw)
     raw = data.get("obstacles", defaults.obstacles)

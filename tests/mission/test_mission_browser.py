@@ -97,3 +97,5 @@ def test_policy_choices_follow_the_mode(page_url: tuple) -> None:
     page.select_option("#mode", "watering")
     options = page.locator("#policy option").all_inner_texts()
     assert options == ["registry @champion (heuristic if none)", "heuristic (greedy)"]
+    legend = page.locator("#legend li").all_inner_texts()
+    assert "obstacle" in legend and "plant not found yet" in legend and "drone" in legend

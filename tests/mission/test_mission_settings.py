@@ -33,6 +33,7 @@ def test_strings_from_the_form_are_parsed() -> None:
     ({"width": "abc"}, "width", {"width": "abc"}),
     ({"drones": "2.5"}, "drones", {"n_drones": "2.5"}),
     ({"plants": ""}, "plants", {"n_plants": ""}),
+    ({"max_steps": "0"}, "max_steps", {"max_steps": 0}),
 ])
 def test_field_errors_are_env_errors_on_the_right_field(form: dict, field: str, env_kwargs: dict) -> None:
     with pytest.raises(SettingsError) as info:

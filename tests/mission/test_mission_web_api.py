@@ -66,6 +66,7 @@ def test_mission_job_runs_in_the_background_and_serves_its_replay(client: TestCl
     assert client.get(f"/api/jobs/{job_id}/result").status_code in (409, 200)
     job = wait_done(client, job_id)
     assert job["state"] == "done", job["error"]
+    assert job["progress"] == 1.0 and job["message"] == "done"
     result = client.get(f"/api/jobs/{job_id}/result").json()
     assert result["phases"] == ["recon", "watering"]
     assert [t["key"] for t in result["tracks"]] == ["recon-policy", "recon-heuristic", "watering-policy",

@@ -2,7 +2,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ["width", "height", "drones", "plants", "obstacles", "seed", "mode", "policy"];
+const FIELDS = ["width", "height", "drones", "plants", "obstacles", "seed", "max_steps", "mode", "policy"];
 let options = null;
 let current = null;   // {jobId, result, phase}
 let timer = null;
@@ -184,6 +184,13 @@ async function init() {
   options = await (await fetch("/api/options")).json();
   for (const [name, value] of Object.entries(options.defaults)) if ($(name)) $(name).value = value;
   fillPolicies();
+  for (const item of options.legend) {
+    const li = document.createElement("li");
+    li.innerHTML = `<span class="swatch"></span>`;
+    li.querySelector(".swatch").style.background = `rgb(${item.rgb.join(",")})`;
+    li.append(item.label);
+    $("legend").appendChild(li);
+  }
   $("mode").addEventListener("change", fillPolicies);
   $("run-form").addEventListener("submit", submitForm);
   $("play").addEventListener("click", togglePlay);
