@@ -61,16 +61,29 @@ def _tracking_uri() -> str:
     return tracking_uri()
 
 
-def registry_available() -> bool:
-    """False when the store is the embedded SQLite file and it does not exist (nothing registered).
+def registry_problem() -> str | None:
+    """Why the model registry cannot be asked (None when it can).
 
-    Checked first because opening a missing SQLite store would create and migrate it: slow, and a
-    side effect a read-only lookup must not have.
+    A missing embedded SQLite file means nothing was ever registered; it is checked first because
+    opening it would create and migrate a store (slow, and a side effect a lookup must not have).
+    A database store gets training's fast reachability probe instead of MLflow's long retries.
     """
+    from training.tracking import TrackingError, check_tracking_uri
+
     uri = _tracking_uri()
     if uri.startswith("sqlite:///"):
-        return Path(uri[len("sqlite:///"):]).is_file()
-    return True
+        path = Path(uri[len("sqlite:///"):])
+        return None if path.is_file() else f"no model registry at {path}"
+    try:
+        check_tracking_uri(uri)
+    except TrackingError as exc:
+        return str(exc)
+    return None
+
+
+def registry_available() -> bool:
+    """True when the model registry can be asked."""
+    return registry_problem() is None
 
 
 def _client() -> Any:
@@ -108,8 +121,9 @@ def resolve_policy(scenario: str, spec: str) -> ResolvedPolicy:
         return heuristic(scenario)
     uri = f"models:/{model_name(scenario)}@champion" if spec == CHAMPION else spec
     if spec == CHAMPION:
-        if not registry_available():
-            return heuristic(scenario, f"{uri}: no model registry at {_tracking_uri()}; "
+        problem = registry_problem()
+        if problem:
+            return heuristic(scenario, f"{uri}: {problem}; "
                                        f"{scenario} falls back to the heuristic ({heuristic_name(scenario)})")
         try:
             version = _client().get_model_version_by_alias(model_name(scenario), "champion")

@@ -76,3 +76,11 @@ def test_registered_champion_is_loaded_and_drives_the_phase(empty_store: Path, t
 
     values = [p["value"] for p in policy_options()["policies"]["recon"]]
     assert f"models:/swarmops-recon-ppo/{version}" in values
+
+
+def test_unreachable_store_falls_back_quickly_without_leaking_the_password(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "postgresql+psycopg2://farmer:s3cret@127.0.0.1:1/mlflow")
+    policy = resolve_policy("watering", "champion")
+    assert policy.is_heuristic and policy.label == "heuristic (greedy)"
+    assert "cannot reach the MLflow store" in policy.warning and "s3cret" not in policy.warning
