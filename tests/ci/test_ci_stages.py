@@ -17,13 +17,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Variables the Makefile reads from the environment (a CI job running these tests may set them).
 MAKE_VARS = ("VENV", "SWARMOPS_CI_SMALL", "TEST_PATHS", "INFRA_ARGS", "REPORTS", "SCENARIO", "PROFILE", "ENV",
-             "MR", "SWARMOPS_VENV_BIN", "MAKEFLAGS")
+             "MR", "SWARMOPS_VENV_BIN", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
 
 def _make_n(*args: str) -> list[str]:
     """The commands `make -n` would run, from a clean environment."""
     env = {k: v for k, v in os.environ.items() if k not in MAKE_VARS}
-    proc = subprocess.run(["make", "-n", *args], cwd=REPO, env=env, capture_output=True, text=True,
+    proc = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=REPO, env=env, capture_output=True, text=True,
                           check=True)
     return [line.strip() for line in proc.stdout.splitlines()]
 
