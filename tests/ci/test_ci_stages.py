@@ -23,8 +23,8 @@ MAKE_VARS = ("VENV", "SWARMOPS_CI_SMALL", "TEST_PATHS", "INFRA_ARGS", "REPORTS",
 def _make_n(*args: str) -> list[str]:
     """The commands `make -n` would run, from a clean environment."""
     env = {k: v for k, v in os.environ.items() if k not in MAKE_VARS}
-    proc = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          check=True)
+    proc = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, check=True)
     return [line.strip() for line in proc.stdout.splitlines()]
 
 
