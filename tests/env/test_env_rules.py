@@ -1,0 +1,163 @@
+"""Unit tests of the simulator rules on hand-made fields."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from env.config import FieldConfig
+from env.core import OBS_DIM, SwarmSim
+from env.reference import PlainSwarm
+from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
+
+from tests.env.helpers_env import make_layout, make_sim, pos
+
+pytestmark = pytest.mark.unit
+
+
+def test_move_and_bump_on_edge_and_obstacle() -> None:
+    sim = make_sim("recon", make_layout(obstacles=[(0, 2)]))
+    r = sim.step([UP])  # field edge
+    assert pos(sim) == [(0, 0)] and sim.counters["bumps"][0] == 1
+    assert r.rewards[0] == pytest.approx(-0.01 - 0.05)
+    sim.step([RIGHT])
+    assert pos(sim) == [(0, 1)]
+    sim.step([RIGHT])  # obstacle at (0, 2)
+    assert pos(sim) == [(0, 1)] and sim.counters["bumps"][0] == 2
+    sim.step([DOWN])
+    sim.step([LEFT])
+    assert pos(sim) == [(1, 0)]
+
+
+def test_collision_counts_every_drone_in_a_shared_cell_but_not_at_base() -> None:
+    sim = make_sim("recon", make_layout(), n_drones=3)
+    r = sim.step([HOVER, HOVER, HOVER])  # all at the base: no collision
+    assert sim.counters["collisions"][0] == 0
+    r = sim.step([RIGHT, RIGHT, DOWN])
+    assert pos(sim) == [(0, 1), (0, 1), (1, 0)]
+    assert sim.counters["collisions"][0] == 2
+    assert r.rewards[0] == pytest.approx(r.rewards[2] - 0.5, abs=0.2)
+
+
+def test_battery_drains_away_from_base_recharges_at_base_and_grounds_when_empty() -> None:
+    sim = make_sim("recon", make_layout(width=20, height=4), battery_capacity=10, recharge_rate=3)
+    for _ in range(4):
+        sim.step([RIGHT])
+    assert sim.battery[0, 0] == 6 and sim.counters["energy"][0] == 4
+    for _ in range(4):
+        sim.step([LEFT])
+    assert pos(sim) == [(0, 0)] and sim.battery[0, 0] == 6  # 3 drained on the way, +3 on arrival
+    sim.step([HOVER])
+    sim.step([HOVER])
+    assert sim.battery[0, 0] == 10 and sim.counters["energy"][0] == 7
+    for _ in range(9):
+        sim.step([RIGHT])
+    assert sim.active[0, 0] and sim.battery[0, 0] == 1
+    r = sim.step([RIGHT])
+    assert not sim.active[0, 0] and sim.battery[0, 0] == 0 and sim.counters["depletions"][0] == 1
+    assert r.rewards[0] == pytest.approx(-0.01 - 5.0 + 0.1)  # step, depletion, the cell it still sensed
+    assert r.terminated[0]  # every drone grounded
+
+
+def test_sensing_square_and_plant_discovery_credit_lowest_index() -> None:
+    lay = make_layout(width=8, height=8, base=(4, 4), plants=[(4, 6), (0, 0)])
+    sim = make_sim("recon", lay, n_drones=2, sensor_radius=1)
+    assert sim.counters["covered"][0] == 9 and sim.counters["plants_found"][0] == 0
+    r = sim.step([RIGHT, RIGHT])  # both see column 6 for the first time: drone 0 gets the credit
+    assert sim.counters["covered"][0] == 12 and sim.counters["plants_found"][0] == 1
+    assert r.rewards[0] == pytest.approx(-0.01 - 0.5 + 3 * 0.1 + 0.5)  # incl. the collision
+    assert r.rewards[1] == pytest.approx(-0.01 - 0.5)
+    assert sim.field_view(0)["plants_known"][4, 6] and not sim.field_view(0)["plants_known"][0, 0]
+
+
+def test_obstacles_block_line_of_sight_only_when_flag_set() -> None:
+    lay = make_layout(width=9, height=9, base=(4, 4), obstacles=[(4, 5)])
+    seen = {}
+    for flag in (False, True):
+        sim = make_sim("recon", lay, sensor_radius=3, obstacles_block_sensor=flag)
+        seen[flag] = sim.field_view(0)["covered"]
+    assert seen[False][4, 7] and not seen[True][4, 7]  # behind the obstacle, same row
+    assert seen[True][4, 3] and seen[True][1, 4]
+
+
+def test_watering_delivery_over_watering_spill_empty_and_refill() -> None:
+    lay = make_layout(width=6, height=4, plants=[(0, 1), (3, 5)], needs=[2, 1])
+    sim = make_sim("watering", lay, n_drones=3, tank_capacity=2)
+    sim.step([RIGHT, RIGHT, RIGHT])
+    r = sim.step([WATER, WATER, WATER])  # need 2, three drones: two delivered, one over-watered
+    assert sim.counters["delivered"][0] == 2 and sim.counters["wasted"][0] == 1
+    assert r.rewards[0] == pytest.approx(-0.01 - 0.5 + 1.0)
+    assert r.rewards[2] == pytest.approx(-0.01 - 0.5 - 0.5)
+    assert sim.counters["plants_watered"][0] == 1 and not r.terminated[0]
+    assert sim.tank[0].tolist() == [1, 1, 1]
+    drawn, delivered, wasted = (sim.counters[k][0] for k in ("drawn", "delivered", "wasted"))
+    assert drawn == delivered + wasted + sim.tank[0].sum()
+
+
+def test_spill_off_plant_empty_release_and_wasted_trip() -> None:
+    lay = make_layout(width=6, height=4, plants=[(2, 5)], needs=[1])
+    sim = make_sim("watering", lay, tank_capacity=1)
+    sim.step([RIGHT])
+    r = sim.step([WATER])  # no plant here
+    assert sim.counters["wasted"][0] == 1 and r.rewards[0] == pytest.approx(-0.01 - 0.1)
+    r = sim.step([WATER])  # empty tank
+    assert r.rewards[0] == pytest.approx(-0.01 - 0.05)
+    r = sim.step([LEFT])  # home without delivering anything: a wasted trip, then refill
+    assert sim.counters["wasted_trips"][0] == 1 and r.rewards[0] == pytest.approx(-0.01 - 0.5)
+    assert sim.tank[0, 0] == 1 and sim.counters["drawn"][0] == 2
+
+
+def test_recon_ends_at_coverage_target_with_completion_bonus() -> None:
+    lay = make_layout(width=4, height=4)
+    sim = make_sim("recon", lay, sensor_radius=1, coverage_target=0.5)
+    r = sim.step([DOWN])
+    assert not r.terminated[0]
+    r = sim.step([RIGHT])
+    assert sim.counters["covered"][0] >= 8 and r.terminated[0]
+    assert r.rewards[0] == pytest.approx(-0.01 + 0.1 * 3 + 1.0)
+    assert r.metrics[0]["coverage"] >= 0.5 and r.metrics[0]["steps"] == 2
+
+
+def test_truncation_at_max_steps_and_auto_reset_gives_terminal_obs() -> None:
+    cfg = FieldConfig(width=8, height=8, n_drones=2, n_plants=3, max_steps=3)
+    sim = SwarmSim("recon", cfg, 2, seed=1)
+    for _ in range(2):
+        r = sim.step(np.zeros(4, dtype=int))
+        assert not r.done_fields.size
+    r = sim.step(np.zeros(4, dtype=int))
+    assert r.truncated.all() and not r.terminated.any()
+    assert r.terminal_obs.shape == (4, OBS_DIM) and len(r.metrics) == 2
+    assert (sim.counters["step"] == 0).all() and (sim.episode == 1).all()
+
+
+def test_lower_bound_formula_on_open_and_obstacle_fields() -> None:
+    lay = make_layout(width=10, height=10, base=(0, 0))
+    sim = make_sim("recon", lay, n_drones=2, sensor_radius=1, coverage_target=1.0)
+    # 100 free cells, 4 covered at take-off, 2 drones x 3 new cells per move.
+    assert sim.lower_bound_steps()[0] == -(-96 // 6)
+    lay = make_layout(width=10, height=10, base=(0, 0), obstacles=[(5, x) for x in range(1, 10)])
+    sim = make_sim("recon", lay, n_drones=2, sensor_radius=1, coverage_target=1.0)
+    assert sim.lower_bound_steps()[0] == -(-(91 - 4) // 6)  # only reachable free cells count
+
+
+def test_bad_actions_are_refused() -> None:
+    sim = make_sim("recon", make_layout())
+    with pytest.raises(ValueError, match="allowed: 0..4"):
+        sim.step([5])
+
+
+@pytest.mark.parametrize("scenario", ["recon", "watering"])
+@pytest.mark.parametrize("extra", [{}, {"obstacle_density": 0.25, "obstacles_block_sensor": True,
+                                        "sensor_radius": 3}])
+def test_vectorised_equals_plain_python_reference(scenario: str, extra: dict) -> None:
+    cfg = FieldConfig(width=10, height=9, n_drones=4, n_plants=12, max_steps=40, battery_capacity=25,
+                      recharge_rate=5, tank_capacity=2, **extra)
+    sim, ref = SwarmSim(scenario, cfg, 3, seed=5), PlainSwarm(scenario, cfg, 3, seed=5)
+    np.testing.assert_allclose(sim.observe(np.arange(3)), ref.observe(), atol=1e-6)
+    rng = np.random.default_rng(1)
+    for _ in range(120):
+        a = rng.integers(0, sim.scenario.n_actions, sim.num_rows)
+        res = sim.step(a)
+        obs, rew, done = ref.step(a)
+        np.testing.assert_allclose(res.obs, obs, atol=1e-6)
+        np.testing.assert_allclose(res.rewards, rew, atol=1e-6)
+        assert res.done_fields.tolist() == np.flatnonzero(done).tolist()
