@@ -86,11 +86,15 @@ def jenkins_push() -> None:
 
 
 @jenkins_app.command("build")
-def jenkins_build(job: str = typer.Option(DEFAULT_JOB), scenario: str = typer.Option("recon"),
-                  profile: str = typer.Option("smoke")) -> None:
+def jenkins_build(job: str = typer.Option(DEFAULT_JOB, help="job, e.g. swarmops/main or swarmops/MR-7"),
+                  scenario: str = typer.Option("recon"), profile: str = typer.Option("smoke"),
+                  stop_review: bool = typer.Option(False, help="MR jobs: only tear the review env down"),
+                  ) -> None:
     """Trigger a build with the pipeline's parameters; prints the queue item."""
     params = {"SCENARIO": _choice("--scenario", scenario, SCENARIOS),
               "PROFILE": _choice("--profile", profile, PROFILES)}
+    if stop_review:  # Jenkins has no "MR closed" hook: a build with STOP_REVIEW=true runs the teardown
+        params["STOP_REVIEW"] = "true"
     queue_id = _jenkins().trigger(job, params)
     typer.echo(f"queued {job} ({', '.join(f'{k}={v}' for k, v in params.items())}): queue item {queue_id}")
 

@@ -306,3 +306,16 @@ def test_cli_history_writes_markdown_and_html(
     assert "0.500 | – | – |" in md.read_text()
     html = page.read_text()
     assert html.startswith("<!doctype html>") and f'<a href="{URL}job/{JOB}/3/">#3</a>' in html
+
+
+def test_cli_build_stop_review(monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock,
+                               capsys: pytest.CaptureFixture) -> None:
+    for key, value in (("JENKINS_URL", URL), ("JENKINS_USER", "alice"), ("JENKINS_TOKEN", TOKEN)):
+        monkeypatch.setenv(key, value)
+    mr_job = f"{URL}job/swarmops/job/MR-7"
+    api.get(f"{mr_job}/api/json?depth=0", json={"name": "MR-7", "fullName": "swarmops/MR-7", "builds": []})
+    api.post(f"{mr_job}/buildWithParameters", status=201, headers={"Location": f"{URL}queue/item/43/"},
+             match=[matchers.query_param_matcher({"SCENARIO": "recon", "PROFILE": "smoke",
+                                                  "STOP_REVIEW": "true"})])
+    assert cli.main(["jenkins", "build", "--job", "swarmops/MR-7", "--stop-review"]) == 0
+    assert "queue item 43" in capsys.readouterr().out
