@@ -92,16 +92,17 @@ deploy: $(SYSDEPS)  ## deploy the team stack to ENV with Ansible
 	bash infra/deploy.sh $(ENV) $(INFRA_ARGS)
 
 verify: $(SYSDEPS)  ## verify ENV with testinfra
-	bash infra/verify.sh $(ENV)
+	bash infra/verify.sh $(ENV) $(INFRA_ARGS)
 
 promote: $(SYSDEPS)  ## promote the verified staging release to production
-	bash infra/promote.sh
+	bash infra/promote.sh $(INFRA_ARGS)
 
-review-up: $(SYSDEPS)  ## start the review environment for MR
-	bash infra/review.sh up $(MR)
+review-up: $(SYSDEPS)  ## start the review environment for MR (its URL -> REPORTS/review.env)
+	bash infra/review.sh up $(MR) $(INFRA_ARGS)
+	$(PY) -m ci review-url --mr "$(MR)" --dotenv $(REPORTS)/review.env
 
 review-down: $(SYSDEPS)  ## stop the review environment for MR
-	bash infra/review.sh down $(MR)
+	bash infra/review.sh down $(MR) $(INFRA_ARGS)
 
 clean:  ## remove run outputs (keeps .venv)
 	rm -rf runs mlruns artifacts $(REPORTS) .pytest_cache

@@ -218,6 +218,20 @@ def gitlab_pipelines(ref: Optional[str] = typer.Option(None, help="branch or tag
     Console().print(table)
 
 
+@app.command("review-url")
+def review_url_cmd(mr: int = typer.Option(..., min=1, help="merge request number"),
+                   dotenv: Optional[Path] = typer.Option(None, help="write REVIEW_URL=... here (dotenv)"),
+                   ) -> None:
+    """The review environment's URL (from infra's Ansible variables), optionally as a dotenv file."""
+    from ci.reviewenv import review_url
+
+    url = review_url(mr)
+    typer.echo(url)
+    if dotenv:
+        dotenv.parent.mkdir(parents=True, exist_ok=True)
+        dotenv.write_text(f"REVIEW_URL={url}\n")
+
+
 # ---- metrics (offline) ---------------------------------------------------------------------------------
 @app.command("metrics")
 def metrics_cmd(candidate: Path = typer.Option(Path("reports/eval/metrics.json")),

@@ -168,19 +168,24 @@ def test_unit_job_runs_and_publishes_junit(gcl: Any, venv_dir: Path, tmp_path: P
     assert int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0
 
 
-def test_review_job_creates_the_review_environment(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_review_job_creates_the_review_environment_and_stop_review_tears_it_down(
+    gcl: Any, venv_dir: Path, tmp_path: Path
+) -> None:
     gcl.checkout(FEATURE)
-    proc = gcl.run(
-        "review",
-        variables={**gcl.mr_vars, **_small(venv_dir, tmp_path)},
-        unset=("CI_COMMIT_BRANCH",),
-        timeout=300,
-    )
+    variables = {**gcl.mr_vars, **_small(venv_dir, tmp_path)}
+    proc = gcl.run("review", variables=variables, unset=("CI_COMMIT_BRANCH",), timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "make review-up MR=7" in proc.stdout
+    assert "bash infra/review.sh up 7 --syntax-check" in proc.stdout
     assert "environment: { name: review/feature-wider-fields" in proc.stdout
+    # The environment URL comes from infra's Ansible variables for review-7 (GitLab reads the dotenv).
+    assert (gcl.clone / "reports" / "review.env").read_text() == "REVIEW_URL=https://127.0.0.1:17700\n"
+    stop = gcl.run("stop-review", variables=variables, unset=("CI_COMMIT_BRANCH",), timeout=300)
+    assert stop.returncode == 0, stop.stdout[-3000:] + stop.stderr[-2000:]
+    assert "bash infra/review.sh down 7 --syntax-check" in stop.stdout
 
 
+@pytest.mark.slow
 def test_production_runs_only_when_named(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
     gcl.checkout("main")
     variables = _small(venv_dir, tmp_path)
@@ -191,5 +196,5 @@ def test_production_runs_only_when_named(gcl: Any, venv_dir: Path, tmp_path: Pat
     # ...naming it (the "play" button) does.
     named = gcl.run("production", variables=variables, timeout=300)
     assert named.returncode == 0, named.stdout[-3000:] + named.stderr[-2000:]
-    assert _ran(named, "production") and "make promote" in named.stdout
+    assert _ran(named, "production") and "bash infra/promote.sh --syntax-check" in named.stdout
     assert "environment: { name: production" in named.stdout
