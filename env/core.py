@@ -244,8 +244,8 @@ class SwarmSim:
             lay.needs.astype(np.float64) if self.scenario.watering else (~lay.obstacles).astype(np.float64)
         )
         nb = COARSE * COARSE + 1
-        tot = np.zeros((k, nb))
-        np.add.at(tot, (np.arange(k)[:, None, None], blocks[None]), weight)
+        keys = (np.arange(k)[:, None, None] * nb + blocks[None]).ravel()
+        tot = np.bincount(keys, weights=weight.ravel(), minlength=k * nb).reshape(k, nb)
         self.coarse_rem[fields] = tot
         self.coarse_tot[fields] = np.maximum(tot, 1.0)
         # The swarm senses its surroundings at take-off (no reward for it).

@@ -155,35 +155,36 @@ def bfs_distance(free: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.n
     """4-connected BFS step distances from one source per map, for k maps at once.
 
     ``free`` is (k, H, W) bool; returns (k, H, W) int32 with UNREACHABLE where no path exists.
-    One array program per BFS level, no loop over maps.
+    One array program per BFS level over flattened padded maps, no loop over maps.
     """
     k, h, w = free.shape
-    fp = np.zeros((k, h + 2, w + 2), dtype=bool)
+    s = w + 2  # row stride of the padded map
+    fp = np.zeros((k, h + 2, s), dtype=bool)
     fp[:, 1:-1, 1:-1] = free
+    fp = fp.reshape(k, -1)
+    src = (np.asarray(src_y) + 1) * s + np.asarray(src_x) + 1
     frontier = np.zeros_like(fp)
-    frontier[np.arange(k), np.asarray(src_y) + 1, np.asarray(src_x) + 1] = True
+    frontier[np.arange(k), src] = True
     frontier &= fp
-    seen = frontier.copy()
-    dist = np.zeros(fp.shape, dtype=np.int32)
+    unseen = fp & ~frontier  # free cells not reached yet
+    dist = np.full(fp.shape, UNREACHABLE, dtype=np.int32)
+    dist[frontier] = 0
     nxt = np.empty_like(fp)
     level = 0
     while True:
-        # Cells not yet seen get one more level: after the loop, dist = BFS level of first visit.
         level += 1
-        nxt[:] = False
-        nxt[:, 1:, :] |= frontier[:, :-1, :]
-        nxt[:, :-1, :] |= frontier[:, 1:, :]
-        nxt[:, :, 1:] |= frontier[:, :, :-1]
-        nxt[:, :, :-1] |= frontier[:, :, 1:]
-        nxt &= fp
-        nxt &= ~seen
+        nxt[:, 0] = False
+        nxt[:, 1:] = frontier[:, :-1]
+        nxt[:, :-1] |= frontier[:, 1:]
+        nxt[:, s:] |= frontier[:, :-s]
+        nxt[:, :-s] |= frontier[:, s:]
+        nxt &= unseen
         if not nxt.any():
             break
-        dist[nxt] = level
-        seen |= nxt
+        np.copyto(dist, level, where=nxt)
+        np.greater(unseen, nxt, out=unseen)  # unseen and not nxt
         frontier, nxt = nxt, frontier
-    dist[~seen] = UNREACHABLE
-    return dist[:, 1:-1, 1:-1]
+    return dist.reshape(k, h + 2, s)[:, 1:-1, 1:-1]
 
 
 @dataclass

@@ -1,0 +1,314 @@
+"""Simulator benchmark: agent-steps/s of the vectorised step (observations and auto-resets included)
+on one core, side by side with the plain per-drone Python implementation, measured in the same run.
+
+Run as ``swarmops bench env`` (or ``python -m env.bench``). It pins itself to one CPU and one thread
+per library before numpy is loaded, prints a table and writes JSON (default bench/results/env.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+DEFAULT_BATCHES = (1, 4, 16, 64, 256, 1024, 4096)
+DEFAULT_PLAIN_BATCHES = (1, 4, 16)
+TARGET_AGENT_STEPS = 500_000
+TARGET_SPEEDUP = 30.0
+
+
+def pin_one_core() -> int | None:
+    """Restrict this process to one CPU and one thread per numeric library; returns the CPU."""
+    for var in _THREAD_VARS:
+        os.environ[var] = "1"
+    if hasattr(os, "sched_setaffinity"):
+        cpu = sorted(os.sched_getaffinity(0))[-1]
+        os.sched_setaffinity(0, {cpu})
+        return cpu
+    return None
+
+
+def _state_bytes(sim: Any) -> int:
+    arrays = [
+        sim.packed,
+        sim.need,
+        sim.hidden,
+        sim.dist,
+        sim.scratch,
+        sim.cell,
+        sim.battery,
+        sim.tank,
+        sim.active,
+        sim.on_trip,
+        sim.trip_delivered,
+        sim.coarse_rem,
+        sim.coarse_tot,
+        sim.ret,
+        *sim.counters.values(),
+    ]
+    return int(sum(a.nbytes for a in arrays))
+
+
+def _measure(step: Any, actions: list, min_time: float, min_steps: int) -> tuple[int, float]:
+    """Step until both ``min_time`` seconds and ``min_steps`` steps have passed."""
+    for a in actions[:2]:  # warm-up
+        step(a)
+    n, start = 0, time.perf_counter()
+    while True:
+        step(actions[n % len(actions)])
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time and n >= min_steps:
+            return n, elapsed
+
+
+def run_bench(
+    batches: tuple[int, ...] = DEFAULT_BATCHES,
+    plain_batches: tuple[int, ...] = DEFAULT_PLAIN_BATCHES,
+    densities: tuple[float, ...] = (0.0, 0.2),
+    width: int = 64,
+    height: int = 64,
+    n_drones: int = 8,
+    scenario: str = "recon",
+    min_time: float = 1.5,
+    min_steps: int = 5,
+    out: Path | None = Path("bench/results/env.json"),
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Measure, print the table, write the JSON; returns the result dict."""
+    import numpy as np
+
+    from env.config import FieldConfig
+    from env.core import SwarmSim
+    from env.reference import PlainSwarm
+
+    rows: list[dict[str, Any]] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=len(densities) * (len(batches) + len(plain_batches)),
+            desc="bench env",
+            unit="run",
+            file=sys.stderr,
+        )
+    for dens in densities:
+        cfg = FieldConfig(
+            width=width,
+            height=height,
+            n_drones=n_drones,
+            n_plants=int(0.05 * width * height),
+            obstacle_density=dens,
+        )
+        rng = np.random.default_rng(0)
+        n_act = 6 if scenario == "watering" else 5
+        for kind, sizes in (("vectorised", batches), ("plain", plain_batches)):
+            for b in sizes:
+                acts = [rng.integers(0, n_act, b * n_drones) for _ in range(16)]
+                t0 = time.perf_counter()
+                sim = (
+                    SwarmSim(scenario, cfg, b, seed=1)
+                    if kind == "vectorised"
+                    else PlainSwarm(scenario, cfg, b, 1)
+                )
+                setup = time.perf_counter() - t0
+                steps, elapsed = _measure(sim.step, acts, min_time, min_steps)
+                rows.append(
+                    {
+                        "obstacle_density": dens,
+                        "implementation": kind,
+                        "fields": b,
+                        "drones": b * n_drones,
+                        "steps": steps,
+                        "seconds": round(elapsed, 4),
+                        "agent_steps_per_s": round(steps * b * n_drones / elapsed, 1),
+                        "ms_per_step": round(1000 * elapsed / steps, 3),
+                        "setup_s": round(setup, 3),
+                        "state_bytes_per_field": _state_bytes(sim) // b if kind == "vectorised" else None,
+                    }
+                )
+                del sim
+                if bar is not None:
+                    bar.update(1)
+    if bar is not None:
+        bar.close()
+    result = _summarise(
+        rows, densities, dict(width=width, height=height, n_drones=n_drones, scenario=scenario)
+    )
+    _print_table(result)
+    if out is not None:
+        _write_json(result, out)
+    return result
+
+
+def _summarise(
+    rows: list[dict[str, Any]], densities: tuple[float, ...], setup: dict[str, Any]
+) -> dict[str, Any]:
+    import numpy as np
+
+    summary = {}
+    for dens in densities:
+        vec = [r for r in rows if r["obstacle_density"] == dens and r["implementation"] == "vectorised"]
+        plain = [r for r in rows if r["obstacle_density"] == dens and r["implementation"] == "plain"]
+        best = max(vec, key=lambda r: r["agent_steps_per_s"])
+        plain_best = max(r["agent_steps_per_s"] for r in plain) if plain else None
+        summary[str(dens)] = {
+            "best_fields": best["fields"],
+            "best_agent_steps_per_s": best["agent_steps_per_s"],
+            "plain_agent_steps_per_s": plain_best,
+            "speedup_vs_plain": round(best["agent_steps_per_s"] / plain_best, 1) if plain_best else None,
+            "state_bytes_per_field": best["state_bytes_per_field"],
+        }
+    base = summary[str(densities[0])]
+    for dens in densities[1:]:
+        s = summary[str(dens)]
+        s["obstacle_cost"] = round(1.0 - s["best_agent_steps_per_s"] / base["best_agent_steps_per_s"], 3)
+    return {
+        "benchmark": "env step with observations (auto-reset included), one core",
+        "setup": setup,
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "cpu": _cpu_name(),
+            "pinned_cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+            "threads": {v: os.environ.get(v) for v in _THREAD_VARS},
+        },
+        "targets": {
+            "agent_steps_per_s": TARGET_AGENT_STEPS,
+            "speedup_vs_plain": TARGET_SPEEDUP,
+            "met": bool(
+                base["best_agent_steps_per_s"] >= TARGET_AGENT_STEPS
+                and (base["speedup_vs_plain"] or 0) >= TARGET_SPEEDUP
+            ),
+        },
+        "summary": summary,
+        "rows": rows,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _print_table(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"swarmops bench env - {result['setup']['width']}x{result['setup']['height']}, "
+        f"{result['setup']['n_drones']} drones/field, one core"
+    )
+    for col in ("obstacles", "impl", "fields", "agent-steps/s", "ms/step", "state B/field"):
+        table.add_column(col, justify="right")
+    for r in result["rows"]:
+        table.add_row(
+            f"{r['obstacle_density']:.2f}",
+            r["implementation"],
+            str(r["fields"]),
+            f"{r['agent_steps_per_s']:,.0f}",
+            f"{r['ms_per_step']:.2f}",
+            f"{r['state_bytes_per_field']:,}" if r["state_bytes_per_field"] else "-",
+        )
+    console = Console()
+    console.print(table)
+    for dens, s in result["summary"].items():
+        extra = f", obstacle cost {s['obstacle_cost']:.1%}" if "obstacle_cost" in s else ""
+        console.print(
+            f"obstacles {dens}: best {s['best_agent_steps_per_s']:,.0f} agent-steps/s at "
+            f"{s['best_fields']} fields; plain {s['plain_agent_steps_per_s']:,.0f}; "
+            f"speed-up x{s['speedup_vs_plain']}{extra}"
+        )
+    console.print(
+        f"targets (>= {TARGET_AGENT_STEPS:,} agent-steps/s and >= x{TARGET_SPEEDUP:.0f}): "
+        f"{'met' if result['targets']['met'] else 'NOT met'}"
+    )
+
+
+def _write_json(result: dict[str, Any], out: Path) -> None:
+    """Atomic write: a failed run leaves the previous results untouched."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(result, fh, indent=2)
+        fh.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, out)
+
+
+def parse_ints(text: str, name: str) -> tuple[int, ...]:
+    """'1,4,16' -> (1, 4, 16); a bad value raises ValueError naming the option."""
+    try:
+        vals = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(
+            f"--{name}={text!r} is invalid; allowed: comma-separated integers 1..65536"
+        ) from None
+    if not vals or any(not 1 <= v <= 65536 for v in vals):
+        raise ValueError(f"--{name}={text!r} is invalid; allowed: comma-separated integers 1..65536")
+    return vals
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m env.bench``: pins one core, then runs the benchmark."""
+    p = argparse.ArgumentParser(prog="python -m env.bench", description=__doc__)
+    p.add_argument("--batches", default=",".join(map(str, DEFAULT_BATCHES)))
+    p.add_argument("--plain-batches", default=",".join(map(str, DEFAULT_PLAIN_BATCHES)))
+    p.add_argument("--densities", default="0.0,0.2")
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--drones", type=int, default=8)
+    p.add_argument("--scenario", default="recon")
+    p.add_argument("--min-time", type=float, default=1.5)
+    p.add_argument("--out", default="bench/results/env.json")
+    args = p.parse_args(argv)
+    cpu = pin_one_core()
+    try:
+        batches = parse_ints(args.batches, "batches")
+        plain = parse_ints(args.plain_batches, "plain-batches")
+        densities = tuple(float(v) for v in args.densities.split(","))
+        from env.config import FieldConfig
+        from env.scenarios import get_scenario
+
+        get_scenario(args.scenario)
+        for d in densities:
+            FieldConfig(
+                width=args.size,
+                height=args.size,
+                n_drones=args.drones,
+                obstacle_density=d,
+                n_plants=int(0.05 * args.size * args.size),
+            )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"pinned to CPU {cpu}, one thread per library", file=sys.stderr)
+    run_bench(
+        batches,
+        plain,
+        densities,
+        args.size,
+        args.size,
+        args.drones,
+        args.scenario,
+        args.min_time,
+        out=Path(args.out),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

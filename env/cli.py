@@ -1,0 +1,145 @@
+"""`swarmops demo` and `swarmops bench env`. Heavy imports stay inside the command bodies."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def _fail(message: str) -> None:
+    """One clear line on stderr, exit status 2."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _bench_group(app: typer.Typer) -> typer.Typer:
+    """The shared `swarmops bench` group (training adds `bench train` to the same group)."""
+    for group in app.registered_groups:
+        if group.name == "bench" and group.typer_instance is not None:
+            return group.typer_instance
+    bench = typer.Typer(
+        help="Benchmarks (print a table, write JSON under bench/results).", no_args_is_help=True
+    )
+    app.add_typer(bench, name="bench")
+    return bench
+
+
+def register(app: typer.Typer) -> None:
+    """Add `demo` and `bench env` to the swarmops CLI."""
+
+    @app.command("demo")
+    def demo(
+        scenario: str = typer.Option("recon", help="recon or watering"),
+        policy: str = typer.Option(
+            "heuristic", help="heuristic (lawnmower / greedy), lawnmower, greedy or random"
+        ),
+        width: int = typer.Option(32, help="field width in cells (4..512)"),
+        height: int = typer.Option(24, help="field height in cells (4..512)"),
+        drones: int = typer.Option(6, help="number of drones (1..256)"),
+        plants: Optional[int] = typer.Option(40, help="number of plants (or use --plant-density)"),
+        plant_density: Optional[float] = typer.Option(
+            None, help="fraction of free cells with a plant; " "overrides --plants"
+        ),
+        sensor_radius: int = typer.Option(1, help="sensor half-width in cells (0..3)"),
+        tank_capacity: int = typer.Option(4, help="water units per tank (1..1000)"),
+        max_water_need: int = typer.Option(3, help="each plant needs 1..N units (1..7)"),
+        battery_capacity: int = typer.Option(200, help="battery units, one per step away from base"),
+        recharge_rate: int = typer.Option(50, help="battery units recharged per step at the base"),
+        max_steps: int = typer.Option(400, help="episode step limit"),
+        obstacle_density: float = typer.Option(0.1, help="fraction of cells with obstacles (0..0.4)"),
+        obstacles_block_sensor: bool = typer.Option(
+            False, help="obstacles block the sensor's line of sight"
+        ),
+        coverage_target: float = typer.Option(0.95, help="recon ends at this covered fraction (0..1]"),
+        seed: int = typer.Option(0, help="random seed (>= 0)"),
+        out: Path = typer.Option(Path("artifacts/demo/demo.gif"), help="animation to write (.gif or .mp4)"),
+        fps: int = typer.Option(10, help="animation frames per second (1..60)"),
+        ansi: bool = typer.Option(False, help="also print the last frame as text"),
+    ) -> None:
+        """Run a heuristic swarm on one field, print its metrics and write an animation."""
+        from env.config import ConfigError, FieldConfig
+        from env.render import ANIMATION_SUFFIXES
+
+        if out.suffix.lower() not in ANIMATION_SUFFIXES:
+            _fail(f"--out {str(out)!r} has suffix {out.suffix or '(none)'!r}; allowed: .gif, .mp4")
+        if not 1 <= fps <= 60:
+            _fail(f"--fps={fps} is out of range; allowed: 1..60")
+        try:
+            cfg = FieldConfig(
+                width=width,
+                height=height,
+                n_drones=drones,
+                n_plants=None if plant_density is not None else plants,
+                plant_density=plant_density,
+                sensor_radius=sensor_radius,
+                tank_capacity=tank_capacity,
+                max_water_need=max_water_need,
+                battery_capacity=battery_capacity,
+                recharge_rate=recharge_rate,
+                max_steps=max_steps,
+                obstacle_density=obstacle_density,
+                obstacles_block_sensor=obstacles_block_sensor,
+                coverage_target=coverage_target,
+                seed=seed,
+            )
+            from env.demo import run_demo
+
+            run_demo(scenario, cfg, policy, out, fps=fps, ansi=ansi)
+        except ConfigError as exc:
+            _fail(_as_flag(str(exc)))
+
+    bench = _bench_group(app)
+
+    @bench.command("env")
+    def bench_env(
+        batches: str = typer.Option("1,4,16,64,256,1024,4096", help="fields per batch, comma-separated"),
+        plain_batches: str = typer.Option("1,4,16", help="fields for the plain Python loop"),
+        densities: str = typer.Option("0.0,0.2", help="obstacle densities to run (first = baseline)"),
+        size: int = typer.Option(64, help="field width = height"),
+        drones: int = typer.Option(8, help="drones per field"),
+        scenario: str = typer.Option("recon", help="recon or watering"),
+        min_time: float = typer.Option(1.5, help="seconds measured per row (at least 5 steps)"),
+        out: Path = typer.Option(Path("bench/results/env.json"), help="JSON output"),
+    ) -> None:
+        """Agent-steps/s of the vectorised step (one core) vs the plain per-drone Python loop."""
+        # A fresh process so the one-thread settings apply before numpy loads, pinned to one CPU.
+        cmd = [
+            sys.executable,
+            "-m",
+            "env.bench",
+            "--batches",
+            batches,
+            "--plain-batches",
+            plain_batches,
+            "--densities",
+            densities,
+            "--size",
+            str(size),
+            "--drones",
+            str(drones),
+            "--scenario",
+            scenario,
+            "--min-time",
+            str(min_time),
+            "--out",
+            str(out),
+        ]
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        )
+        raise typer.Exit(code=subprocess.call(cmd, env=env))
+
+
+def _as_flag(message: str) -> str:
+    """Name CLI flags rather than config fields in error messages (n_drones -> --drones)."""
+    names = {"n_drones": "--drones", "n_plants": "--plants"}
+    head, sep, rest = message.partition("=")
+    if sep and " " not in head:
+        return f"{names.get(head, '--' + head.replace('_', '-'))}={rest}"
+    return message

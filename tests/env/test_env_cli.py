@@ -1,0 +1,76 @@
+"""`swarmops demo` and `swarmops bench env` through the real CLI, in subprocesses."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _swarmops(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "swarmops", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_demo_help_lists_every_field_flag() -> None:
+    res = _swarmops("demo", "--help")
+    assert res.returncode == 0
+    for flag in ("--width", "--height", "--drones", "--plants", "--plant-density", "--sensor-radius",
+                 "--tank-capacity", "--battery-capacity", "--max-steps", "--obstacle-density",
+                 "--obstacles-block-sensor", "--coverage-target", "--seed", "--out"):
+        assert flag in res.stdout
+
+
+@pytest.mark.parametrize("scenario", ["recon", "watering"])
+def test_demo_prints_metrics_and_writes_an_animation(tmp_path: Path, scenario: str) -> None:
+    out = tmp_path / f"{scenario}.gif"
+    res = _swarmops("demo", "--scenario", scenario, "--width", "12", "--height", "10", "--drones", "3",
+                    "--plants", "8", "--obstacle-density", "0.15", "--out", str(out), "--ansi")
+    assert res.returncode == 0, res.stderr
+    assert ("coverage" if scenario == "recon" else "water_delivered") in res.stdout
+    assert "#" in res.stdout and out.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--drones", "0"], "error: --drones=0 is out of range; allowed: 1..256"),
+    (["--width", "8", "--height", "8", "--plants", "500"],
+     "error: --plants=500 is out of range; allowed: 0..56"),
+    (["--obstacle-density", "0.9"], "error: --obstacle-density=0.9 is out of range; allowed: [0.0, 0.4]"),
+    (["--scenario", "orbit"], "error: --scenario='orbit' is unknown; allowed: recon, watering"),
+    (["--policy", "smart"], "error: --policy='smart' is unknown; allowed: random, lawnmower, greedy"),
+    (["--out", "demo.png"], "error: --out 'demo.png' has suffix '.png'; allowed: .gif, .mp4"),
+])
+def test_bad_flags_give_one_line_and_no_output(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "x.gif"
+    full = ["demo", "--out", str(out), *args] if "--out" not in args else ["demo", *args]
+    res = _swarmops(*full)
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(message), res.stderr
+    assert not out.exists()
+
+
+def test_bench_env_quick_run_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "env.json"
+    res = _swarmops("bench", "env", "--batches", "1,8", "--plain-batches", "1", "--densities", "0.0,0.2",
+                    "--size", "16", "--drones", "4", "--min-time", "0.05", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    assert {r["implementation"] for r in data["rows"]} == {"vectorised", "plain"}
+    assert data["summary"]["0.0"]["speedup_vs_plain"] > 0 and "obstacle_cost" in data["summary"]["0.2"]
+    assert len(data["machine"]["pinned_cpus"]) == 1 and data["machine"]["threads"]["OMP_NUM_THREADS"] == "1"
+    assert "agent-steps/s" in res.stdout
+
+
+def test_bench_env_bad_flag_is_one_line(tmp_path: Path) -> None:
+    res = _swarmops("bench", "env", "--batches", "1,x", "--out", str(tmp_path / "e.json"))
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1].startswith("error: --batches='1,x' is invalid")
+    assert not (tmp_path / "e.json").exists()
