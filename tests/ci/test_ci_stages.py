@@ -65,3 +65,13 @@ def test_default_venv_bootstraps_first() -> None:
 def test_unknown_stage_names_the_allowed_ones() -> None:
     with pytest.raises(ValueError, match=r"unknown stage 'deploy-prod'; allowed: lint, unit, .*promote"):
         by_key("deploy-prod")
+
+
+def test_review_url_needs_the_review_inventory(tmp_path: Path) -> None:
+    from ci.errors import CIError
+    from ci.reviewenv import review_url
+
+    with pytest.raises(CIError, match=r"^review inventory .*/inventories/review/hosts.yml does not exist$"):
+        review_url(7, tmp_path)
+    with pytest.raises(CIError, match="MR must be a merge request number >= 1, got 0"):
+        review_url(0)
