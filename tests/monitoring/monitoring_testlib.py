@@ -54,11 +54,13 @@ def make_inventory(root: Path, env_inventory: str | None = "staging",
 
 
 def ansible_playbook(playbook: Path, inventory: Path, extra_vars: dict[str, Any] | None = None,
-                     timeout: int = 300, tags: str | None = None) -> subprocess.CompletedProcess[str]:
+                     timeout: int = 300, tags: str | None = None,
+                     vault_password_file: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run ansible-playbook with the repository's ansible.cfg and roles; never raises on failure."""
     env = {**os.environ, "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
            "ANSIBLE_ROLES_PATH": str(ANSIBLE_DIR / "roles"), "ANSIBLE_FORCE_COLOR": "0",
-           "ANSIBLE_NOCOLOR": "1", "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"}
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PIPELINING": "True",
+           "PATH": f"{VENV_BIN}:{os.environ.get('PATH', '')}"}
     cmd = [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(playbook)]
     if extra_vars:
         vars_file = inventory.parent / "extra_vars.json"
@@ -66,6 +68,8 @@ def ansible_playbook(playbook: Path, inventory: Path, extra_vars: dict[str, Any]
         cmd += ["-e", f"@{vars_file}"]
     if tags:
         cmd += ["--tags", tags]
+    if vault_password_file:
+        cmd += ["--vault-password-file", str(vault_password_file)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ANSIBLE_DIR)
 
 
