@@ -85,6 +85,10 @@ def run_phase(scenario: str, config: Any, layout: Any, policy: ResolvedPolicy, r
         if step % 10 == 0:
             progress(step / config.max_steps)
 
+    if not policy.is_heuristic:
+        import torch
+
+        torch.manual_seed(config.seed)  # PPO policies sample their actions: same settings, same run
     started = time.perf_counter()
     metrics = run_episodes(scenario, config, policy.act, num_fields=1, seed=config.seed, layouts=[layout],
                            on_step=on_step)[0]

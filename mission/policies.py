@@ -106,13 +106,11 @@ def load_model_act(uri: str) -> ActFn:
     zips = [local] if local.is_file() else sorted(local.rglob("*.zip"))
     if not zips:
         raise PolicyError(f"{uri} holds no stable-baselines3 .zip model")
-    model = PPO.load(zips[0], device="cpu")
+    from training.evaluate import policy_callable
 
-    def act(obs: np.ndarray) -> np.ndarray:
-        actions, _ = model.predict(obs, deterministic=True)
-        return np.asarray(actions)
-
-    return act
+    # Sampled actions, as training evaluates them (argmax makes drones that see the same thing move
+    # together and collide forever); run_phase seeds torch so a run is reproducible.
+    return policy_callable(PPO.load(zips[0], device="cpu"))
 
 
 def resolve_policy(scenario: str, spec: str) -> ResolvedPolicy:
