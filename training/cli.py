@@ -21,16 +21,13 @@ def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from training.config import ProfileError
+        from training.errors import CheckpointError, TrackingError, TrainingInterrupted
         from training.ledger import LedgerError
         from training.scenarios import SuiteError
-        from training.tracking import TrackingError
 
         known: tuple[type[BaseException], ...] = (ProfileError, LedgerError, SuiteError, TrackingError,
-                                                  LookupError, FileNotFoundError, ValueError)
+                                                  CheckpointError, LookupError, FileNotFoundError, ValueError)
         try:
-            from training.train import CheckpointError, TrainingInterrupted
-
-            known += (CheckpointError,)
             return func(*args, **kwargs)
         except TrainingInterrupted as exc:
             typer.echo(str(exc), err=True)
@@ -68,8 +65,14 @@ def register(app: typer.Typer) -> None:
         from training.train import train as run_training
         from training.workflow import export_run
 
-        prof = load_profile(profile, set_ or [])
-        ledger = _ledger()
+        if resume:  # continue with the run's own profile (saved with it); --set may still override
+            ledger = _ledger()
+            prior = ledger.resolve_run(resume)
+            scenario, resume = prior.scenario, prior.id
+            prof = load_profile(Path(prior.run_dir or "") / "profile.yaml", set_ or [])
+        else:
+            prof = load_profile(profile, set_ or [])  # bad profiles fail before the ledger is touched
+            ledger = _ledger()
         data_hash = directory_hash(SUITE_DEFAULT) if SUITE_DEFAULT.is_dir() else None
         result = run_training(scenario, prof, resume=resume, ledger=ledger, progress=progress, data_hash=data_hash)
         if export:

@@ -154,7 +154,8 @@ def load_profile(name_or_path: str | Path, overrides: list[str] | None = None) -
         raise ProfileError(f"{path}:{where} malformed YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{path}: expected a mapping of profile keys, got {type(data).__name__}")
-    data.setdefault("name", path.stem)
+    if path.name != "profile.yaml":  # a run's saved copy already carries its name
+        data.setdefault("name", path.stem)
     for item in overrides or []:
         _apply(data, *parse_override(item))
     try:

@@ -8,11 +8,14 @@ import numpy as np
 
 
 def episode_gif(scenario: str, config: Any, model: Any, path: Path, seed: int = 0, max_frames: int = 200) -> Path:
-    """Run one episode with the deterministic policy on one field and save its frames as a GIF."""
+    """Run one episode with the (seeded, sampled) policy on one field and save its frames as a GIF."""
     from env.render import render_rgb, save_animation
     from env.rollout import run_episodes
     from training.evaluate import policy_callable
 
+    import torch
+
+    torch.manual_seed(seed)
     frames: list[np.ndarray] = []
 
     def record(sim: Any) -> None:

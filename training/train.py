@@ -22,25 +22,13 @@ from typing import Any, Callable
 import numpy as np
 
 from training.config import Profile, dump_profile
-from training.ledger import Ledger, redact, utcnow
+from training.ledger import Ledger, utcnow
 from training.paths import run_dir as run_dir_of
-from training.tracking import PushgatewayReporter, TrackingOutputFormat, check_separate_stores, git_sha, setup_mlflow
+from training.errors import CheckpointError, TrainingInterrupted
+from training.tracking import PushgatewayReporter, check_separate_stores, git_sha, setup_mlflow
 
 log = logging.getLogger(__name__)
 CHECKPOINT_NAME = "last.zip"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, corrupt or does not belong to this run."""
-
-
-class TrainingInterrupted(RuntimeError):
-    """Training stopped on SIGINT/SIGTERM after saving a checkpoint."""
-
-    def __init__(self, run_id: str, signum: int, checkpoint: Path) -> None:
-        super().__init__(f"run {run_id} interrupted by {signal.Signals(signum).name}; checkpoint saved at "
-                         f"{checkpoint} (continue with: swarmops train --resume {run_id})")
-        self.run_id, self.signum, self.checkpoint = run_id, signum, checkpoint
 
 
 @dataclass
@@ -231,6 +219,8 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
     import mlflow
     from stable_baselines3.common.logger import Logger
 
+    from training.sb3_output import TrackingOutputFormat
+
     import env as swarm_env
 
     if scenario not in swarm_env.SCENARIOS:
@@ -388,4 +378,4 @@ class _ProgressBar:
             self._bar.__exit__(*exc)
 
 
-__all__ = ["train", "TrainResult", "CheckpointError", "TrainingInterrupted", "redact"]
+__all__ = ["train", "TrainResult", "CheckpointError", "TrainingInterrupted"]

@@ -62,21 +62,23 @@ def export_run(run_id: str, model_path: Path, out_dir: Path) -> Path:
 
 
 def evaluate_model(ledger: Ledger, run: Run | None, model_path: Path, scenario: str, suite_dir: Path,
-                   out_dir: Path | None = None, progress: bool = True, seed: int = 0) -> Any:
-    """Evaluate a model and every baseline on the suite; store results in the ledger and MLflow."""
+                   out_dir: Path | None = None, progress: bool = True, seed: int = 0,
+                   baselines: bool = True) -> Any:
+    """Evaluate a model (and every heuristic baseline unless ``baselines`` is False) on the suite;
+    store the results in the ledger and MLflow."""
     from stable_baselines3 import PPO
 
     from training.evaluate import BASELINES, POLICY, EvaluationReport, evaluate_policies, policy_callable, \
         write_outputs
     from training.scenarios import load_suite
-    from training.train import CheckpointError
+    from training.errors import CheckpointError
 
     suite = load_suite(suite_dir)
     try:
         model = PPO.load(model_path, device="cpu")
     except Exception as exc:  # noqa: BLE001 - any unreadable model is one clear error
         raise CheckpointError(f"model {model_path} is unreadable: {type(exc).__name__}: {exc}") from None
-    policies: dict[str, Any] = {POLICY: policy_callable(model), **{b: b for b in BASELINES}}
+    policies: dict[str, Any] = {POLICY: policy_callable(model), **{b: b for b in BASELINES if baselines}}
     rows, curves = evaluate_policies(suite, scenario, policies, seed=seed, progress=progress)
     if out_dir is None:
         out_dir = Path(run.run_dir or run_dir_of(run.id)) / "eval" if run else Path(model_path).parent / "eval"
@@ -108,12 +110,14 @@ def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
 
 
 def ensure_evaluated(ledger: Ledger, run: Run, suite_dir: Path, progress: bool = True) -> str:
-    """Evaluate ``run`` on the suite unless the ledger already holds its results; returns the suite hash."""
+    """Evaluate ``run``'s policy on the suite unless the ledger already holds its results (the gate
+    needs no baselines: it compares two policies); returns the suite hash."""
     from training.scenarios import load_suite
 
     suite = load_suite(suite_dir)
     if not ledger.evaluation(run.id, suite.hash):
-        evaluate_model(ledger, run, run_model_path(run), run.scenario, suite_dir, progress=progress)
+        evaluate_model(ledger, run, run_model_path(run), run.scenario, suite_dir, progress=progress,
+                       baselines=False)
     return suite.hash
 
 

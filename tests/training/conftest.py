@@ -17,3 +17,34 @@ def runs_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     home = tmp_path / "runs"
     monkeypatch.setenv("SWARMOPS_RUNS_DIR", str(home))
     yield home
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    """Environment of a `swarmops` subprocess using embedded stores under ``home``."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARS}
+    env.update({"SWARMOPS_RUNS_DIR": str(home), "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+@pytest.fixture(scope="session")
+def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """ONE run of the main job (`swarmops pipeline --profile smoke`) shared by the tests that need a
+    trained smoke policy: scenarios -> training -> evaluation -> gate -> report, embedded stores."""
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path_factory.mktemp("smoke")
+    home, suite = root / "runs", root / "scenarios"
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "swarmops", "pipeline", "--scenario", "recon", "--profile", "smoke",
+                           "--suite", str(suite), "--no-progress"], cwd=REPO, env=cli_env(home),
+                          capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {"home": home, "suite": suite, "stdout": proc.stdout, "seconds": seconds}

@@ -12,7 +12,9 @@ import pytest
 import requests
 
 from training.ledger import Ledger
-from training.tracking import PushgatewayReporter, TrackingError, TrackingOutputFormat, check_tracking_uri
+from training.errors import TrackingError
+from training.sb3_output import TrackingOutputFormat
+from training.tracking import PushgatewayReporter, check_tracking_uri
 
 
 def _sb3_dump(writer: TrackingOutputFormat, step: int, values: dict) -> None:
