@@ -22,6 +22,10 @@ ProgressFn = Callable[[float, str], None]
 STATES = ("queued", "running", "done", "failed")
 
 
+class JobCancelled(RuntimeError):
+    """Raised from the progress callback when the server shuts down, so a long run stops early."""
+
+
 @dataclass
 class Job(Generic[R]):
     """One submitted run and what the page may show about it while it runs."""
@@ -46,12 +50,13 @@ class Job(Generic[R]):
 class JobManager(Generic[R]):
     """Runs ``runner(settings, progress)`` in the background, keeping the last ``keep`` jobs."""
 
-    def __init__(self, runner: Callable[[Any, ProgressFn], R], workers: int = 1, keep: int = 20) -> None:
+    def __init__(self, runner: Callable[[Any, ProgressFn], R], workers: int = 1, keep: int = 8) -> None:
         self._runner = runner
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="swarmops-job")
         self._jobs: "OrderedDict[str, Job[R]]" = OrderedDict()
         self._lock = threading.Lock()
         self._keep = keep
+        self._stopping = threading.Event()
 
     def submit(self, settings: Any) -> Job[R]:
         """Queue a run and return its job at once."""
@@ -74,6 +79,8 @@ class JobManager(Generic[R]):
 
     def _run(self, job: Job[R]) -> None:
         def progress(fraction: float, message: str) -> None:
+            if self._stopping.is_set():
+                raise JobCancelled("the server is shutting down")
             job.progress = min(max(float(fraction), 0.0), 1.0)
             job.message = message
 
@@ -90,5 +97,6 @@ class JobManager(Generic[R]):
             job.finished = time.time()
 
     def shutdown(self) -> None:
-        """Stop accepting jobs; running ones finish in the background."""
+        """Stop accepting jobs, drop queued ones, and make a running one stop at its next progress report."""
+        self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
