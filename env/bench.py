@@ -56,17 +56,21 @@ def _state_bytes(sim: Any) -> int:
     return int(sum(a.nbytes for a in arrays))
 
 
-def _measure(step: Any, actions: list, min_time: float, min_steps: int) -> tuple[int, float]:
-    """Step until both ``min_time`` seconds and ``min_steps`` steps have passed."""
+def _measure(step: Any, actions: list, min_time: float, min_steps: int) -> tuple[int, float, float]:
+    """Step until both ``min_time`` seconds and ``min_steps`` steps have passed.
+
+    Returns (steps, wall seconds, CPU seconds of this process). On a shared machine the CPU time
+    shows what the code costs; the wall time also includes waiting for the core.
+    """
     for a in actions[:2]:  # warm-up
         step(a)
-    n, start = 0, time.perf_counter()
+    n, start, cpu0 = 0, time.perf_counter(), time.process_time()
     while True:
         step(actions[n % len(actions)])
         n += 1
         elapsed = time.perf_counter() - start
         if elapsed >= min_time and n >= min_steps:
-            return n, elapsed
+            return n, elapsed, time.process_time() - cpu0
 
 
 def run_bench(
@@ -120,7 +124,7 @@ def run_bench(
                     else PlainSwarm(scenario, cfg, b, 1)
                 )
                 setup = time.perf_counter() - t0
-                steps, elapsed = _measure(sim.step, acts, min_time, min_steps)
+                steps, elapsed, cpu = _measure(sim.step, acts, min_time, min_steps)
                 rows.append(
                     {
                         "obstacle_density": dens,
@@ -130,6 +134,8 @@ def run_bench(
                         "steps": steps,
                         "seconds": round(elapsed, 4),
                         "agent_steps_per_s": round(steps * b * n_drones / elapsed, 1),
+                        "agent_steps_per_cpu_s": round(steps * b * n_drones / max(cpu, 1e-9), 1),
+                        "cpu_share": round(cpu / elapsed, 3),
                         "ms_per_step": round(1000 * elapsed / steps, 3),
                         "setup_s": round(setup, 3),
                         "state_bytes_per_field": _state_bytes(sim) // b if kind == "vectorised" else None,
@@ -159,18 +165,28 @@ def _summarise(
         vec = [r for r in rows if r["obstacle_density"] == dens and r["implementation"] == "vectorised"]
         plain = [r for r in rows if r["obstacle_density"] == dens and r["implementation"] == "plain"]
         best = max(vec, key=lambda r: r["agent_steps_per_s"])
+        best_cpu = max(vec, key=lambda r: r["agent_steps_per_cpu_s"])
         plain_best = max(r["agent_steps_per_s"] for r in plain) if plain else None
+        plain_cpu = max(r["agent_steps_per_cpu_s"] for r in plain) if plain else None
         summary[str(dens)] = {
             "best_fields": best["fields"],
             "best_agent_steps_per_s": best["agent_steps_per_s"],
             "plain_agent_steps_per_s": plain_best,
             "speedup_vs_plain": round(best["agent_steps_per_s"] / plain_best, 1) if plain_best else None,
+            "best_fields_cpu": best_cpu["fields"],
+            "best_agent_steps_per_cpu_s": best_cpu["agent_steps_per_cpu_s"],
+            "plain_agent_steps_per_cpu_s": plain_cpu,
+            "speedup_vs_plain_cpu": (round(best_cpu["agent_steps_per_cpu_s"] / plain_cpu, 1)
+                                     if plain_cpu else None),
             "state_bytes_per_field": best["state_bytes_per_field"],
         }
     base = summary[str(densities[0])]
     for dens in densities[1:]:
         s = summary[str(dens)]
         s["obstacle_cost"] = round(1.0 - s["best_agent_steps_per_s"] / base["best_agent_steps_per_s"], 3)
+        s["obstacle_cost_cpu"] = round(
+            1.0 - s["best_agent_steps_per_cpu_s"] / base["best_agent_steps_per_cpu_s"], 3
+        )
     return {
         "benchmark": "env step with observations (auto-reset included), one core",
         "setup": setup,
@@ -180,6 +196,8 @@ def _summarise(
             "cpu": _cpu_name(),
             "pinned_cpus": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
             "threads": {v: os.environ.get(v) for v in _THREAD_VARS},
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "logical_cpus": os.cpu_count(),
         },
         "targets": {
             "agent_steps_per_s": TARGET_AGENT_STEPS,
@@ -213,7 +231,9 @@ def _print_table(result: dict[str, Any]) -> None:
         title=f"swarmops bench env - {result['setup']['width']}x{result['setup']['height']}, "
         f"{result['setup']['n_drones']} drones/field, one core"
     )
-    for col in ("obstacles", "impl", "fields", "agent-steps/s", "ms/step", "state B/field"):
+    cols = ("obstacles", "impl", "fields", "agent-steps/s (wall)", "per CPU-s", "CPU share", "ms/step",
+            "state B/field")
+    for col in cols:
         table.add_column(col, justify="right")
     for r in result["rows"]:
         table.add_row(
@@ -221,21 +241,27 @@ def _print_table(result: dict[str, Any]) -> None:
             r["implementation"],
             str(r["fields"]),
             f"{r['agent_steps_per_s']:,.0f}",
+            f"{r['agent_steps_per_cpu_s']:,.0f}",
+            f"{r['cpu_share']:.0%}",
             f"{r['ms_per_step']:.2f}",
             f"{r['state_bytes_per_field']:,}" if r["state_bytes_per_field"] else "-",
         )
     console = Console()
     console.print(table)
     for dens, s in result["summary"].items():
-        extra = f", obstacle cost {s['obstacle_cost']:.1%}" if "obstacle_cost" in s else ""
+        extra = f", obstacle cost {s['obstacle_cost']:.1%} (CPU {s['obstacle_cost_cpu']:.1%})" \
+            if "obstacle_cost" in s else ""
         console.print(
-            f"obstacles {dens}: best {s['best_agent_steps_per_s']:,.0f} agent-steps/s at "
-            f"{s['best_fields']} fields; plain {s['plain_agent_steps_per_s']:,.0f}; "
-            f"speed-up x{s['speedup_vs_plain']}{extra}"
+            f"obstacles {dens}: best {s['best_agent_steps_per_s']:,.0f} agent-steps/s wall at "
+            f"{s['best_fields']} fields ({s['best_agent_steps_per_cpu_s']:,.0f} per CPU-second); plain "
+            f"{s['plain_agent_steps_per_s']:,.0f}; speed-up x{s['speedup_vs_plain']} "
+            f"(CPU x{s['speedup_vs_plain_cpu']}){extra}"
         )
+    load = result["machine"]["load_average_at_end"]
     console.print(
-        f"targets (>= {TARGET_AGENT_STEPS:,} agent-steps/s and >= x{TARGET_SPEEDUP:.0f}): "
-        f"{'met' if result['targets']['met'] else 'NOT met'}"
+        f"targets (>= {TARGET_AGENT_STEPS:,} agent-steps/s and >= x{TARGET_SPEEDUP:.0f}, wall clock): "
+        f"{'met' if result['targets']['met'] else 'NOT met'}; load average {load[0]} on "
+        f"{result['machine']['logical_cpus']} CPUs"
     )
 
 

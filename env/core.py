@@ -22,26 +22,11 @@ BIT_BLOCKED, BIT_COVERED, BIT_PLANT, BIT_DRONE, BIT_BASE = 1, 2, 4, 8, 16
 NEED_SHIFT = 5  # bits 5..7: remaining water need of the plant on the cell (0..7)
 COARSE = 4  # the global summary is a COARSE x COARSE grid of "work left" fractions
 WINDOW = 2 * OBS_RADIUS + 1
-N_CHANNELS = 6  # blocked, covered, plant, drone, base, need/7
+N_CHANNELS = 5  # channel-major window planes: blocked, covered, plant, drone, need/7
 OWN_FEATURES = 12
 GLOBAL_FEATURES = 4 + COARSE * COARSE
 OBS_DIM = WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES
 _BIG = np.iinfo(np.int32).max
-_CHUNK = 512  # rows per table-lookup chunk in observe()
-
-
-def _build_lut() -> np.ndarray:
-    """uint8 cell code -> its float32 channels (one table lookup per window cell)."""
-    codes = np.arange(256)
-    lut = np.zeros((256, N_CHANNELS), dtype=np.float32)
-    for ch, bit in enumerate((BIT_BLOCKED, BIT_COVERED, BIT_PLANT, BIT_DRONE, BIT_BASE)):
-        lut[:, ch] = (codes & bit) > 0
-    lut[:, 5] = (codes >> NEED_SHIFT) / 7.0
-    return np.ascontiguousarray(lut)
-
-
-_LUT = _build_lut()
-_LUT_VOID = _LUT.view(f"V{4 * N_CHANNELS}").reshape(256)
 
 
 def line_of_sight_matrix(radius: int) -> np.ndarray:
@@ -117,7 +102,6 @@ class SwarmSim:
         self.block_of = np.where(inside, block, COARSE * COARSE).ravel().astype(np.int64)
         self.cell_y = (yy - p).ravel().astype(np.float32)
         self.cell_x = (xx - p).ravel().astype(np.float32)
-        self._lut_buf = np.empty((_CHUNK, WINDOW * WINDOW), dtype=_LUT_VOID.dtype)
         self._alloc()
         self.reset()
 
@@ -442,17 +426,20 @@ class SwarmSim:
         obs = np.empty((rows, OBS_DIM), dtype=np.float32)
         cell = self.cell[fields]
         g = (cell + self.field_off[fields][:, None]).ravel()
-        # 7 x 7 window: gather 7 rows of 7 bytes each, then one table lookup per cell. The lookup
-        # goes through a small cache-resident buffer in chunks (2x faster than one strided take).
+        # 7 x 7 window: gather 7 rows of 7 bytes each (one cell code per byte), then unpack the
+        # bits into channel planes; the float conversion happens in the one write into ``obs``.
         rows7 = sliding_window_view(self.packed, WINDOW)
-        code = rows7[g[:, None] + self.row_off[None, :]].reshape(rows, WINDOW * WINDOW)
+        code = rows7[g[:, None] + self.row_off[None, :]].reshape(rows, 1, WINDOW * WINDOW)
         nwin = WINDOW * WINDOW * N_CHANNELS
-        win = obs[:, :nwin].view(_LUT_VOID.dtype)
-        buf = self._lut_buf
-        for s in range(0, rows, _CHUNK):
-            e = min(s + _CHUNK, rows)
-            np.take(_LUT_VOID, code[s:e], out=buf[: e - s], mode="clip")
-            win[s:e] = buf[: e - s]
+        win = obs[:, :nwin].reshape(rows, N_CHANNELS, WINDOW * WINDOW)
+        planes = np.empty((rows, N_CHANNELS, WINDOW * WINDOW), dtype=np.uint8)
+        code = code[:, 0]
+        for ch in range(4):  # one contiguous shift per binary channel (faster than a broadcast)
+            np.right_shift(code, ch, out=planes[:, ch])
+        np.bitwise_and(planes[:, :4], 1, out=planes[:, :4])
+        np.right_shift(code, NEED_SHIFT, out=planes[:, 4])
+        win[...] = planes
+        win[:, 4] *= np.float32(1.0 / 7.0)
         # Own state and global summary are built feature-major, then written in one pass.
         feat = np.empty((OWN_FEATURES + GLOBAL_FEATURES, rows), dtype=np.float32)
         c = cell.ravel()

@@ -212,16 +212,18 @@ class PlainField:
         glob += [self.rem[b] / max(self.tot[b], 1.0) for b in range(COARSE * COARSE)]
         rows = []
         for i in range(n):
-            row: list[float] = []
+            planes: list[list[float]] = [[], [], [], [], []]  # blocked, covered, plant, drone, need/7
             for dy in range(-R, R + 1):
                 for dx in range(-R, R + 1):
                     y, x = self.y[i] + dy, self.x[i] + dx
                     if not (0 <= y < h and 0 <= x < w):
-                        row += [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
-                        continue
-                    row += [float(self.obst[y][x]), float(self.covered[y][x]), float(self.plant[y][x]),
-                            float(self.occupancy.get((y, x), 0) > 0), float((y, x) == self.base),
-                            min(self.need[y][x], 7) / 7.0]
+                        cell = (1.0, 0.0, 0.0, 0.0, 0.0)
+                    else:
+                        cell = (float(self.obst[y][x]), float(self.covered[y][x]), float(self.plant[y][x]),
+                                float(self.occupancy.get((y, x), 0) > 0), min(self.need[y][x], 7) / 7.0)
+                    for ch in range(5):
+                        planes[ch].append(cell[ch])
+            row = [v for plane in planes for v in plane]
             here = self.dist[self.y[i]][self.x[i]]
             nd = []
             for dy, dx in _MOVES[1:5]:
@@ -256,7 +258,7 @@ class PlainSwarm:
         """All observation rows (B*N, OBS_DIM)."""
         rows = [row for f in self.fields for row in f.observe()]
         out = np.array(rows, dtype=np.float32)
-        assert out.shape[1] == OBS_DIM == 6 * (2 * OBS_RADIUS + 1) ** 2 + OWN_FEATURES + GLOBAL_FEATURES
+        assert out.shape[1] == OBS_DIM == 5 * (2 * OBS_RADIUS + 1) ** 2 + OWN_FEATURES + GLOBAL_FEATURES
         return out
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[bool]]:
