@@ -1,0 +1,92 @@
+"""Backups of staging: restic snapshots of every database and the files, copied to the second repository,
+the textfile metric, and a restore into scratch that verifies and matches the original artifact."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.infra, pytest.mark.slow]
+
+
+def _restic(prefix: Path, *args: str, repo: str | None = None) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "RESTIC_REPOSITORY": repo or str(prefix / "backup/restic-repo"),
+           "RESTIC_PASSWORD_FILE": str(prefix / "etc/restic.password"),
+           "RESTIC_CACHE_DIR": str(prefix / "backup/cache")}
+    return subprocess.run(["restic", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def backed_up(staging: dict[str, Any], tools: Any) -> dict[str, Any]:
+    """An artifact file written as the env user, then one backup run."""
+    prefix = staging["prefix"]
+    artifact = prefix / "mlflow/artifacts/backup-test" / f"{secrets.token_hex(4)}.txt"
+    content = secrets.token_hex(64)
+    tools.run(["runuser", "-u", "swarmops-staging", "--", "bash", "-c",
+               f"mkdir -p {artifact.parent} && printf %s {content} > {artifact}"])
+    t0 = time.time()
+    res = tools.run([str(prefix / "bin/swarmops-backup")], timeout=600)
+    return {"artifact": artifact, "content": content, "t0": t0, "output": res.stdout}
+
+
+def test_backup_saves_every_database_and_the_files(staging: dict[str, Any], backed_up: dict[str, Any]) -> None:
+    snaps = json.loads(_restic(staging["prefix"], "snapshots", "--json").stdout)
+    paths = {p for s in snaps for p in s["paths"]}
+    for db in ("mlflow", "ledger", "postgres"):
+        assert f"/postgres/{db}.sql" in paths, f"no dump of {db}: {paths}"
+    files = [s for s in snaps if "files" in s["tags"]]
+    assert files and str(staging["prefix"] / "mlflow/artifacts") in files[-1]["paths"]
+    assert all(s["hostname"] == "staging" for s in snaps)
+
+
+def test_snapshots_are_copied_to_the_second_repository(staging: dict[str, Any], backed_up: dict[str, Any]) -> None:
+    copy = "/var/backups/swarmops/staging/restic-copy"
+    primary = json.loads(_restic(staging["prefix"], "snapshots", "--json").stdout)
+    copied = json.loads(_restic(staging["prefix"], "snapshots", "--json", repo=copy).stdout)
+    assert {s["tree"] for s in primary} == {s["tree"] for s in copied}
+    assert oct(os.stat(copy).st_mode & 0o777) == "0o700"
+
+
+def test_last_success_metric_is_written(staging: dict[str, Any], backed_up: dict[str, Any]) -> None:
+    text = (staging["prefix"] / "node_exporter/textfile/backup.prom").read_text()
+    m = re.search(r'^swarmops_backup_last_success_timestamp_seconds\{env="staging"\} (\d+)$', text, re.M)
+    assert m and int(m.group(1)) >= int(backed_up["t0"])
+    assert re.search(r'^swarmops_backup_last_run_success\{env="staging"\} 1$', text, re.M)
+
+
+def test_restore_playbook_restores_into_scratch_and_verifies(staging: dict[str, Any], backed_up: dict[str, Any],
+                                                            tools: Any) -> None:
+    res = tools.run(["bash", "infra/restore.sh", "staging"], env=staging["vault_env"], timeout=600)
+    assert "tables restored" in res.stdout
+    scratch = sorted((staging["prefix"] / "backup/restore-scratch").iterdir())[-1]
+    restored = scratch / "files" / str(backed_up["artifact"]).lstrip("/")
+    assert restored.read_text() == backed_up["content"]
+    assert backed_up["artifact"].read_text() == backed_up["content"], "restore touched the live artifact"
+
+
+def test_failed_backup_keeps_the_last_success_time_and_adds_no_snapshot(staging: dict[str, Any],
+                                                                         backed_up: dict[str, Any],
+                                                                         tools: Any) -> None:
+    prefix = staging["prefix"]
+    metric = prefix / "node_exporter/textfile/backup.prom"
+    before = metric.read_text()
+    n_before = len(json.loads(_restic(prefix, "snapshots", "--json").stdout))
+    conf = str(prefix / "etc/supervisord.conf")
+    tools.run(["supervisorctl", "-c", conf, "stop", "postgres"])
+    try:
+        res = tools.run([str(prefix / "bin/swarmops-backup")], check=False, timeout=300)
+    finally:
+        tools.run(["supervisorctl", "-c", conf, "start", "postgres"])
+    assert res.returncode != 0
+    after = metric.read_text()
+    ts = re.compile(r"^swarmops_backup_last_success_timestamp_seconds\S* (\d+)$", re.M)
+    assert ts.search(after).group(1) == ts.search(before).group(1)
+    assert re.search(r'^swarmops_backup_last_run_success\{env="staging"\} 0$', after, re.M)
+    assert len(json.loads(_restic(prefix, "snapshots", "--json").stdout)) == n_before
