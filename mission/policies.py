@@ -148,13 +148,16 @@ def registered_versions(scenario: str, limit: int = 20) -> list[dict[str, Any]]:
     if not registry_available():
         return []
     try:
-        versions = _client().search_model_versions(f"name='{model_name(scenario)}'")
+        client = _client()
+        versions = client.search_model_versions(f"name='{model_name(scenario)}'")
+        # search results carry no aliases; the registered model has the alias -> version map
+        by_alias = dict(client.get_registered_model(model_name(scenario)).aliases or {}) if versions else {}
     except Exception as exc:  # noqa: BLE001 - the page still works with heuristics only
         log.warning("model registry unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
         return []
     out = []
     for v in sorted(versions, key=lambda v: int(v.version), reverse=True)[:limit]:
-        aliases = list(getattr(v, "aliases", []) or [])
+        aliases = sorted(a for a, ver in by_alias.items() if str(ver) == str(v.version))
         out.append({"version": int(v.version), "aliases": aliases})
     return out
 
@@ -172,7 +175,9 @@ def policy_options() -> dict[str, Any]:
             items.append({"value": f"models:/{model_name(scenario)}/{v['version']}",
                           "label": f"{model_name(scenario)} v{v['version']}{tag}"})
         per_scenario[scenario] = items
-    policies = {"mission": per_scenario["recon"][:2], **per_scenario}
+    pair = f"{heuristic_name('recon')} -> {heuristic_name('watering')}"
+    mission = [per_scenario["recon"][0], {"value": HEURISTIC, "label": f"heuristic ({pair})"}]
+    policies = {"mission": mission, **per_scenario}
     defaults = RunSettings().to_dict()
     return {"modes": list(MODES), "policies": policies, "defaults": defaults, "legend": legend()}
 

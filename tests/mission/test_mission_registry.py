@@ -74,8 +74,8 @@ def test_registered_champion_is_loaded_and_drives_the_phase(empty_store: Path, t
         resolve_policy("recon", "models:/swarmops-recon-ppo/99")
     from mission.policies import policy_options
 
-    values = [p["value"] for p in policy_options()["policies"]["recon"]]
-    assert f"models:/swarmops-recon-ppo/{version}" in values
+    listed = {p["value"]: p["label"] for p in policy_options()["policies"]["recon"]}
+    assert listed[f"models:/swarmops-recon-ppo/{version}"] == f"swarmops-recon-ppo v{version} @champion"
 
 
 def test_unreachable_store_falls_back_quickly_without_leaking_the_password(
