@@ -347,3 +347,17 @@ def test_cli_missing_gitlab_token(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     assert capsys.readouterr().err == (
         "error: GITLAB_TOKEN is not set: a project or personal access token " "with the api scope\n"
     )
+
+
+def test_cli_real_unreachable_server(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for key, value in (("GITLAB_URL", f"http://127.0.0.1:{port}"), ("GITLAB_TOKEN", TOKEN),
+                       ("GITLAB_PROJECT", "swarmops/swarmops")):
+        monkeypatch.setenv(key, value)
+    assert cli.main(["gitlab", "play-production", "--pipeline", "99"]) == 1
+    assert capsys.readouterr().err == (
+        f"error: gitlab: cannot reach http://127.0.0.1:{port} to find pipeline 99 (ConnectionError)\n")

@@ -319,3 +319,17 @@ def test_cli_build_stop_review(monkeypatch: pytest.MonkeyPatch, api: responses.R
                                                   "STOP_REVIEW": "true"})])
     assert cli.main(["jenkins", "build", "--job", "swarmops/MR-7", "--stop-review"]) == 0
     assert "queue item 43" in capsys.readouterr().out
+
+
+def test_cli_real_unreachable_server(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for key, value in (("JENKINS_URL", f"http://127.0.0.1:{port}"), ("JENKINS_USER", "alice"),
+                       ("JENKINS_TOKEN", TOKEN)):
+        monkeypatch.setenv(key, value)
+    assert cli.main(["jenkins", "history"]) == 1
+    assert capsys.readouterr().err == (f"error: jenkins: cannot reach http://127.0.0.1:{port} to read job "
+                                       f"'swarmops-release' (ConnectionError)\n")
