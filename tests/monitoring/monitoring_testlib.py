@@ -47,8 +47,9 @@ def make_inventory(root: Path, env_inventory: str | None = "staging",
         for src in sorted(env_vars.glob("*.yml")):
             if src.name != "vault.yml":  # encrypted; tests pass their own secrets
                 shutil.copy(src, inv / "group_vars" / "swarmops" / src.name)
-    # the release's sources are this checkout, wherever the playbook lives
-    extra = {"swarmops_project_src": str(REPO), **(group_vars or {})}
+    # the release's sources are this checkout, and the rules/templates under test its working tree
+    extra = {"swarmops_project_src": str(REPO), "monitoring_source_dir": str(MONITORING_DIR),
+             **(group_vars or {})}
     (inv / "group_vars" / "swarmops" / "zz_test.yml").write_text(yaml.safe_dump(extra))
     return inv / "hosts.yml"
 
