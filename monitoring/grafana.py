@@ -58,14 +58,22 @@ def _dashboard(uid: str, title: str, panels: list[dict[str, Any]], time_from: st
             "annotations": {"list": []}, "panels": panels}
 
 
+# The curve queries also return step/run_id/scenario for the static rendering: Grafana drops them and
+# splits the long rows into one series per `metric` (run id + scenario).
+_CURVE_TRANSFORMS = [
+    {"id": "organize", "options": {"excludeByName": {"step": True, "run_id": True, "scenario": True}}},
+    {"id": "prepareTimeSeries", "options": {"format": "multi"}},
+]
+
+
 def training_dashboard() -> dict[str, Any]:
     """Runs, learning curves, evaluation vs baselines and promotion history from the run ledger."""
     lay = _Layout()
     panels = [
         lay.place(_sql_panel("table", "run_status"), 6, 8),
         lay.place(_sql_panel("table", "runs"), 18, 8),
-        lay.place(_sql_panel("timeseries", "reward_curves", "time_series"), 12, 9),
-        lay.place(_sql_panel("timeseries", "coverage_curves", "time_series",
+        lay.place(_sql_panel("timeseries", "reward_curves", transformations=_CURVE_TRANSFORMS), 12, 9),
+        lay.place(_sql_panel("timeseries", "coverage_curves", transformations=_CURVE_TRANSFORMS,
                              fieldConfig={"defaults": {"unit": "percentunit", "min": 0, "max": 1},
                                           "overrides": []}), 12, 9),
         lay.place(_sql_panel("barchart", "evaluation_vs_baselines",

@@ -74,3 +74,10 @@ def test_unit_tests_catch_a_wrong_threshold(tmp_path: Path) -> None:
     result = _promtool("test", "rules", "host.test.yml", cwd=tmp_path / "rules" / "tests")
     assert result.returncode != 0
     assert "alertname: TargetDown" in result.stdout + result.stderr
+
+
+def test_readme_lists_every_alert_with_its_severity() -> None:
+    readme = (MONITORING_DIR.parent / "README.md").read_text()
+    section = readme.split("<!-- section:monitoring -->")[1].split("<!-- /section:monitoring -->")[0]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| (\w+) \|", section, re.M)}
+    assert rows == {r["alert"]: r["labels"]["severity"] for r in alert_rules()}
