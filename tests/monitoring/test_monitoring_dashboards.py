@@ -109,6 +109,7 @@ def _check_rendering(url: str, out: Path, run_ids: dict[str, list[str]]) -> None
     assert html_path == out / HTML_NAME
     png = out / PNG_NAME
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    assert png.stat().st_mode & 0o044 == 0o044  # readable by others, like any report
     page = html_path.read_text()
     assert f"src='{PNG_NAME}'" in page
     for run_id in run_ids["finished"] + run_ids["failed"] + run_ids["running"]:
