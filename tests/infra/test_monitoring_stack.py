@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from monitoring import grafana
 from tests.monitoring.monitoring_testlib import VENV_BIN, ansible_playbook, failure_lines, make_inventory
 
-pytestmark = [pytest.mark.infra, pytest.mark.slow]  # one real deployment: about a minute idle
+pytestmark = [pytest.mark.infra, pytest.mark.slow]  # one real Ansible deployment + alert round trips
 
 ENV = "montest"
 BASE = 18000
