@@ -345,6 +345,8 @@ class SwarmSim:
         act = self.active & live[:, None]
         off = self.field_off[:, None]
         gcell = self.cell + off
+        if self.scenario.watering:
+            phi_before = act & (self.need[gcell] > 0) & (self.tank > 0)
         move = np.where(act, self.move_delta[a], 0)
         target = gcell + move
         blocked = (self.packed[target] & BIT_BLOCKED) != 0
@@ -371,7 +373,7 @@ class SwarmSim:
             + rw.bump * bump
             + rw.collision * coll
             + rw.depletion * depleted
-            + rw.new_cell * new_cells * (not self.scenario.watering)
+            + (rw.explore if self.scenario.watering else rw.new_cell) * new_cells
             + rw.new_plant * new_plants
         )
         if self.scenario.watering:
@@ -388,6 +390,8 @@ class SwarmSim:
             refill = act & at_base
             cnt["drawn"] += np.where(refill, cfg.tank_capacity - self.tank, 0).sum(axis=1)
             self.tank = np.where(refill, cfg.tank_capacity, self.tank)
+            phi_after = act & (self.need[newg] > 0) & (self.tank > 0)
+            rew += rw.at_needy_plant * (phi_after.astype(np.float64) - phi_before)
         cnt["step"] += live
         cnt["energy"] += drain.sum(axis=1)
         cnt["collisions"] += coll.sum(axis=1)

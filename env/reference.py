@@ -113,6 +113,7 @@ class PlainField:
         watering = self.sim.scenario.watering
         act = list(self.active)
         was_base = [(self.y[i], self.x[i]) == self.base for i in range(n)]
+        phi_before = [act[i] and self.need[self.y[i]][self.x[i]] > 0 and self.tank[i] > 0 for i in range(n)]
         bump, drained, depleted = [False] * n, [False] * n, [False] * n
         for i in range(n):
             if not act[i]:
@@ -149,7 +150,7 @@ class PlainField:
             coll = act[i] and flying[(self.y[i], self.x[i])] > 1 and (self.y[i], self.x[i]) != self.base
             self.c["collisions"] += coll
             rew[i] = (rw.step * act[i] + rw.bump * bump[i] + rw.collision * coll + rw.depletion * depleted[i]
-                      + rw.new_cell * sensed[0] * (not watering) + rw.new_plant * sensed[1])
+                      + (rw.explore if watering else rw.new_cell) * sensed[0] + rw.new_plant * sensed[1])
         if watering:
             for i in range(n):
                 if not (act[i] and actions[i] == WATER):
@@ -184,6 +185,9 @@ class PlainField:
                 if at_base:
                     self.c["drawn"] += cfg.tank_capacity - self.tank[i]
                     self.tank[i] = cfg.tank_capacity
+            for i in range(n):
+                phi_after = act[i] and self.need[self.y[i]][self.x[i]] > 0 and self.tank[i] > 0
+                rew[i] += rw.at_needy_plant * (float(phi_after) - float(phi_before[i]))
         c = self.c
         c["step"] += 1
         c["energy"] += sum(drained)

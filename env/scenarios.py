@@ -24,6 +24,8 @@ class Rewards:
     """Recon: per free cell this drone sensed first."""
     new_plant: float = 0.5
     """Recon: per plant this drone discovered."""
+    explore: float = 0.02
+    """Watering: per free cell this drone sensed first (a small push to spread out and meet plants)."""
     delivered: float = 1.0
     """Watering: per water unit given to a plant that still needed it."""
     over_watering: float = -0.5
@@ -34,6 +36,10 @@ class Rewards:
     """Watering: back at the base after a sortie that delivered nothing."""
     empty_release: float = -0.05
     """Watering: the water action with an empty tank."""
+    at_needy_plant: float = 0.3
+    """Watering shaping, potential-based: +x when a drone with water gets onto a plant that still
+    needs water, -x when it stops being so (moved away, plant satisfied, tank empty). It telescopes
+    over an episode, so it guides exploration without changing which policy is best."""
     step: float = -0.01
     """Every step a drone is airborne or waiting (time pressure)."""
     bump: float = -0.05

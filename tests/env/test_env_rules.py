@@ -82,11 +82,15 @@ def test_obstacles_block_line_of_sight_only_when_flag_set() -> None:
 def test_watering_delivery_over_watering_spill_empty_and_refill() -> None:
     lay = make_layout(width=6, height=4, plants=[(0, 1), (3, 5)], needs=[2, 1])
     sim = make_sim("watering", lay, n_drones=3, tank_capacity=2)
-    sim.step([RIGHT, RIGHT, RIGHT])
+    r = sim.step([RIGHT, RIGHT, RIGHT])
+    # new cell (0.02, drone 0 only), 3-drone collision, +0.3 each for reaching a needy plant with water
+    expect = [-0.01 + 0.02 - 0.5 + 0.3, -0.01 - 0.5 + 0.3, -0.01 - 0.5 + 0.3]
+    assert r.rewards.tolist() == pytest.approx(expect)
     r = sim.step([WATER, WATER, WATER])  # need 2, three drones: two delivered, one over-watered
     assert sim.counters["delivered"][0] == 2 and sim.counters["wasted"][0] == 1
-    assert r.rewards[0] == pytest.approx(-0.01 - 0.5 + 1.0)
-    assert r.rewards[2] == pytest.approx(-0.01 - 0.5 - 0.5)
+    # step, collision, delivery, and the shaping potential lost now that the plant is satisfied
+    assert r.rewards[0] == pytest.approx(-0.01 - 0.5 + 1.0 - 0.3)
+    assert r.rewards[2] == pytest.approx(-0.01 - 0.5 - 0.5 - 0.3)
     assert sim.counters["plants_watered"][0] == 1 and not r.terminated[0]
     assert sim.tank[0].tolist() == [1, 1, 1]
     drawn, delivered, wasted = (sim.counters[k][0] for k in ("drawn", "delivered", "wasted"))
