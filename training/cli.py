@@ -46,6 +46,9 @@ def _ledger() -> Any:
 
 def register(app: typer.Typer) -> None:
     """Add the training commands to the `swarmops` app."""
+    import logging
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # no store-migration chatter on stderr
     scen = typer.Typer(help="Scenario suite (versioned data under data/scenarios, tracked by DVC).",
                        no_args_is_help=True)
     app.add_typer(scen, name="scenarios")

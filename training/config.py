@@ -70,7 +70,7 @@ class Profile(_Strict):
                                   description="extra env.config.FieldConfig values for every stage")
     curriculum: list[Stage] = Field(min_length=1)
     ppo: PPOParams = PPOParams()
-    eval_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2], min_length=1)
+    episode_gif: bool = Field(True, description="render one episode of the final policy as a GIF artifact")
 
     @model_validator(mode="after")
     def _consistent(self) -> "Profile":

@@ -227,7 +227,6 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
         raise ValueError(f"unknown scenario {scenario!r} (allowed: {', '.join(swarm_env.SCENARIOS)})")
     ledger = ledger or Ledger()
     check_separate_stores(ledger.url)
-    setup_mlflow(f"swarmops-{scenario}")
     device = resolve_device(profile.device)
     set_threads(profile)
     budgets = stage_budgets(profile)
@@ -238,17 +237,18 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
         if prior.status == "finished":
             raise CheckpointError(f"run {prior.id} already finished; nothing to resume")
         run_id, folder = prior.id, Path(prior.run_dir or run_dir_of(prior.id))
-        done = int(json.loads((folder / "checkpoints" / "last.json").read_text())["timesteps"]) \
-            if (folder / "checkpoints" / "last.json").exists() else 0
+        done = _checkpoint_steps(folder / "checkpoints")
         stage0 = int(np.searchsorted(bounds, done, side="right"))
         if stage0 >= len(budgets):
             raise CheckpointError(f"run {prior.id}: its checkpoint already covers the whole budget")
         vec_env = build_env(scenario, profile, stage0, profile.seed + 1000 * stage0 + done)
         model = load_checkpoint(folder / "checkpoints" / CHECKPOINT_NAME, vec_env, device)
+        setup_mlflow(f"swarmops-{scenario}")  # only now: a bad checkpoint leaves every store untouched
         mlflow_run = mlflow.start_run(run_id=prior.mlflow_run_id)
         ledger.update_run(run_id, status="running", ended_at=None, error=None)
     else:
         stage0, done = 0, 0
+        setup_mlflow(f"swarmops-{scenario}")
         run_id = run_id or new_run_id(scenario, profile.name)
         vec_env = build_env(scenario, profile, 0, profile.seed)
         model = build_model(profile, vec_env, device)
@@ -298,7 +298,8 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
         mlflow.log_metric("agent_steps_per_second_overall", rate)
         mlflow.log_artifact(str(model_path), artifact_path="model")
         mlflow.log_artifact(str(folder / "profile.yaml"), artifact_path="config")
-        _log_episode_gif(scenario, profile, model, folder)
+        if profile.episode_gif:
+            _log_episode_gif(scenario, profile, model, folder)
         mlflow.end_run(status="FINISHED")
         return TrainResult(run_id, folder, model_path, int(model.num_timesteps), rate,
                            mlflow_run.info.run_id, device)
@@ -315,6 +316,15 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
         if mlflow.active_run():
             mlflow.end_run(status="FAILED")
         raise
+
+
+def _checkpoint_steps(folder: Path) -> int:
+    """Agent-steps recorded next to the last checkpoint (CheckpointError when unreadable)."""
+    meta = folder / "last.json"
+    try:
+        return int(json.loads(meta.read_text())["timesteps"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint metadata {meta} is missing or corrupt ({type(exc).__name__})") from None
 
 
 def _finish(ledger: Ledger, run_id: str, pushgw: PushgatewayReporter, model: Any, status: str,
