@@ -29,9 +29,20 @@ FEATURE = "feature/wider-fields"
 def expanded(gcl: Any) -> dict:
     """The configuration as gitlab-ci-local expands it (extends, defaults and anchors resolved)."""
     gcl.checkout("main")
-    proc = gcl.run("--preview")
+    proc = gcl.run("--preview", "--json-schema-validation")
     assert proc.returncode == 0, proc.stderr
+    # gitlab-ci-local checks the file against GitLab's CI JSON schema and stops on a violation.
+    assert "json schema validated" in proc.stderr + proc.stdout
     return yaml.safe_load(proc.stdout)
+
+
+def test_schema_validation_rejects_a_broken_copy(gcl: Any) -> None:
+    broken = (gcl.clone / ".gitlab-ci.yml").read_text().replace("when: manual", "when: sometimes", 1)
+    (gcl.clone / "broken-ci.yml").write_text(broken)
+    proc = gcl.run("--preview", "--json-schema-validation", "--file", "broken-ci.yml")
+    (gcl.clone / "broken-ci.yml").unlink()
+    assert proc.returncode != 0
+    assert "'when' property must be one of" in proc.stderr + proc.stdout
 
 
 def _mr_jobs(gcl: Any, **extra: str) -> dict[str, dict]:
