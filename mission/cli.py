@@ -9,6 +9,12 @@ from typing import Optional
 import typer
 
 
+_POLICY_HELP = ("champion (registry @champion, else the heuristic), heuristic, or a registered model "
+                "models:/swarmops-<scenario>-ppo/<version> of the first phase.")
+_WATERING_HELP = ("Mission only: the watering phase's policy when it differs from --policy (champion, "
+                  "heuristic or models:/swarmops-watering-ppo/<version>).")
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -22,8 +28,9 @@ def mission(
     obstacles: float = typer.Option(0.0, help="Obstacle density (fraction of cells, 0..0.4)."),
     seed: int = typer.Option(0, help="Seed of the field layout."),
     max_steps: int = typer.Option(300, help="Step limit of each phase (larger fields need more)."),
-    policy: str = typer.Option("champion", help="champion (registry, else heuristic) or heuristic."),
+    policy: str = typer.Option("champion", help=_POLICY_HELP),
     mode: str = typer.Option("mission", help="mission (recon -> watering), recon or watering."),
+    watering_policy: str = typer.Option("", help=_WATERING_HELP),
     out: Optional[Path] = typer.Option(None, help="Report folder (new or empty); default runs/missions/..."),
     fps: int = typer.Option(8, min=1, max=60, help="Frames per second of the GIFs."),
 ) -> None:
@@ -42,7 +49,7 @@ def mission(
     try:
         settings = parse_settings({"width": width, "height": height, "drones": drones, "plants": plants,
                                    "obstacles": obstacles, "seed": seed, "max_steps": max_steps,
-                                   "policy": policy, "mode": mode})
+                                   "policy": policy, "mode": mode, "watering_policy": watering_policy})
     except SettingsError as exc:
         _fail(f"--{exc.field}: {exc}" if exc.field != "form" else str(exc))
     out = out or runs_root() / "missions" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}-seed{seed}"

@@ -134,7 +134,7 @@ def run_settings(settings: RunSettings, progress: ProgressFn = _noop, record: bo
     config = settings.field_config()
     layout = settings.layout()
     scenarios = settings.scenarios()
-    policies = {s: resolve_policy(s, settings.policy) for s in scenarios}
+    policies = {s: resolve_policy(s, settings.policy_for(s)) for s in scenarios}
     warnings = [p.warning for p in policies.values() if p.warning]
     for w in warnings:
         log.warning(w)

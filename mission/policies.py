@@ -96,7 +96,25 @@ def _client() -> Any:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def load_model_act(uri: str) -> ActFn:
+def check_compatible(model: Any, scenario: str, uri: str) -> None:
+    """Refuse a model whose observation/action spaces are not the simulator's current ones.
+
+    A model trained before a change of env's observation layout would otherwise fail deep inside
+    SB3 (or, worse, run on misread inputs if the size happened to match).
+    """
+    from env.core import OBS_DIM
+    from env.scenarios import get_scenario
+
+    obs_shape = tuple(getattr(model.observation_space, "shape", ()) or ())
+    n_actions = int(getattr(model.action_space, "n", -1))
+    expected = get_scenario(scenario).n_actions
+    if obs_shape != (OBS_DIM,) or n_actions != expected:
+        raise PolicyError(f"{uri} expects observations {obs_shape} and {n_actions} actions, the {scenario} "
+                          f"simulator gives ({OBS_DIM},) and {expected}: trained on another env version; "
+                          "retrain it")
+
+
+def load_model_act(uri: str, scenario: str) -> ActFn:
     """Download a registered model (``models:/...``) and wrap its SB3 PPO as ``obs -> actions``."""
     import mlflow
     from stable_baselines3 import PPO
@@ -110,7 +128,9 @@ def load_model_act(uri: str) -> ActFn:
 
     # Sampled actions, as training evaluates them (argmax makes drones that see the same thing move
     # together and collide forever); run_phase seeds torch so a run is reproducible.
-    return policy_callable(PPO.load(zips[0], device="cpu"))
+    model = PPO.load(zips[0], device="cpu")
+    check_compatible(model, scenario, uri)
+    return policy_callable(model)
 
 
 def resolve_policy(scenario: str, spec: str) -> ResolvedPolicy:
@@ -134,12 +154,12 @@ def resolve_policy(scenario: str, spec: str) -> ResolvedPolicy:
     else:
         label = uri
     try:
-        act = load_model_act(uri)
+        act = load_model_act(uri, scenario)
     except Exception as exc:  # noqa: BLE001 - one clear line instead of an MLflow traceback
         if spec == CHAMPION:
-            return heuristic(scenario, f"{label}: cannot be loaded ({str(exc).splitlines()[0][:160]}); "
+            return heuristic(scenario, f"{label}: cannot be loaded ({str(exc).splitlines()[0][:300]}); "
                                        f"{scenario} falls back to the heuristic ({heuristic_name(scenario)})")
-        raise PolicyError(f"policy {uri} cannot be loaded: {str(exc).splitlines()[0][:200]}") from None
+        raise PolicyError(f"policy {uri} cannot be loaded: {str(exc).splitlines()[0][:300]}") from None
     return ResolvedPolicy(scenario, label, act, False)
 
 
@@ -175,9 +195,10 @@ def policy_options() -> dict[str, Any]:
             items.append({"value": f"models:/{model_name(scenario)}/{v['version']}",
                           "label": f"{model_name(scenario)} v{v['version']}{tag}"})
         per_scenario[scenario] = items
-    pair = f"{heuristic_name('recon')} -> {heuristic_name('watering')}"
-    mission = [per_scenario["recon"][0], {"value": HEURISTIC, "label": f"heuristic ({pair})"}]
-    policies = {"mission": mission, **per_scenario}
+    # A mission's first select drives recon (and watering too unless the second select is set).
+    same = {"value": "", "label": "like the recon policy (champion/heuristic)"}
+    policies = {"mission": per_scenario["recon"], "mission_watering": [same, *per_scenario["watering"]],
+                **per_scenario}
     defaults = RunSettings().to_dict()
     return {"modes": list(MODES), "policies": policies, "defaults": defaults, "legend": legend()}
 

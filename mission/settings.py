@@ -50,8 +50,19 @@ class RunSettings:
     mode: str = "mission"
     """`mission` (recon then watering), `recon` or `watering`."""
     policy: str = CHAMPION
-    """`champion` (registry @champion per scenario, heuristic fallback), `heuristic`, or a model URI
-    `models:/swarmops-<scenario>-ppo/<version>` (scenario modes only)."""
+    """Policy of the (first) phase: `champion` (registry @champion, heuristic fallback), `heuristic`,
+    or a registered model `models:/swarmops-<scenario>-ppo/<version>` of that phase's scenario."""
+    watering_policy: str = ""
+    """Mission only: the watering phase's policy, same choices; empty = like `policy` when that is
+    `champion` or `heuristic`, else `champion`."""
+
+    def policy_for(self, scenario: str) -> str:
+        """The policy setting that drives ``scenario``."""
+        if self.mode == "mission" and scenario == "watering":
+            if self.watering_policy:
+                return self.watering_policy
+            return self.policy if self.policy in (CHAMPION, HEURISTIC) else CHAMPION
+        return self.policy
 
     def field_config(self) -> Any:
         """The simulator's ``FieldConfig`` for this field; raises ``SettingsError`` naming the form field."""
@@ -148,21 +159,26 @@ def parse_settings(data: Mapping[str, Any]) -> RunSettings:
     if mode not in MODES:
         raise SettingsError("mode", f"mode={mode!r} is not allowed; allowed: {', '.join(MODES)}")
     policy = str(data.get("policy", defaults.policy) or defaults.policy).strip()
-    _check_policy(policy, mode)
-    settings = RunSettings(mode=mode, policy=policy, **values)
+    _check_policy("policy", policy, "recon" if mode == "mission" else mode)
+    watering_policy = str(data.get("watering_policy") or "").strip()
+    if watering_policy and mode != "mission":
+        raise SettingsError("watering_policy", f"watering_policy={watering_policy!r} is only for mode "
+                                               f"mission; with mode={mode!r} use policy")
+    if watering_policy:
+        _check_policy("watering_policy", watering_policy, "watering")
+    settings = RunSettings(mode=mode, policy=policy, watering_policy=watering_policy, **values)
     settings.layout()  # the simulator's own rules (config and reachability), raised as SettingsError
     return settings
 
 
-def _check_policy(policy: str, mode: str) -> None:
+def _check_policy(name: str, policy: str, scenario: str) -> None:
+    """``policy`` must be champion, heuristic, or a registered model of ``scenario``."""
     if policy in (HEURISTIC, CHAMPION):
         return
     match = _MODEL_URI.match(policy)
     if not match:
-        raise SettingsError("policy", f"policy={policy!r} is not allowed; allowed: {HEURISTIC}, {CHAMPION} "
-                                      "or models:/swarmops-<recon|watering>-ppo/<version>")
-    if mode == "mission":
-        raise SettingsError("policy", f"policy={policy!r}: a single model URI needs mode recon or watering; "
-                                      f"a mission takes {CHAMPION} or {HEURISTIC}")
-    if match.group(1) != mode:
-        raise SettingsError("policy", f"policy={policy!r} is a {match.group(1)} model but mode={mode!r}")
+        raise SettingsError(name, f"{name}={policy!r} is not allowed; allowed: {HEURISTIC}, {CHAMPION} "
+                                  f"or models:/swarmops-{scenario}-ppo/<version>")
+    if match.group(1) != scenario:
+        raise SettingsError(name, f"{name}={policy!r} is a {match.group(1)} model but it would drive the "
+                                  f"{scenario} phase; allowed: models:/swarmops-{scenario}-ppo/<version>")

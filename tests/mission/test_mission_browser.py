@@ -51,7 +51,7 @@ def test_bad_value_shows_its_error_and_runs_nothing(page_url: tuple) -> None:
 
 def test_run_a_mission_and_watch_the_replay(page_url: tuple) -> None:
     page, _ = page_url
-    run_and_wait(page, {**SMALL, "mode": "mission", "policy": "heuristic"})
+    run_and_wait(page, {**SMALL, "mode": "mission", "policy": "heuristic", "watering_policy": "heuristic"})
     assert page.locator("#form-error").is_hidden()
     assert page.locator("#progress").get_attribute("value") == "1"
     tabs = page.locator("#phase-tabs button")
@@ -94,8 +94,13 @@ def test_run_a_mission_and_watch_the_replay(page_url: tuple) -> None:
 
 def test_policy_choices_follow_the_mode(page_url: tuple) -> None:
     page, _ = page_url
+    page.select_option("#mode", "mission")
+    assert page.locator("#watering_policy").is_visible()
+    assert page.locator("#policy option").all_inner_texts()[1] == "heuristic (lawnmower)"
+    assert page.locator("#watering_policy option").all_inner_texts()[2] == "heuristic (greedy)"
     page.select_option("#mode", "watering")
     options = page.locator("#policy option").all_inner_texts()
     assert options == ["registry @champion (heuristic if none)", "heuristic (greedy)"]
+    assert page.locator("#watering_policy").is_hidden()
     legend = page.locator("#legend li").all_inner_texts()
     assert "obstacle" in legend and "plant not found yet" in legend and "drone" in legend

@@ -30,23 +30,30 @@ def test_missing_champion_falls_back_to_the_heuristic_with_a_warning(empty_store
     assert not (empty_store / "mlflow.db").exists()  # a lookup must not create a store
 
 
-def _register(scenario: str, tmp_path: Path) -> str:
-    """Register an untrained (cheap) PPO the way training does: run artifact model/model.zip + alias."""
+def _register(scenario: str, tmp_path: Path, foreign: bool = False) -> str:
+    """Register an untrained (cheap) PPO the way training does: run artifact model/model.zip + alias.
+
+    ``foreign``: a model of another observation space (as after a change of env's observation layout).
+    """
+    import gymnasium as gym
     import mlflow
     from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv
 
     import env
     from env.config import FieldConfig
 
     config = FieldConfig(width=8, height=8, n_drones=2, n_plants=4)
-    vec = env.make_vec_env(scenario, config, num_fields=1, seed=0)
+    vec = (DummyVecEnv([lambda: gym.make("CartPole-v1")]) if foreign
+           else env.make_vec_env(scenario, config, num_fields=1, seed=0))
     model = PPO("MlpPolicy", vec, n_steps=16, batch_size=16, seed=0, device="cpu",
                 policy_kwargs={"net_arch": [16]})
     path = tmp_path / "model.zip"
     model.save(path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'runs' / 'mlflow.db'}")
     client = mlflow.MlflowClient()
-    exp = mlflow.create_experiment(f"swarmops-{scenario}", artifact_location=(tmp_path / "art").as_uri())
+    exp = mlflow.create_experiment(f"swarmops-{scenario}",
+                                   artifact_location=(tmp_path / f"art-{scenario}").as_uri())
     with mlflow.start_run(experiment_id=exp) as run:
         mlflow.log_artifact(str(path), artifact_path="model")
     name = f"swarmops-{scenario}-ppo"
@@ -70,6 +77,12 @@ def test_registered_champion_is_loaded_and_drives_the_phase(empty_store: Path, t
     assert recon["policy"]["steps"] >= 1 and recon["heuristic"]["coverage"] >= 0.95
     # Watering has no champion in this store: the mission falls back for that phase only.
     assert resolve_policy("watering", "champion").is_heuristic
+    # A champion trained on another observation space is refused with the reason, never run.
+    foreign = _register("watering", tmp_path, foreign=True)
+    fallback = resolve_policy("watering", "champion")
+    assert fallback.is_heuristic and "trained on another env version" in fallback.warning
+    with pytest.raises(PolicyError, match=r"expects observations \(4,\) and 2 actions"):
+        resolve_policy("watering", f"models:/swarmops-watering-ppo/{foreign}")
     with pytest.raises(PolicyError, match="cannot be loaded"):
         resolve_policy("recon", "models:/swarmops-recon-ppo/99")
     from mission.policies import policy_options

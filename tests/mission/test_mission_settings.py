@@ -62,8 +62,11 @@ def test_layout_refused_by_the_generator_is_a_form_error() -> None:
 @pytest.mark.parametrize("form, field, words", [
     ({"mode": "fly"}, "mode", "allowed: mission, recon, watering"),
     ({"policy": "ppo"}, "policy", "allowed: heuristic, champion"),
-    ({"policy": "models:/swarmops-recon-ppo/3"}, "policy", "needs mode recon or watering"),
+    ({"policy": "models:/swarmops-watering-ppo/3"}, "policy", "would drive the recon phase"),
     ({"policy": "models:/swarmops-recon-ppo/3", "mode": "watering"}, "policy", "is a recon model"),
+    ({"watering_policy": "heuristic", "mode": "recon"}, "watering_policy", "only for mode mission"),
+    ({"watering_policy": "models:/swarmops-recon-ppo/1"}, "watering_policy", "would drive the watering"),
+    ({"watering_policy": "best"}, "watering_policy", "allowed: heuristic, champion"),
     ({"colour": "red"}, "form", "unknown setting 'colour'"),
 ])
 def test_mission_rules(form: dict, field: str, words: str) -> None:
@@ -76,3 +79,15 @@ def test_mission_rules(form: dict, field: str, words: str) -> None:
 def test_model_uri_accepted_for_its_scenario() -> None:
     s = parse_settings({"mode": "watering", "policy": "models:/swarmops-watering-ppo@challenger"})
     assert s.policy == "models:/swarmops-watering-ppo@challenger"
+
+
+@pytest.mark.parametrize("form, recon, watering", [
+    ({}, "champion", "champion"),
+    ({"policy": "heuristic"}, "heuristic", "heuristic"),
+    ({"policy": "models:/swarmops-recon-ppo/2"}, "models:/swarmops-recon-ppo/2", "champion"),
+    ({"policy": "heuristic", "watering_policy": "models:/swarmops-watering-ppo/5"}, "heuristic",
+     "models:/swarmops-watering-ppo/5"),
+])
+def test_each_mission_phase_gets_its_policy(form: dict, recon: str, watering: str) -> None:
+    s = parse_settings(form)
+    assert (s.policy_for("recon"), s.policy_for("watering")) == (recon, watering)

@@ -2,7 +2,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ["width", "height", "drones", "plants", "obstacles", "seed", "max_steps", "mode", "policy"];
+const FIELDS = ["width", "height", "drones", "plants", "obstacles", "seed", "max_steps", "mode", "policy",
+                "watering_policy"];
 let options = null;
 let current = null;   // {jobId, result, phase}
 let timer = null;
@@ -19,12 +20,10 @@ function showError(message, field) {
   }
 }
 
-function fillPolicies() {
-  const mode = $("mode").value;
-  const select = $("policy");
+function fillSelect(select, items) {
   const previous = select.value;
   select.innerHTML = "";
-  for (const p of (options && options.policies[mode]) || []) {
+  for (const p of items || []) {
     const opt = document.createElement("option");
     opt.value = p.value;
     opt.textContent = p.label;
@@ -33,9 +32,20 @@ function fillPolicies() {
   if ([...select.options].some((o) => o.value === previous)) select.value = previous;
 }
 
+function fillPolicies() {
+  // A mission has two phases: the first select drives recon, the second (optional) watering.
+  const mode = $("mode").value;
+  const mission = mode === "mission";
+  fillSelect($("policy"), options && options.policies[mode]);
+  fillSelect($("watering_policy"), mission && options ? options.policies.mission_watering : []);
+  $("watering-policy-box").hidden = !mission;
+  $("policy-label").textContent = mission ? "Recon policy" : "Policy";
+}
+
 function formData() {
   const data = {};
   for (const name of FIELDS) data[name] = $(name).value;
+  if (data.mode !== "mission") delete data.watering_policy;
   return data;
 }
 
