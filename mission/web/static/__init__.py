@@ -1,0 +1,1 @@
+"""Static files of the mission page (a package so that wheels include them)."""
