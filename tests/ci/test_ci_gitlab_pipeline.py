@@ -202,3 +202,13 @@ def test_production_runs_only_when_named(gcl: Any, venv_dir: Path, tmp_path: Pat
     assert named.returncode == 0, named.stdout[-3000:] + named.stderr[-2000:]
     assert _ran(named, "production") and "bash infra/promote.sh --syntax-check" in named.stdout
     assert "environment: { name: production" in named.stdout
+
+
+@pytest.mark.slow
+def test_default_branch_deploys_and_verifies_staging(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+    gcl.checkout("main")
+    proc = gcl.run("deploy-staging", "verify-staging", variables=_small(venv_dir, tmp_path), timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "bash infra/deploy.sh staging --syntax-check" in proc.stdout
+    assert "bash infra/verify.sh staging --syntax-check" in proc.stdout
+    assert proc.stdout.index("deploy-staging starting") < proc.stdout.index("verify-staging starting")
