@@ -3,6 +3,7 @@
 Each profile runs in its own process so that its peak RSS is its own. One warm-up update is not
 timed. Writes a table to stdout and JSON to bench/results/train.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,9 +53,15 @@ def bench_one(profile_name: str, updates: int, scenario: str = "recon") -> dict[
     model.learn(steps, callback=Timer(), reset_num_timesteps=False)
     total = time.perf_counter() - t0
     return {
-        "profile": profile_name, "scenario": scenario, "device": device, "num_agents": profile.num_agents,
-        "n_steps": profile.ppo.n_steps, "net_arch": profile.ppo.net_arch, "updates": updates,
-        "agent_steps": steps, "seconds": round(total, 3),
+        "profile": profile_name,
+        "scenario": scenario,
+        "device": device,
+        "num_agents": profile.num_agents,
+        "n_steps": profile.ppo.n_steps,
+        "net_arch": profile.ppo.net_arch,
+        "updates": updates,
+        "agent_steps": steps,
+        "seconds": round(total, 3),
         "agent_steps_per_second": round(steps / total, 1),
         "collection_agent_steps_per_second": round(steps / max(times["collect"], 1e-9), 1),
         "update_seconds": round(total - times["collect"], 3),
@@ -75,34 +82,61 @@ def run_bench(profiles: list[str], updates: int, out: Path) -> dict[str, Any]:
         load_profile(name)  # bad names fail before any work
     results = []
     for name in profiles:
-        proc = subprocess.run([sys.executable, "-m", "training.bench", name, str(updates)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "training.bench", name, str(updates)], capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"bench of profile {name} failed: {proc.stderr.strip().splitlines()[-1:]}")
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
     import torch
 
-    doc = {"benchmark": "ppo-train", "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                       "torch": torch.__version__, "cuda": torch.cuda.is_available(),
-                       "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
-           "targets": {"cpu_agent_steps_per_second": TARGET_CPU, "gpu_agent_steps_per_second": TARGET_GPU},
-           "results": results}
+    doc = {
+        "benchmark": "ppo-train",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cuda": torch.cuda.is_available(),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
+        "targets": {"cpu_agent_steps_per_second": TARGET_CPU, "gpu_agent_steps_per_second": TARGET_GPU},
+        "results": results,
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=2) + "\n")
     os.replace(tmp, out)
     table = Table(title="PPO training throughput (collection + update)")
-    for col in ("profile", "device", "agents", "agent-steps", "agent-steps/s", "collect only /s", "update s",
-                "peak RSS MB", "peak GPU MB", "target"):
+    for col in (
+        "profile",
+        "device",
+        "agents",
+        "agent-steps",
+        "agent-steps/s",
+        "collect only /s",
+        "update s",
+        "peak RSS MB",
+        "peak GPU MB",
+        "target",
+    ):
         table.add_column(col)
     for r in results:
         target = TARGET_GPU if r["device"] == "cuda" else TARGET_CPU
         ok = "ok" if r["agent_steps_per_second"] >= target else "BELOW"
-        table.add_row(r["profile"], r["device"], str(r["num_agents"]), f"{r['agent_steps']:,}",
-                      f"{r['agent_steps_per_second']:,.0f}", f"{r['collection_agent_steps_per_second']:,.0f}",
-                      f"{r['update_seconds']:.2f}", f"{r['peak_rss_mb']:,.0f}",
-                      "-" if r["peak_gpu_mb"] is None else f"{r['peak_gpu_mb']:,.0f}", f"{target:,} {ok}")
+        table.add_row(
+            r["profile"],
+            r["device"],
+            str(r["num_agents"]),
+            f"{r['agent_steps']:,}",
+            f"{r['agent_steps_per_second']:,.0f}",
+            f"{r['collection_agent_steps_per_second']:,.0f}",
+            f"{r['update_seconds']:.2f}",
+            f"{r['peak_rss_mb']:,.0f}",
+            "-" if r["peak_gpu_mb"] is None else f"{r['peak_gpu_mb']:,.0f}",
+            f"{target:,} {ok}",
+        )
     Console(width=160).print(table)
     if not doc["machine"]["cuda"]:
         print("no CUDA device here: the gpu profile ran on the CPU (one update) for the table only")

@@ -1,5 +1,6 @@
 """`swarmops` commands of the training area: train, scenarios, evaluate, register, gate, runs, report,
 pipeline, bench train. Heavy imports stay inside the command bodies so `swarmops --help` is fast."""
+
 from __future__ import annotations
 
 import functools
@@ -18,6 +19,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Known bad-input errors become one line on stderr and exit code 2 (nothing else printed)."""
+
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from training.config import ProfileError
@@ -25,8 +27,16 @@ def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         from training.ledger import LedgerError
         from training.scenarios import SuiteError
 
-        known: tuple[type[BaseException], ...] = (ProfileError, LedgerError, SuiteError, TrackingError,
-                                                  CheckpointError, LookupError, FileNotFoundError, ValueError)
+        known: tuple[type[BaseException], ...] = (
+            ProfileError,
+            LedgerError,
+            SuiteError,
+            TrackingError,
+            CheckpointError,
+            LookupError,
+            FileNotFoundError,
+            ValueError,
+        )
         try:
             return func(*args, **kwargs)
         except TrainingInterrupted as exc:
@@ -35,6 +45,7 @@ def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except known as exc:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             _fail(msg.strip("'\""))
+
     return wrapper
 
 
@@ -46,22 +57,22 @@ def _ledger() -> Any:
 
 def register(app: typer.Typer) -> None:
     """Add the training commands to the `swarmops` app."""
-    import logging
-
-    logging.getLogger("mlflow").setLevel(logging.WARNING)  # no store-migration chatter on stderr
-    scen = typer.Typer(help="Scenario suite (versioned data under data/scenarios, tracked by DVC).",
-                       no_args_is_help=True)
+    scen = typer.Typer(
+        help="Scenario suite (versioned data under data/scenarios, tracked by DVC).", no_args_is_help=True
+    )
     app.add_typer(scen, name="scenarios")
     bench = _bench_group(app)
 
     @app.command()
     @_clean_errors
-    def train(scenario: str = typer.Option("recon", help="recon | watering"),
-              profile: str = typer.Option("smoke", help="smoke | default | gpu, or a YAML path"),
-              set_: Optional[List[str]] = typer.Option(None, "--set", help="override: key.sub=value"),
-              resume: Optional[str] = typer.Option(None, help="continue RUN from its last checkpoint"),
-              export: Optional[Path] = typer.Option(None, help="also copy model.zip + run.json here"),
-              progress: bool = typer.Option(True, help="show the progress bar")) -> None:
+    def train(
+        scenario: str = typer.Option("recon", help="recon | watering"),
+        profile: str = typer.Option("smoke", help="smoke | default | gpu, or a YAML path"),
+        set_: Optional[List[str]] = typer.Option(None, "--set", help="override: key.sub=value"),
+        resume: Optional[str] = typer.Option(None, help="continue RUN from its last checkpoint"),
+        export: Optional[Path] = typer.Option(None, help="also copy model.zip + run.json here"),
+        progress: bool = typer.Option(True, help="show the progress bar"),
+    ) -> None:
         """Train a PPO swarm policy from a profile (Ctrl-C saves a checkpoint; --resume continues)."""
         from training.config import load_profile
         from training.paths import directory_hash
@@ -77,16 +88,23 @@ def register(app: typer.Typer) -> None:
             prof = load_profile(profile, set_ or [])  # bad profiles fail before the ledger is touched
             ledger = _ledger()
         data_hash = directory_hash(SUITE_DEFAULT) if SUITE_DEFAULT.is_dir() else None
-        result = run_training(scenario, prof, resume=resume, ledger=ledger, progress=progress, data_hash=data_hash)
+        result = run_training(
+            scenario, prof, resume=resume, ledger=ledger, progress=progress, data_hash=data_hash
+        )
         if export:
             export_run(result.run_id, result.model_path, export)
-        typer.echo(f"run {result.run_id} finished: {result.timesteps:,} agent-steps at "
-                   f"{result.agent_steps_per_second:,.0f} agent-steps/s on {result.device}; model {result.model_path}")
+        typer.echo(
+            f"run {result.run_id} finished: {result.timesteps:,} agent-steps at "
+            f"{result.agent_steps_per_second:,.0f} agent-steps/s on {result.device}; "
+            f"model {result.model_path}"
+        )
 
     @scen.command("generate")
     @_clean_errors
-    def scenarios_generate(params: Path = typer.Option(Path("params.yaml"), help="params file (section scenarios)"),
-                           out: Path = typer.Option(SUITE_DEFAULT, help="output folder")) -> None:
+    def scenarios_generate(
+        params: Path = typer.Option(Path("params.yaml"), help="params file (section scenarios)"),
+        out: Path = typer.Option(SUITE_DEFAULT, help="output folder"),
+    ) -> None:
         """Write the versioned scenario files (deterministic: same params, same bytes)."""
         from training.scenarios import generate_suite, load_params
 
@@ -100,17 +118,22 @@ def register(app: typer.Typer) -> None:
         from training.scenarios import load_suite
 
         loaded = load_suite(suite)
-        typer.echo(f"{suite}: {len(loaded.entries)} scenario files valid (suite {loaded.version}, hash {loaded.hash})")
+        typer.echo(
+            f"{suite}: {len(loaded.entries)} scenario files valid "
+            f"(suite {loaded.version}, hash {loaded.hash})"
+        )
 
     @app.command()
     @_clean_errors
-    def evaluate(model: str = typer.Argument(..., help="run id | latest | @alias | model.zip | exported folder"),
-                 suite: Path = typer.Option(SUITE_DEFAULT, help="scenario suite folder"),
-                 scenario: Optional[str] = typer.Option(None, help="recon | watering (default: the run's)"),
-                 out: Optional[Path] = typer.Option(None, help="output folder (default RUN_DIR/eval)"),
-                 seed: int = typer.Option(0, min=0, help="offset added to each scenario file's seed"),
-                 progress: bool = typer.Option(True)) -> None:
-        """Evaluate a policy and every heuristic baseline on the suite: metrics.json, tables, plots, report."""
+    def evaluate(
+        model: str = typer.Argument(..., help="run id | latest | @alias | model.zip | exported folder"),
+        suite: Path = typer.Option(SUITE_DEFAULT, help="scenario suite folder"),
+        scenario: Optional[str] = typer.Option(None, help="recon | watering (default: the run's)"),
+        out: Optional[Path] = typer.Option(None, help="output folder (default RUN_DIR/eval)"),
+        seed: int = typer.Option(0, min=0, help="offset added to each scenario file's seed"),
+        progress: bool = typer.Option(True),
+    ) -> None:
+        """Evaluate a policy and every heuristic baseline on the suite (metrics, tables, plots, report)."""
         from training.workflow import evaluate_model, resolve_model
 
         ledger = _ledger()
@@ -120,15 +143,18 @@ def register(app: typer.Typer) -> None:
             _fail("--scenario is required for a model file that has no run in the ledger")
         report = evaluate_model(ledger, run, path, scenario, suite, out, progress=progress, seed=seed)
         m = report.metrics
-        typer.echo(f"score {m['score']:.3f} | ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])} | "
-                   f"ratio to random {_num(m['ratio_to_random'])} | ratio to lower bound "
-                   f"{_num(m['ratio_to_lower_bound'])}")
+        typer.echo(
+            f"score {m['score']:.3f} | ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])} | "
+            f"ratio to random {_num(m['ratio_to_random'])} | ratio to lower bound "
+            f"{_num(m['ratio_to_lower_bound'])}"
+        )
         typer.echo(f"report: {report.out_dir / 'report.md'}")
 
     @app.command("register")
     @_clean_errors
-    def register_cmd(run: str = typer.Argument("latest"),
-                     scenario: Optional[str] = typer.Option(None)) -> None:
+    def register_cmd(
+        run: str = typer.Argument("latest"), scenario: Optional[str] = typer.Option(None)
+    ) -> None:
         """Register a finished run's model as a new version of swarmops-<scenario>-ppo."""
         from training.registry import model_name, register_run
 
@@ -139,11 +165,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @_clean_errors
-    def gate(scenario: str = typer.Option("recon"),
-             candidate: str = typer.Option("latest", help="run id or latest finished run"),
-             suite: Path = typer.Option(SUITE_DEFAULT),
-             min_delta: float = typer.Option(0.0, help="required lower CI bound of the score gain"),
-             n_boot: int = typer.Option(5000, min=100)) -> None:
+    def gate(
+        scenario: str = typer.Option("recon"),
+        candidate: str = typer.Option("latest", help="run id or latest finished run"),
+        suite: Path = typer.Option(SUITE_DEFAULT),
+        min_delta: float = typer.Option(0.0, help="required lower CI bound of the score gain"),
+        n_boot: int = typer.Option(5000, min=100),
+    ) -> None:
         """Compare the candidate with @champion (bootstrap CI); exit 1 when it is not better."""
         from training.workflow import gate as run_gate
 
@@ -154,28 +182,50 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @_clean_errors
-    def runs(limit: int = typer.Option(20, min=1), scenario: Optional[str] = typer.Option(None),
-             status: Optional[str] = typer.Option(None)) -> None:
+    def runs(
+        limit: int = typer.Option(20, min=1),
+        scenario: Optional[str] = typer.Option(None),
+        status: Optional[str] = typer.Option(None),
+    ) -> None:
         """Recent runs from the ledger."""
         from rich.console import Console
         from rich.table import Table
 
         ledger = _ledger()
         table = Table(title=f"runs ({ledger.url.split('@')[-1]})")
-        for col in ("run", "status", "scenario", "profile", "device", "steps", "agent-steps/s", "version",
-                    "started (UTC)"):
+        for col in (
+            "run",
+            "status",
+            "scenario",
+            "profile",
+            "device",
+            "steps",
+            "agent-steps/s",
+            "version",
+            "started (UTC)",
+        ):
             table.add_column(col)
         for r in ledger.list_runs(limit, scenario, status):
-            table.add_row(r.id, r.status, r.scenario, r.profile, r.device, f"{r.timesteps_done:,}",
-                          f"{r.agent_steps_per_second:,.0f}" if r.agent_steps_per_second else "-",
-                          r.model_version or "-", r.started_at.strftime("%Y-%m-%d %H:%M:%S"))
+            table.add_row(
+                r.id,
+                r.status,
+                r.scenario,
+                r.profile,
+                r.device,
+                f"{r.timesteps_done:,}",
+                f"{r.agent_steps_per_second:,.0f}" if r.agent_steps_per_second else "-",
+                r.model_version or "-",
+                r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
         Console(width=160).print(table)
 
     @app.command()
     @_clean_errors
-    def report(run: str = typer.Argument(..., help="run id | latest | dashboard"),
-               out: Path = typer.Option(Path("reports/dashboard"), help="output folder for `report dashboard`"),
-               show: bool = typer.Option(True, help="print the Markdown report")) -> None:
+    def report(
+        run: str = typer.Argument(..., help="run id | latest | dashboard"),
+        out: Path = typer.Option(Path("reports/dashboard"), help="output folder for `report dashboard`"),
+        show: bool = typer.Option(True, help="print the Markdown report"),
+    ) -> None:
         """Render a run's evaluation report (or, with `dashboard`, the training dashboard)."""
         if run == "dashboard":
             from training.ledger import default_db_url
@@ -200,10 +250,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     @_clean_errors
-    def pipeline(scenario: str = typer.Option("recon"), profile: str = typer.Option("smoke"),
-                 suite: Path = typer.Option(SUITE_DEFAULT),
-                 strict_gate: bool = typer.Option(False, help="exit 1 when the gate rejects the candidate"),
-                 progress: bool = typer.Option(True)) -> None:
+    def pipeline(
+        scenario: str = typer.Option("recon"),
+        profile: str = typer.Option("smoke"),
+        suite: Path = typer.Option(SUITE_DEFAULT),
+        strict_gate: bool = typer.Option(False, help="exit 1 when the gate rejects the candidate"),
+        progress: bool = typer.Option(True),
+    ) -> None:
         """The main job: scenarios -> training -> evaluation -> gate -> report, on embedded defaults."""
         from training.pipeline import run_pipeline
 
@@ -212,9 +265,11 @@ def register(app: typer.Typer) -> None:
 
     @bench.command("train")
     @_clean_errors
-    def bench_train(profiles: str = typer.Option("smoke,gpu", help="comma-separated profiles"),
-                    updates: int = typer.Option(3, min=1, help="PPO updates timed per profile"),
-                    out: Path = typer.Option(Path("bench/results/train.json"))) -> None:
+    def bench_train(
+        profiles: str = typer.Option("smoke,gpu", help="comma-separated profiles"),
+        updates: int = typer.Option(3, min=1, help="PPO updates timed per profile"),
+        out: Path = typer.Option(Path("bench/results/train.json")),
+    ) -> None:
         """PPO agent-steps/s (collection + update) and peak memory per profile; writes JSON."""
         from training.bench import run_bench
 
@@ -230,6 +285,8 @@ def _bench_group(app: typer.Typer) -> typer.Typer:
     for group in app.registered_groups:
         if group.name == "bench" and group.typer_instance is not None:
             return group.typer_instance
-    bench = typer.Typer(help="Benchmarks (print a table, write JSON under bench/results).", no_args_is_help=True)
+    bench = typer.Typer(
+        help="Benchmarks (print a table, write JSON under bench/results).", no_args_is_help=True
+    )
     app.add_typer(bench, name="bench")
     return bench

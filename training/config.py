@@ -4,6 +4,7 @@ A profile holds everything a training run needs (PPO hyperparameters, field size
 training, budget, device). Unknown keys or bad values raise :class:`ProfileError` with one line
 naming the key, the value and what is allowed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -62,12 +63,14 @@ class Profile(_Strict):
     seed: int = Field(0, ge=0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     total_timesteps: int = Field(ge=1, description="agent-steps (one drone, one step) to train for")
-    num_agents: int = Field(ge=1, le=65536,
-                            description="VecEnv rows = fields x drones; constant over the curriculum")
+    num_agents: int = Field(
+        ge=1, le=65536, description="VecEnv rows = fields x drones; constant over the curriculum"
+    )
     checkpoint_every: int = Field(ge=1, description="agent-steps between periodic checkpoints")
     torch_threads: int = Field(0, ge=0, le=256, description="0 = leave torch's default")
-    field: dict[str, Any] = Field(default_factory=dict,
-                                  description="extra env.config.FieldConfig values for every stage")
+    field: dict[str, Any] = Field(
+        default_factory=dict, description="extra env.config.FieldConfig values for every stage"
+    )
     curriculum: list[Stage] = Field(min_length=1)
     ppo: PPOParams = PPOParams()
     episode_gif: bool = Field(True, description="render one episode of the final policy as a GIF artifact")
@@ -76,14 +79,18 @@ class Profile(_Strict):
     def _consistent(self) -> "Profile":
         for i, stage in enumerate(self.curriculum):
             if self.num_agents % stage.n_drones:
-                raise ValueError(f"curriculum[{i}].n_drones={stage.n_drones}: must divide "
-                                 f"num_agents={self.num_agents} (the VecEnv size is fixed)")
+                raise ValueError(
+                    f"curriculum[{i}].n_drones={stage.n_drones}: must divide "
+                    f"num_agents={self.num_agents} (the VecEnv size is fixed)"
+                )
         total = sum(stage.share for stage in self.curriculum)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"curriculum shares sum to {total:g}: they must sum to 1")
         if (self.num_agents * self.ppo.n_steps) % self.ppo.batch_size:
-            raise ValueError(f"ppo.batch_size={self.ppo.batch_size}: must divide num_agents x ppo.n_steps "
-                             f"= {self.num_agents * self.ppo.n_steps}")
+            raise ValueError(
+                f"ppo.batch_size={self.ppo.batch_size}: must divide num_agents x ppo.n_steps "
+                f"= {self.num_agents * self.ppo.n_steps}"
+            )
         return self
 
     @property
@@ -143,7 +150,9 @@ def load_profile(name_or_path: str | Path, overrides: list[str] | None = None) -
     if path.suffix not in (".yaml", ".yml"):
         path = PROFILE_DIR / f"{name_or_path}.yaml"
         if not path.exists():
-            raise ProfileError(f"unknown profile '{name_or_path}' (allowed: {', '.join(available_profiles())})")
+            raise ProfileError(
+                f"unknown profile '{name_or_path}' (allowed: {', '.join(available_profiles())})"
+            )
     if not path.exists():
         raise ProfileError(f"profile file {path} does not exist")
     try:

@@ -1,4 +1,5 @@
 """Errors of the training area that the CLI turns into one line (kept import-light)."""
+
 from __future__ import annotations
 
 import signal
@@ -17,6 +18,8 @@ class TrainingInterrupted(RuntimeError):
     """Training stopped on SIGINT/SIGTERM after saving a checkpoint."""
 
     def __init__(self, run_id: str, signum: int, checkpoint: Path) -> None:
-        super().__init__(f"run {run_id} interrupted by {signal.Signals(signum).name}; checkpoint saved at "
-                         f"{checkpoint} (continue with: swarmops train --resume {run_id})")
+        super().__init__(
+            f"run {run_id} interrupted by {signal.Signals(signum).name}; checkpoint saved at "
+            f"{checkpoint} (continue with: swarmops train --resume {run_id})"
+        )
         self.run_id, self.signum, self.checkpoint = run_id, signum, checkpoint

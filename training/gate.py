@@ -4,6 +4,7 @@ Paired differences of the score (same scenario file, same layout seed) are boots
 candidate is promoted only when the lower end of the confidence interval of the mean difference
 is above ``min_delta``. The decision and its evidence go to the ledger's ``promotions`` table.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -37,15 +38,21 @@ class GateDecision:
     def summary(self) -> str:
         """One human-readable line."""
         if self.decision == "first":
-            return f"no @champion yet: version {self.candidate_version} ({self.candidate_run}) becomes @champion"
+            return (
+                f"no @champion yet: version {self.candidate_version} ({self.candidate_run}) becomes @champion"
+            )
         verdict = "PROMOTED to @champion" if self.passed else "REJECTED (not better than @champion)"
-        return (f"candidate v{self.candidate_version} ({self.candidate_run}) vs champion v{self.champion_version} "
-                f"({self.champion_run}): mean score difference {self.mean_difference:+.4f}, "
-                f"95% CI [{self.ci_low:+.4f}, {self.ci_high:+.4f}] over {self.n_pairs} pairs -> {verdict}")
+        return (
+            f"candidate v{self.candidate_version} ({self.candidate_run}) vs "
+            f"champion v{self.champion_version} "
+            f"({self.champion_run}): mean score difference {self.mean_difference:+.4f}, "
+            f"95% CI [{self.ci_low:+.4f}, {self.ci_high:+.4f}] over {self.n_pairs} pairs -> {verdict}"
+        )
 
 
-def bootstrap_ci(diffs: np.ndarray, n_boot: int = 5000, alpha: float = 0.05,
-                 seed: int = 0) -> tuple[float, float, float]:
+def bootstrap_ci(
+    diffs: np.ndarray, n_boot: int = 5000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float, float]:
     """Mean of ``diffs`` and its percentile bootstrap (1 - alpha) confidence interval."""
     diffs = np.asarray(diffs, dtype=float)
     if diffs.size == 0:
@@ -57,48 +64,106 @@ def bootstrap_ci(diffs: np.ndarray, n_boot: int = 5000, alpha: float = 0.05,
     return float(diffs.mean()), float(low), float(high)
 
 
-def paired_scores(ledger: Ledger, run_a: str, run_b: str, suite_hash: str,
-                  metric: str = "score") -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray]:
+def paired_scores(
+    ledger: Ledger, run_a: str, run_b: str, suite_hash: str, metric: str = "score"
+) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray]:
     """(scenario_id, seed) keys both runs were evaluated on, with each run's PPO value."""
+
     def values(run_id: str) -> dict[tuple[str, int], float]:
-        return {(r.scenario_id, r.seed): r.value for r in ledger.evaluation(run_id, suite_hash)
-                if r.policy == "ppo" and r.metric == metric}
+        return {
+            (r.scenario_id, r.seed): r.value
+            for r in ledger.evaluation(run_id, suite_hash)
+            if r.policy == "ppo" and r.metric == metric
+        }
 
     a, b = values(run_a), values(run_b)
     keys = sorted(set(a) & set(b))
     return keys, np.array([a[k] for k in keys]), np.array([b[k] for k in keys])
 
 
-def decide(ledger: Ledger, candidate: Run, candidate_version: str, champion: Run | None,
-           champion_version: str | None, suite_hash: str, model_name: str, min_delta: float = 0.0,
-           n_boot: int = 5000, alpha: float = 0.05, metric: str = "score") -> GateDecision:
+def decide(
+    ledger: Ledger,
+    candidate: Run,
+    candidate_version: str,
+    champion: Run | None,
+    champion_version: str | None,
+    suite_hash: str,
+    model_name: str,
+    min_delta: float = 0.0,
+    n_boot: int = 5000,
+    alpha: float = 0.05,
+    metric: str = "score",
+) -> GateDecision:
     """Compare the evaluated candidate with the evaluated champion and record the decision.
 
     Aliases are not touched here (see training.workflow.gate); this is the statistics + ledger part.
     """
     if champion is None:
-        result = GateDecision("first", candidate.id, candidate_version,
-                              evidence={"reason": "no @champion", "suite_hash": suite_hash})
+        result = GateDecision(
+            "first",
+            candidate.id,
+            candidate_version,
+            evidence={"reason": "no @champion", "suite_hash": suite_hash},
+        )
     elif champion.id == candidate.id:
-        result = GateDecision("rejected", candidate.id, candidate_version, champion.id, champion_version,
-                              0.0, 0.0, 0.0, 0, {"reason": "candidate is already @champion",
-                                                 "suite_hash": suite_hash})
+        result = GateDecision(
+            "rejected",
+            candidate.id,
+            candidate_version,
+            champion.id,
+            champion_version,
+            0.0,
+            0.0,
+            0.0,
+            0,
+            {"reason": "candidate is already @champion", "suite_hash": suite_hash},
+        )
     else:
         keys, cand, champ = paired_scores(ledger, candidate.id, champion.id, suite_hash, metric)
         if not keys:
-            raise LookupError(f"runs {candidate.id} and {champion.id} share no evaluation on suite {suite_hash}")
+            raise LookupError(
+                f"runs {candidate.id} and {champion.id} share no evaluation on suite {suite_hash}"
+            )
         mean, low, high = bootstrap_ci(cand - champ, n_boot=n_boot, alpha=alpha)
         promoted = low > min_delta
-        evidence = {"suite_hash": suite_hash, "metric": metric, "alpha": alpha, "n_boot": n_boot,
-                    "min_delta": min_delta, "candidate_mean": float(cand.mean()),
-                    "champion_mean": float(champ.mean()),
-                    "pairs": [{"scenario_id": k[0], "seed": k[1], "candidate": float(c), "champion": float(h)}
-                              for k, c, h in zip(keys, cand, champ)]}
-        result = GateDecision("promoted" if promoted else "rejected", candidate.id, candidate_version,
-                              champion.id, champion_version, mean, low, high, len(keys), evidence)
-    ledger.add_promotion(result.evidence, model_name=model_name, scenario=candidate.scenario,
-                         candidate_run_id=candidate.id, candidate_version=candidate_version,
-                         champion_run_id=result.champion_run, champion_version=result.champion_version,
-                         decision=result.decision, metric=metric, mean_difference=result.mean_difference,
-                         ci_low=result.ci_low, ci_high=result.ci_high, n_pairs=result.n_pairs)
+        evidence = {
+            "suite_hash": suite_hash,
+            "metric": metric,
+            "alpha": alpha,
+            "n_boot": n_boot,
+            "min_delta": min_delta,
+            "candidate_mean": float(cand.mean()),
+            "champion_mean": float(champ.mean()),
+            "pairs": [
+                {"scenario_id": k[0], "seed": k[1], "candidate": float(c), "champion": float(h)}
+                for k, c, h in zip(keys, cand, champ)
+            ],
+        }
+        result = GateDecision(
+            "promoted" if promoted else "rejected",
+            candidate.id,
+            candidate_version,
+            champion.id,
+            champion_version,
+            mean,
+            low,
+            high,
+            len(keys),
+            evidence,
+        )
+    ledger.add_promotion(
+        result.evidence,
+        model_name=model_name,
+        scenario=candidate.scenario,
+        candidate_run_id=candidate.id,
+        candidate_version=candidate_version,
+        champion_run_id=result.champion_run,
+        champion_version=result.champion_version,
+        decision=result.decision,
+        metric=metric,
+        mean_difference=result.mean_difference,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        n_pairs=result.n_pairs,
+    )
     return result

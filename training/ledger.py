@@ -4,6 +4,7 @@ SQLAlchemy models + Alembic migrations (training/migrations). SQLite under runs/
 default; ``SWARMOPS_DB_URL`` (e.g. ``postgresql+psycopg2://user:pw@host/db``) selects PostgreSQL.
 The schema is plain tables with timestamps so Grafana can query it directly.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,8 +64,9 @@ class TrainingMetric(Base):
     """One metric value at one training step (long format: Grafana-friendly)."""
 
     __tablename__ = "training_metrics"
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     step: Mapped[int] = mapped_column(sa.BigInteger)
     name: Mapped[str] = mapped_column(sa.String(64))
@@ -76,8 +78,9 @@ class EvaluationResult(Base):
     """One metric of one policy on one suite scenario and seed."""
 
     __tablename__ = "evaluation_results"
-    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     run_id: Mapped[str] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     suite_hash: Mapped[str] = mapped_column(sa.String(64))
     scenario_id: Mapped[str] = mapped_column(sa.String(64))
@@ -128,14 +131,20 @@ def make_engine(url: str) -> sa.Engine:
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
-        raise LedgerError(f"invalid ledger database URL {url!r} (expected sqlite:///PATH or "
-                          "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB)") from None
+        raise LedgerError(
+            f"invalid ledger database URL {url!r} (expected sqlite:///PATH or "
+            "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB)"
+        ) from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise LedgerError(f"unsupported ledger database {backend!r} in {redact(url)} "
-                          "(allowed: sqlite, postgresql+psycopg2)")
+        raise LedgerError(
+            f"unsupported ledger database {backend!r} in {redact(url)} "
+            "(allowed: sqlite, postgresql+psycopg2)"
+        )
     if backend == "postgresql" and parsed.get_driver_name() != "psycopg2":
-        raise LedgerError(f"ledger URL {redact(url)} must use the psycopg2 driver (postgresql+psycopg2://...)")
+        raise LedgerError(
+            f"ledger URL {redact(url)} must use the psycopg2 driver (postgresql+psycopg2://...)"
+        )
     if backend == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +157,7 @@ def make_engine(url: str) -> sa.Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+
         return engine
     return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
@@ -229,8 +239,7 @@ class Ledger:
         with self.session() as s:
             return s.get(Run, run_id)
 
-    def list_runs(self, limit: int = 20, scenario: str | None = None,
-                  status: str | None = None) -> list[Run]:
+    def list_runs(self, limit: int = 20, scenario: str | None = None, status: str | None = None) -> list[Run]:
         """Most recent runs first."""
         query = sa.select(Run).order_by(Run.started_at.desc()).limit(limit)
         if scenario:
@@ -249,8 +258,10 @@ class Ledger:
                     query = query.where(Run.scenario == scenario)
                 run = s.scalars(query.limit(1)).first()
                 if run is None:
-                    raise LookupError(f"no finished run{' for ' + scenario if scenario else ''} in the ledger "
-                                      f"{redact(self.url)}: train one first (swarmops train)")
+                    raise LookupError(
+                        f"no finished run{' for ' + scenario if scenario else ''} in the ledger "
+                        f"{redact(self.url)}: train one first (swarmops train)"
+                    )
                 return run
             run = s.get(Run, ref)
             if run is not None:
@@ -258,15 +269,19 @@ class Ledger:
             matches = list(s.scalars(sa.select(Run).where(Run.id.startswith(ref)).limit(2)))
         if len(matches) == 1:
             return matches[0]
-        raise LookupError(f"run {ref!r} {'is ambiguous' if matches else 'not found'} in the ledger "
-                          f"{redact(self.url)} (see swarmops runs)")
+        raise LookupError(
+            f"run {ref!r} {'is ambiguous' if matches else 'not found'} in the ledger "
+            f"{redact(self.url)} (see swarmops runs)"
+        )
 
     # metrics ------------------------------------------------------------------------------------
     def add_metrics(self, run_id: str, step: int, values: dict[str, float]) -> None:
         """Append one step's metric values."""
         now = utcnow()
-        rows = [{"run_id": run_id, "step": step, "name": k, "value": float(v), "recorded_at": now}
-                for k, v in values.items()]
+        rows = [
+            {"run_id": run_id, "step": step, "name": k, "value": float(v), "recorded_at": now}
+            for k, v in values.items()
+        ]
         if rows:
             with self.session() as s:
                 s.execute(sa.insert(TrainingMetric), rows)
@@ -274,19 +289,29 @@ class Ledger:
     def metrics(self, run_id: str) -> list[TrainingMetric]:
         """All metric rows of a run in step order."""
         with self.session() as s:
-            return list(s.scalars(sa.select(TrainingMetric).where(TrainingMetric.run_id == run_id)
-                                  .order_by(TrainingMetric.step, TrainingMetric.id)))
+            return list(
+                s.scalars(
+                    sa.select(TrainingMetric)
+                    .where(TrainingMetric.run_id == run_id)
+                    .order_by(TrainingMetric.step, TrainingMetric.id)
+                )
+            )
 
     def add_evaluation(self, run_id: str, suite_hash: str, rows: list[dict[str, Any]]) -> None:
         """Replace this run's results on this suite with ``rows`` (scenario_id, split, policy, seed,
         metric, value) in one transaction."""
         now = utcnow()
         with self.session() as s:
-            s.execute(sa.delete(EvaluationResult).where(EvaluationResult.run_id == run_id,
-                                                        EvaluationResult.suite_hash == suite_hash))
+            s.execute(
+                sa.delete(EvaluationResult).where(
+                    EvaluationResult.run_id == run_id, EvaluationResult.suite_hash == suite_hash
+                )
+            )
             if rows:
-                s.execute(sa.insert(EvaluationResult),
-                          [{**r, "run_id": run_id, "suite_hash": suite_hash, "recorded_at": now} for r in rows])
+                s.execute(
+                    sa.insert(EvaluationResult),
+                    [{**r, "run_id": run_id, "suite_hash": suite_hash, "recorded_at": now} for r in rows],
+                )
 
     def evaluation(self, run_id: str, suite_hash: str | None = None) -> list[EvaluationResult]:
         """Evaluation rows of a run (optionally on one suite)."""

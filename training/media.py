@@ -1,4 +1,5 @@
 """An episode of a trained policy as a GIF (an MLflow artifact of every finished run)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,9 @@ from typing import Any
 import numpy as np
 
 
-def episode_gif(scenario: str, config: Any, model: Any, path: Path, seed: int = 0, max_frames: int = 200) -> Path:
+def episode_gif(
+    scenario: str, config: Any, model: Any, path: Path, seed: int = 0, max_frames: int = 200
+) -> Path:
     """Run one episode with the (seeded, sampled) policy on one field and save its frames as a GIF."""
     from env.render import render_rgb, save_animation
     from env.rollout import run_episodes

@@ -1,4 +1,5 @@
 """Where run outputs live: one root (``SWARMOPS_RUNS_DIR``, default ``./runs``) for everything local."""
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 Runs on embedded defaults (SQLite ledger, SQLite MLflow store, artifacts under runs/) unless
 SWARMOPS_DB_URL / MLFLOW_TRACKING_URI point elsewhere; prints where the report and the MLflow UI are.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,8 +23,13 @@ def _done(t0: float, detail: str) -> None:
     typer.echo(f"    {detail} ({time.perf_counter() - t0:.1f} s)")
 
 
-def run_pipeline(scenario: str, profile_name: str, suite_dir: Path = Path("data/scenarios"),
-                 params: Path = Path("params.yaml"), progress: bool = True) -> bool:
+def run_pipeline(
+    scenario: str,
+    profile_name: str,
+    suite_dir: Path = Path("data/scenarios"),
+    params: Path = Path("params.yaml"),
+    progress: bool = True,
+) -> bool:
     """Run every step; returns True when the gate promoted the candidate (or it is the first champion)."""
     from training.config import load_profile
     from training.scenarios import SuiteError, generate_suite, load_params, load_suite
@@ -51,8 +57,11 @@ def run_pipeline(scenario: str, profile_name: str, suite_dir: Path = Path("data/
     run = ledger.get_run(result.run_id)
     report = evaluate_model(ledger, run, result.model_path, scenario, suite_dir, progress=progress)
     m = report.metrics
-    _done(t0, f"score {m['score']:.3f}, ratio to {m['best_heuristic']} {m['ratio_to_heuristic']:.3f}, "
-              f"ratio to random {m['ratio_to_random']:.3f}")
+    _done(
+        t0,
+        f"score {m['score']:.3f}, ratio to {m['best_heuristic']} {m['ratio_to_heuristic']:.3f}, "
+        f"ratio to random {m['ratio_to_random']:.3f}",
+    )
 
     t0 = _step("gate (candidate vs @champion, bootstrap CI)")
     decision = gate(ledger, scenario, result.run_id, suite_dir, progress=progress)

@@ -2,6 +2,7 @@
 
 Stages are deprecated in MLflow; aliases carry the meaning instead.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,9 +43,12 @@ def register_run(ledger: Ledger, run: Run) -> str:
         if "RESOURCE_ALREADY_EXISTS" not in str(exc.error_code):
             raise
     artifact_uri = client.get_run(run.mlflow_run_id).info.artifact_uri
-    version = client.create_model_version(name, source=f"{artifact_uri}/model", run_id=run.mlflow_run_id,
-                                          tags={"swarmops_run_id": run.id, "profile": run.profile,
-                                                "git_sha": run.git_sha or "unknown"})
+    version = client.create_model_version(
+        name,
+        source=f"{artifact_uri}/model",
+        run_id=run.mlflow_run_id,
+        tags={"swarmops_run_id": run.id, "profile": run.profile, "git_sha": run.git_sha or "unknown"},
+    )
     ledger.update_run(run.id, model_version=str(version.version))
     return str(version.version)
 

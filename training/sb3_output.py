@@ -1,5 +1,6 @@
 """The SB3 logger output format that feeds every PPO update's values to MLflow, the ledger and the
 Pushgateway (imports stable-baselines3, hence its own module)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,8 +28,13 @@ _KEY_MAP = {
 class TrackingOutputFormat(KVWriter):
     """SB3 logger output: every PPO update's values go to MLflow, the ledger and the Pushgateway."""
 
-    def __init__(self, ledger: Any, run_id: str, pushgateway: PushgatewayReporter | None = None,
-                 mlflow_enabled: bool = True) -> None:
+    def __init__(
+        self,
+        ledger: Any,
+        run_id: str,
+        pushgateway: PushgatewayReporter | None = None,
+        mlflow_enabled: bool = True,
+    ) -> None:
         self.ledger = ledger
         self.run_id = run_id
         self.pushgateway = pushgateway

@@ -5,6 +5,7 @@ on a fresh clone reproduces the hashes in dvc.lock. Every file is validated agai
 schema on write and on read: plants inside the field, no duplicate positions, counts in range,
 and held-out sizes disjoint from every training profile's sizes.
 """
+
 from __future__ import annotations
 
 import json
@@ -88,7 +89,9 @@ class ScenarioFile(_Strict):
             raise ValueError(f"config.n_drones={cfg.n_drones} out of range 1..64")
         for i, lay in enumerate(self.layouts):
             if (lay.width, lay.height) != (cfg.width, cfg.height):
-                raise ValueError(f"layouts[{i}] is {lay.width}x{lay.height}, config says {cfg.width}x{cfg.height}")
+                raise ValueError(
+                    f"layouts[{i}] is {lay.width}x{lay.height}, config says {cfg.width}x{cfg.height}"
+                )
             if len(lay.plants) != cfg.plants:
                 raise ValueError(f"layouts[{i}] has {len(lay.plants)} plants, config says {cfg.plants}")
         return self
@@ -132,10 +135,13 @@ def check_held_out(entries: list[tuple[str, int, int, int]]) -> None:
         if split != "held_out":
             continue
         if (w, h) in fields or (h, w) in fields:
-            raise SuiteError(f"held-out field size {w}x{h} is a training size (training sizes: "
-                             f"{sorted(fields)})")
+            raise SuiteError(
+                f"held-out field size {w}x{h} is a training size (training sizes: " f"{sorted(fields)})"
+            )
         if d in drones:
-            raise SuiteError(f"held-out swarm size n_drones={d} is a training size (training: {sorted(drones)})")
+            raise SuiteError(
+                f"held-out swarm size n_drones={d} is a training size (training: {sorted(drones)})"
+            )
 
 
 def _format(exc: ValidationError, source: str) -> str:
@@ -176,21 +182,33 @@ def build_files(params: SuiteParams) -> dict[str, dict[str, Any]]:
     for s_index, scenario in enumerate(params.scenarios):
         for c_index, entry in enumerate(params.configs):
             try:
-                cfg = FieldConfig.from_dict({**params.field, "width": entry.width, "height": entry.height,
-                                             "n_drones": entry.n_drones})
+                cfg = FieldConfig.from_dict(
+                    {**params.field, "width": entry.width, "height": entry.height, "n_drones": entry.n_drones}
+                )
             except ConfigError as exc:
                 raise SuiteError(f"params.yaml [scenarios] configs[{c_index}]: {exc}") from None
             seed = params.seed + 1000 * s_index + c_index
             k = params.layouts_per_config
             batch = generate_batch(cfg, seed, np.arange(k), np.zeros(k, dtype=np.int64))
             sid = scenario_id(scenario, entry)
-            body = {"schema_version": SCHEMA_VERSION, "suite_version": params.version, "id": sid,
-                    "scenario": scenario, "split": entry.split, "seed": seed, "config": cfg.to_dict(),
-                    "layouts": [batch.layout(i).to_dict() for i in range(k)]}
+            body = {
+                "schema_version": SCHEMA_VERSION,
+                "suite_version": params.version,
+                "id": sid,
+                "scenario": scenario,
+                "split": entry.split,
+                "seed": seed,
+                "config": cfg.to_dict(),
+                "layouts": [batch.layout(i).to_dict() for i in range(k)],
+            }
             ScenarioFile.model_validate(body)
             files[f"{sid}.json"] = body
-    manifest = {"schema_version": SCHEMA_VERSION, "suite_version": params.version, "seed": params.seed,
-                "scenarios": sorted(files)}
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "suite_version": params.version,
+        "seed": params.seed,
+        "scenarios": sorted(files),
+    }
     files[MANIFEST] = manifest
     return files
 
@@ -231,7 +249,9 @@ def load_suite(directory: Path = DEFAULT_SUITE_DIR) -> Suite:
     directory = Path(directory)
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
-        raise SuiteError(f"no scenario suite at {directory} (missing {MANIFEST}); run: swarmops scenarios generate")
+        raise SuiteError(
+            f"no scenario suite at {directory} (missing {MANIFEST}); run: swarmops scenarios generate"
+        )
     try:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as exc:

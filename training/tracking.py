@@ -4,6 +4,7 @@ No import side effects: nothing here touches MLflow or the network until a funct
 Embedded default: ``sqlite:///runs/mlflow.db`` with artifacts under ``runs/mlartifacts``;
 ``MLFLOW_TRACKING_URI`` selects another store (``postgresql+psycopg2://...`` or an http server).
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,6 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from training.errors import TrackingError
 from training.paths import directory_hash, runs_root  # noqa: F401 - re-exported
@@ -41,8 +41,10 @@ def check_tracking_uri(uri: str) -> None:
     except sa.exc.ArgumentError:
         raise TrackingError(f"invalid MLFLOW_TRACKING_URI {uri!r}") from None
     if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg2":
-        raise TrackingError("MLFLOW_TRACKING_URI must use postgresql+psycopg2:// (MLflow's plain "
-                            "postgresql:// needs psycopg 3, which is not installed)")
+        raise TrackingError(
+            "MLFLOW_TRACKING_URI must use postgresql+psycopg2:// (MLflow's plain "
+            "postgresql:// needs psycopg 3, which is not installed)"
+        )
     if url.get_backend_name() == "sqlite":
         if url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -54,8 +56,9 @@ def check_tracking_uri(uri: str) -> None:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise TrackingError(f"cannot reach the MLflow store {url.render_as_string(hide_password=True)}: "
-                            f"{reason}") from None
+        raise TrackingError(
+            f"cannot reach the MLflow store {url.render_as_string(hide_password=True)}: " f"{reason}"
+        ) from None
     finally:
         engine.dispose()
 
@@ -72,14 +75,17 @@ def check_separate_stores(ledger_url: str) -> None:
         return (u.get_backend_name(), u.host, str(u.port or ""), u.database)
 
     if norm(ledger_url) is not None and norm(ledger_url) == norm(tracking_uri()):
-        raise TrackingError("MLFLOW_TRACKING_URI and SWARMOPS_DB_URL name the same database; use two databases "
-                            "(MLflow and the ledger both define a table `runs`)")
+        raise TrackingError(
+            "MLFLOW_TRACKING_URI and SWARMOPS_DB_URL name the same database; use two databases "
+            "(MLflow and the ledger both define a table `runs`)"
+        )
 
 
 def setup_mlflow(experiment: str) -> str:
     """Point MLflow at the tracking store and select ``experiment``; returns its id."""
     import mlflow
 
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # no store-migration chatter on stderr
     uri = tracking_uri()
     check_tracking_uri(uri)
     mlflow.set_tracking_uri(uri)
@@ -105,10 +111,20 @@ def setup_mlflow(experiment: str) -> str:
 def git_sha() -> str:
     """The repository's HEAD commit (with a -dirty suffix when tracked files changed), or 'unknown'."""
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                             check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "env", "training"], cwd=REPO_ROOT,
-                               capture_output=True, timeout=10).returncode
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--", "env", "training"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            timeout=10,
+        ).returncode
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -127,16 +143,20 @@ class PushgatewayReporter:
         self.url = url if url is not None else os.environ.get("SWARMOPS_PUSHGATEWAY_URL", "")
         self.grouping = {"run_id": run_id, "scenario": scenario}
         self.registry = CollectorRegistry()
-        self.gauges = {name: Gauge(f"swarmops_training_{name}", doc, registry=self.registry) for name, doc in (
-            ("agent_steps_per_second", "Agent-steps per second over the last update"),
-            ("episode_reward", "Mean episode return per drone over recent episodes"),
-            ("coverage", "Mean final coverage of recent episodes"),
-            ("loss", "PPO total loss of the last update"),
-            ("timesteps_total", "Agent-steps trained so far"),
-            ("last_progress_timestamp_seconds", "Unix time of the last progress report"),
-        )}
-        self.status = Gauge("swarmops_training_status", "1 for the current run status", ["status"],
-                            registry=self.registry)
+        self.gauges = {
+            name: Gauge(f"swarmops_training_{name}", doc, registry=self.registry)
+            for name, doc in (
+                ("agent_steps_per_second", "Agent-steps per second over the last update"),
+                ("episode_reward", "Mean episode return per drone over recent episodes"),
+                ("coverage", "Mean final coverage of recent episodes"),
+                ("loss", "PPO total loss of the last update"),
+                ("timesteps_total", "Agent-steps trained so far"),
+                ("last_progress_timestamp_seconds", "Unix time of the last progress report"),
+            )
+        }
+        self.status = Gauge(
+            "swarmops_training_status", "1 for the current run status", ["status"], registry=self.registry
+        )
         self._warned = False
 
     @property
@@ -157,8 +177,9 @@ class PushgatewayReporter:
         for state in ("running", "finished", "failed", "interrupted"):
             self.status.labels(status=state).set(1.0 if state == status else 0.0)
         try:
-            push_to_gateway(self.url, job=PUSH_JOB, registry=self.registry, grouping_key=self.grouping,
-                            timeout=3)
+            push_to_gateway(
+                self.url, job=PUSH_JOB, registry=self.registry, grouping_key=self.grouping, timeout=3
+            )
         except Exception as exc:  # noqa: BLE001 - monitoring must never break training
             if not self._warned:
                 log.warning("pushgateway %s unreachable (%s); training continues", self.url, exc)

@@ -3,6 +3,7 @@
 Order matters for "nothing half-written": the ledger and the MLflow store are checked, and a
 checkpoint to resume from is validated, before any run row, run folder or MLflow run exists.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,15 +61,18 @@ def field_config(profile: Profile, stage_index: int) -> Any:
     from env.config import FieldConfig
 
     stage = profile.curriculum[stage_index]
-    return FieldConfig(**{**profile.field, "width": stage.width, "height": stage.height,
-                          "n_drones": stage.n_drones})
+    return FieldConfig(
+        **{**profile.field, "width": stage.width, "height": stage.height, "n_drones": stage.n_drones}
+    )
 
 
 def stage_budgets(profile: Profile) -> list[int]:
     """Agent-steps per curriculum stage, rounded to whole rollouts (at least one each)."""
     rollout = profile.rollout_size
-    budgets = [max(rollout, int(round(profile.total_timesteps * s.share / rollout)) * rollout)
-               for s in profile.curriculum]
+    budgets = [
+        max(rollout, int(round(profile.total_timesteps * s.share / rollout)) * rollout)
+        for s in profile.curriculum
+    ]
     return budgets
 
 
@@ -79,8 +83,12 @@ def build_env(scenario: str, profile: Profile, stage_index: int, seed: int) -> A
     import env as swarm_env
 
     stage = profile.curriculum[stage_index]
-    vec = swarm_env.make_vec_env(scenario, field_config(profile, stage_index),
-                                 num_fields=profile.num_agents // stage.n_drones, seed=seed)
+    vec = swarm_env.make_vec_env(
+        scenario,
+        field_config(profile, stage_index),
+        num_fields=profile.num_agents // stage.n_drones,
+        seed=seed,
+    )
     # VecMonitor records per-row episode returns for SB3's rollout/ep_rew_mean.
     return VecMonitor(vec)
 
@@ -91,11 +99,24 @@ def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
     from stable_baselines3 import PPO
 
     p = profile.ppo
-    return PPO("MlpPolicy", vec_env, learning_rate=p.learning_rate, n_steps=p.n_steps, batch_size=p.batch_size,
-               n_epochs=p.n_epochs, gamma=p.gamma, gae_lambda=p.gae_lambda, clip_range=p.clip_range,
-               ent_coef=p.ent_coef, vf_coef=p.vf_coef, max_grad_norm=p.max_grad_norm,
-               policy_kwargs={"net_arch": list(p.net_arch), "activation_fn": torch.nn.Tanh},
-               seed=profile.seed, device=device, verbose=0)
+    return PPO(
+        "MlpPolicy",
+        vec_env,
+        learning_rate=p.learning_rate,
+        n_steps=p.n_steps,
+        batch_size=p.batch_size,
+        n_epochs=p.n_epochs,
+        gamma=p.gamma,
+        gae_lambda=p.gae_lambda,
+        clip_range=p.clip_range,
+        ent_coef=p.ent_coef,
+        vf_coef=p.vf_coef,
+        max_grad_norm=p.max_grad_norm,
+        policy_kwargs={"net_arch": list(p.net_arch), "activation_fn": torch.nn.Tanh},
+        seed=profile.seed,
+        device=device,
+        verbose=0,
+    )
 
 
 def set_threads(profile: Profile) -> None:
@@ -117,8 +138,10 @@ def load_checkpoint(path: Path, vec_env: Any, device: str) -> Any:
     try:
         return PPO.load(path, env=vec_env, device=device)
     except Exception as exc:  # noqa: BLE001 - any load failure means the file is unusable
-        raise CheckpointError(f"checkpoint {path} is corrupt or incompatible: {type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt or incompatible: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}"
+        ) from None
 
 
 def save_checkpoint(model: Any, folder: Path, meta: dict[str, Any]) -> Path:
@@ -209,8 +232,16 @@ def _flat(prefix: str, data: Any, out: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger: Ledger | None = None,
-          progress: bool = True, run_id: str | None = None, data_hash: str | None = None) -> TrainResult:
+def train(
+    scenario: str,
+    profile: Profile,
+    *,
+    resume: str | None = None,
+    ledger: Ledger | None = None,
+    progress: bool = True,
+    run_id: str | None = None,
+    data_hash: str | None = None,
+) -> TrainResult:
     """Train (or resume) a run; see the module docstring for the order of side effects.
 
     Raises LedgerError/TrackingError/CheckpointError before anything is written, and
@@ -256,14 +287,29 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
         folder.mkdir(parents=True, exist_ok=False)
         (folder / "profile.yaml").write_text(dump_profile(profile))
         (folder / "command.txt").write_text(shlex.join(sys.argv) + "\n")
-        tags = {"git_sha": git_sha(), "data_hash": data_hash or "none", "profile": profile.name,
-                "device": device, "scenario": scenario, "swarmops_run_id": run_id}
+        tags = {
+            "git_sha": git_sha(),
+            "data_hash": data_hash or "none",
+            "profile": profile.name,
+            "device": device,
+            "scenario": scenario,
+            "swarmops_run_id": run_id,
+        }
         mlflow_run = mlflow.start_run(run_name=run_id, tags=tags)
         mlflow.log_params(_flat("", {"scenario": scenario, **profile.model_dump(mode="json")}, {}))
-        ledger.create_run(id=run_id, scenario=scenario, profile=profile.name, seed=profile.seed, device=device,
-                          git_sha=tags["git_sha"], data_hash=data_hash, total_timesteps=int(bounds[-1]),
-                          mlflow_run_id=mlflow_run.info.run_id, run_dir=str(folder),
-                          config_json=json.dumps(profile.model_dump(mode="json")))
+        ledger.create_run(
+            id=run_id,
+            scenario=scenario,
+            profile=profile.name,
+            seed=profile.seed,
+            device=device,
+            git_sha=tags["git_sha"],
+            data_hash=data_hash,
+            total_timesteps=int(bounds[-1]),
+            mlflow_run_id=mlflow_run.info.run_id,
+            run_dir=str(folder),
+            config_json=json.dumps(profile.model_dump(mode="json")),
+        )
 
     pushgw = PushgatewayReporter(run_id, scenario)
     model.set_logger(Logger(folder=None, output_formats=[TrackingOutputFormat(ledger, run_id, pushgw)]))
@@ -301,8 +347,9 @@ def train(scenario: str, profile: Profile, *, resume: str | None = None, ledger:
         if profile.episode_gif:
             _log_episode_gif(scenario, profile, model, folder)
         mlflow.end_run(status="FINISHED")
-        return TrainResult(run_id, folder, model_path, int(model.num_timesteps), rate,
-                           mlflow_run.info.run_id, device)
+        return TrainResult(
+            run_id, folder, model_path, int(model.num_timesteps), rate, mlflow_run.info.run_id, device
+        )
     except (TrainingInterrupted, KeyboardInterrupt):
         if mlflow.active_run():
             try:
@@ -324,16 +371,32 @@ def _checkpoint_steps(folder: Path) -> int:
     try:
         return int(json.loads(meta.read_text())["timesteps"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"checkpoint metadata {meta} is missing or corrupt ({type(exc).__name__})") from None
+        raise CheckpointError(
+            f"checkpoint metadata {meta} is missing or corrupt ({type(exc).__name__})"
+        ) from None
 
 
-def _finish(ledger: Ledger, run_id: str, pushgw: PushgatewayReporter, model: Any, status: str,
-            started: float, done_before: int, error: str | None = None) -> float:
+def _finish(
+    ledger: Ledger,
+    run_id: str,
+    pushgw: PushgatewayReporter,
+    model: Any,
+    status: str,
+    started: float,
+    done_before: int,
+    error: str | None = None,
+) -> float:
     """Close the ledger row (status, steps, throughput) and push the final status."""
     steps = int(model.num_timesteps)
     rate = (steps - done_before) / max(time.perf_counter() - started, 1e-9)
-    ledger.update_run(run_id, status=status, timesteps_done=steps, agent_steps_per_second=rate,
-                      ended_at=utcnow(), error=error)
+    ledger.update_run(
+        run_id,
+        status=status,
+        timesteps_done=steps,
+        agent_steps_per_second=rate,
+        ended_at=utcnow(),
+        error=error,
+    )
     pushgw.push({"timesteps_total": steps, "agent_steps_per_second": rate}, status=status)
     return rate
 
@@ -345,8 +408,13 @@ def _log_episode_gif(scenario: str, profile: Profile, model: Any, folder: Path) 
     try:
         from training.media import episode_gif
 
-        path = episode_gif(scenario, field_config(profile, len(profile.curriculum) - 1), model,
-                           folder / "episode.gif", seed=profile.seed)
+        path = episode_gif(
+            scenario,
+            field_config(profile, len(profile.curriculum) - 1),
+            model,
+            folder / "episode.gif",
+            seed=profile.seed,
+        )
         mlflow.log_artifact(str(path), artifact_path="media")
     except Exception as exc:  # noqa: BLE001 - a missing animation must not fail a finished run
         log.warning("episode GIF not produced: %s", exc)
@@ -366,8 +434,13 @@ class _ProgressBar:
         if self.enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[rate]:>9,.0f} agent-steps/s"), TimeRemainingColumn())
+            self._bar = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:>9,.0f} agent-steps/s"),
+                TimeRemainingColumn(),
+            )
             self._bar.__enter__()
             self._task = self._bar.add_task(self.label, total=self.total, completed=self.done, rate=0.0)
         return self

@@ -1,4 +1,5 @@
 """The steps that tie training, evaluation, the registry and the gate together (used by the CLI)."""
+
 from __future__ import annotations
 
 import json
@@ -49,7 +50,9 @@ def run_model_path(run: Run) -> Path:
     from training.tracking import setup_mlflow
 
     setup_mlflow(f"swarmops-{run.scenario}")
-    return Path(mlflow.artifacts.download_artifacts(run_id=run.mlflow_run_id, artifact_path="model/model.zip"))
+    return Path(
+        mlflow.artifacts.download_artifacts(run_id=run.mlflow_run_id, artifact_path="model/model.zip")
+    )
 
 
 def export_run(run_id: str, model_path: Path, out_dir: Path) -> Path:
@@ -61,15 +64,29 @@ def export_run(run_id: str, model_path: Path, out_dir: Path) -> Path:
     return out_dir
 
 
-def evaluate_model(ledger: Ledger, run: Run | None, model_path: Path, scenario: str, suite_dir: Path,
-                   out_dir: Path | None = None, progress: bool = True, seed: int = 0,
-                   baselines: bool = True) -> Any:
+def evaluate_model(
+    ledger: Ledger,
+    run: Run | None,
+    model_path: Path,
+    scenario: str,
+    suite_dir: Path,
+    out_dir: Path | None = None,
+    progress: bool = True,
+    seed: int = 0,
+    baselines: bool = True,
+) -> Any:
     """Evaluate a model (and every heuristic baseline unless ``baselines`` is False) on the suite;
     store the results in the ledger and MLflow."""
     from stable_baselines3 import PPO
 
-    from training.evaluate import BASELINES, POLICY, EvaluationReport, evaluate_policies, policy_callable, \
-        write_outputs
+    from training.evaluate import (
+        BASELINES,
+        POLICY,
+        EvaluationReport,
+        evaluate_policies,
+        policy_callable,
+        write_outputs,
+    )
     from training.scenarios import load_suite
     from training.errors import CheckpointError
 
@@ -81,7 +98,9 @@ def evaluate_model(ledger: Ledger, run: Run | None, model_path: Path, scenario: 
     policies: dict[str, Any] = {POLICY: policy_callable(model), **{b: b for b in BASELINES if baselines}}
     rows, curves = evaluate_policies(suite, scenario, policies, seed=seed, progress=progress)
     if out_dir is None:
-        out_dir = Path(run.run_dir or run_dir_of(run.id)) / "eval" if run else Path(model_path).parent / "eval"
+        out_dir = (
+            Path(run.run_dir or run_dir_of(run.id)) / "eval" if run else Path(model_path).parent / "eval"
+        )
     title = run.id if run else str(model_path)
     metrics = write_outputs(Path(out_dir), scenario, rows, curves, title)
     metrics["suite_hash"], metrics["suite_version"] = suite.hash, suite.version
@@ -116,20 +135,30 @@ def ensure_evaluated(ledger: Ledger, run: Run, suite_dir: Path, progress: bool =
 
     suite = load_suite(suite_dir)
     if not ledger.evaluation(run.id, suite.hash):
-        evaluate_model(ledger, run, run_model_path(run), run.scenario, suite_dir, progress=progress,
-                       baselines=False)
+        evaluate_model(
+            ledger, run, run_model_path(run), run.scenario, suite_dir, progress=progress, baselines=False
+        )
     return suite.hash
 
 
-def gate(ledger: Ledger, scenario: str, candidate_ref: str, suite_dir: Path, min_delta: float = 0.0,
-         n_boot: int = 5000, progress: bool = True) -> Any:
+def gate(
+    ledger: Ledger,
+    scenario: str,
+    candidate_ref: str,
+    suite_dir: Path,
+    min_delta: float = 0.0,
+    n_boot: int = 5000,
+    progress: bool = True,
+) -> Any:
     """Register + evaluate the candidate, compare with @champion, move the aliases, record the decision."""
     from training import registry
     from training.gate import decide
 
     candidate = ledger.resolve_run(candidate_ref, scenario)
     if candidate.status != "finished":
-        raise LookupError(f"run {candidate.id} has status {candidate.status}; only finished runs can be gated")
+        raise LookupError(
+            f"run {candidate.id} has status {candidate.status}; only finished runs can be gated"
+        )
     if candidate.scenario != scenario:
         raise ValueError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
     version = registry.register_run(ledger, candidate)
@@ -140,11 +169,22 @@ def gate(ledger: Ledger, scenario: str, candidate_ref: str, suite_dir: Path, min
         champ_run_id = registry.run_of_version(champ_version)
         champion = ledger.get_run(champ_run_id)
         if champion is None:
-            raise LookupError(f"@champion v{champ_version.version} comes from run {champ_run_id!r}, which this "
-                              f"ledger ({ledger.url.split('@')[-1]}) does not know; use the ledger it was gated with")
+            raise LookupError(
+                f"@champion v{champ_version.version} comes from run {champ_run_id!r}, which this "
+                f"ledger ({ledger.url.split('@')[-1]}) does not know; use the ledger it was gated with"
+            )
         ensure_evaluated(ledger, champion, suite_dir, progress)
-    decision = decide(ledger, candidate, version, champion, str(champ_version.version) if champ_version else None,
-                      suite_hash, registry.model_name(scenario), min_delta=min_delta, n_boot=n_boot)
+    decision = decide(
+        ledger,
+        candidate,
+        version,
+        champion,
+        str(champ_version.version) if champ_version else None,
+        suite_hash,
+        registry.model_name(scenario),
+        min_delta=min_delta,
+        n_boot=n_boot,
+    )
     registry.set_alias(scenario, registry.CHALLENGER, version)
     if decision.passed:
         registry.set_alias(scenario, registry.CHAMPION, version)
@@ -158,8 +198,17 @@ def render_run_report(ledger: Ledger, run: Run) -> Path:
     out = Path(run.run_dir or run_dir_of(run.id)) / "eval" / "report.md"
     if out.is_file():
         return out
-    rows = [{"scenario_id": r.scenario_id, "split": r.split, "policy": r.policy, "seed": r.seed,
-             "metric": r.metric, "value": r.value} for r in ledger.evaluation(run.id)]
+    rows = [
+        {
+            "scenario_id": r.scenario_id,
+            "split": r.split,
+            "policy": r.policy,
+            "seed": r.seed,
+            "metric": r.metric,
+            "value": r.value,
+        }
+        for r in ledger.evaluation(run.id)
+    ]
     if not rows:
         raise LookupError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")
     metrics = summarise(rows)

@@ -1,4 +1,5 @@
 """Fixtures of the training tests: isolated run folders and stores, one shared smoke run."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,12 @@ from typing import Iterator
 
 import pytest
 
-ISOLATED_VARS = ("SWARMOPS_DB_URL", "MLFLOW_TRACKING_URI", "SWARMOPS_PUSHGATEWAY_URL", "SWARMOPS_ARTIFACT_ROOT")
+ISOLATED_VARS = (
+    "SWARMOPS_DB_URL",
+    "MLFLOW_TRACKING_URI",
+    "SWARMOPS_PUSHGATEWAY_URL",
+    "SWARMOPS_ARTIFACT_ROOT",
+)
 
 
 @pytest.fixture
@@ -42,9 +48,26 @@ def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("smoke")
     home, suite = root / "runs", root / "scenarios"
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "swarmops", "pipeline", "--scenario", "recon", "--profile", "smoke",
-                           "--suite", str(suite), "--no-progress"], cwd=REPO, env=cli_env(home),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swarmops",
+            "pipeline",
+            "--scenario",
+            "recon",
+            "--profile",
+            "smoke",
+            "--suite",
+            str(suite),
+            "--no-progress",
+        ],
+        cwd=REPO,
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {"home": home, "suite": suite, "stdout": proc.stdout, "seconds": seconds}

@@ -1,4 +1,5 @@
 """Run ledger on SQLite and real PostgreSQL: migrations up/down, reads/writes, concurrency, bad URLs."""
+
 from __future__ import annotations
 
 import subprocess
@@ -23,22 +24,44 @@ def _tables(url: str) -> set[str]:
 
 
 def _exercise(ledger: Ledger) -> None:
-    ledger.create_run(id="recon-smoke-1", scenario="recon", profile="smoke", seed=0, device="cpu",
-                      total_timesteps=100)
+    ledger.create_run(
+        id="recon-smoke-1", scenario="recon", profile="smoke", seed=0, device="cpu", total_timesteps=100
+    )
     ledger.add_metrics("recon-smoke-1", 10, {"loss": 0.5, "episode_reward": 1.5})
     ledger.add_metrics("recon-smoke-1", 20, {"loss": 0.25})
     ledger.update_run("recon-smoke-1", status="finished", timesteps_done=100, agent_steps_per_second=1e4)
-    ledger.add_evaluation("recon-smoke-1", "h1", [
-        {"scenario_id": "recon-train-8x8-d2", "split": "train", "policy": "ppo", "seed": 0, "metric": "score",
-         "value": 0.7}])
-    ledger.add_promotion({"pairs": []}, model_name="swarmops-recon-ppo", scenario="recon",
-                         candidate_run_id="recon-smoke-1", candidate_version="1", decision="first",
-                         metric="score", n_pairs=0)
+    ledger.add_evaluation(
+        "recon-smoke-1",
+        "h1",
+        [
+            {
+                "scenario_id": "recon-train-8x8-d2",
+                "split": "train",
+                "policy": "ppo",
+                "seed": 0,
+                "metric": "score",
+                "value": 0.7,
+            }
+        ],
+    )
+    ledger.add_promotion(
+        {"pairs": []},
+        model_name="swarmops-recon-ppo",
+        scenario="recon",
+        candidate_run_id="recon-smoke-1",
+        candidate_version="1",
+        decision="first",
+        metric="score",
+        n_pairs=0,
+    )
     run = ledger.resolve_run("latest", "recon")
     assert (run.id, run.status, run.timesteps_done) == ("recon-smoke-1", "finished", 100)
     assert ledger.resolve_run("recon-sm").id == "recon-smoke-1"
     assert [(m.step, m.name, m.value) for m in ledger.metrics(run.id)] == [
-        (10, "loss", 0.5), (10, "episode_reward", 1.5), (20, "loss", 0.25)]
+        (10, "loss", 0.5),
+        (10, "episode_reward", 1.5),
+        (20, "loss", 0.25),
+    ]
     assert ledger.evaluation(run.id, "h1")[0].value == 0.7
     assert ledger.promotions("recon")[0].decision == "first"
     with pytest.raises(LookupError, match="not found"):
@@ -81,7 +104,8 @@ WRITER = textwrap.dedent("""
     url, worker, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     ledger = Ledger(url)
     run_id = f"run-{worker}"
-    ledger.create_run(id=run_id, scenario="recon", profile="smoke", seed=worker, device="cpu", total_timesteps=n)
+    ledger.create_run(id=run_id, scenario="recon", profile="smoke", seed=worker, device="cpu",
+                      total_timesteps=n)
     for step in range(n):
         ledger.add_metrics(run_id, step, {"loss": step / n, "coverage": worker})
     ledger.update_run(run_id, status="finished", timesteps_done=n)
@@ -114,12 +138,15 @@ def test_sqlite_concurrent_writers_lose_no_row(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("url, expected", [
-    ("not a url", "invalid ledger database URL"),
-    ("mysql://u:p@127.0.0.1/x", "unsupported ledger database 'mysql'"),
-    ("postgresql://u:p@127.0.0.1/x", "must use the psycopg2 driver"),
-    ("postgresql+psycopg2://u:secret@127.0.0.1:1/x", "cannot reach the ledger database"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("not a url", "invalid ledger database URL"),
+        ("mysql://u:p@127.0.0.1/x", "unsupported ledger database 'mysql'"),
+        ("postgresql://u:p@127.0.0.1/x", "must use the psycopg2 driver"),
+        ("postgresql+psycopg2://u:secret@127.0.0.1:1/x", "cannot reach the ledger database"),
+    ],
+)
 def test_bad_database_urls_are_one_line_without_password(url: str, expected: str) -> None:
     with pytest.raises(LedgerError) as info:
         Ledger(url)
@@ -130,11 +157,21 @@ def test_bad_database_urls_are_one_line_without_password(url: str, expected: str
 @pytest.mark.unit
 def test_train_with_unreachable_database_starts_nothing(runs_home: Path) -> None:
     """The CLI refuses to start: one line, exit 2, no run folder, no MLflow store."""
-    env = {"SWARMOPS_DB_URL": "postgresql+psycopg2://u:pw@127.0.0.1:1/ledger", "SWARMOPS_RUNS_DIR": str(runs_home),
-           "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run([sys.executable, "-m", "swarmops", "train", "--profile", "smoke", "--no-progress"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        "SWARMOPS_DB_URL": "postgresql+psycopg2://u:pw@127.0.0.1:1/ledger",
+        "SWARMOPS_RUNS_DIR": str(runs_home),
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "swarmops", "train", "--profile", "smoke", "--no-progress"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip().startswith("error: cannot reach the ledger database postgresql+psycopg2://u:***@")
+    assert proc.stderr.strip().startswith(
+        "error: cannot reach the ledger database postgresql+psycopg2://u:***@"
+    )
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not runs_home.exists()

@@ -1,4 +1,5 @@
 """The main job on embedded defaults, shared by every test here (one smoke training per session)."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,14 @@ def test_pipeline_prints_report_and_mlflow_ui(smoke_pipeline: dict) -> None:
     assert "becomes @champion" in out
     assert smoke_pipeline["seconds"] < 180, f"smoke pipeline took {smoke_pipeline['seconds']:.0f} s"
     eval_dir = report.parent
-    for name in ("metrics.json", "per_scenario.csv", "per_scenario.md", "coverage.csv",
-                 "plots/coverage_vs_steps.png", "plots/policy_vs_baselines.png"):
+    for name in (
+        "metrics.json",
+        "per_scenario.csv",
+        "per_scenario.md",
+        "coverage.csv",
+        "plots/coverage_vs_steps.png",
+        "plots/policy_vs_baselines.png",
+    ):
         assert (eval_dir / name).stat().st_size > 0, name
     text = report.read_text()
     assert "ratio to the best heuristic (lawnmower)" in text and "ratio to the lower bound" in text
@@ -100,9 +107,25 @@ ledger.create_run(id="recon-untrained", scenario="recon", profile="smoke", seed=
 """
     env = cli_env(home)
     subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, check=True, capture_output=True)
-    proc = subprocess.run([sys.executable, "-m", "swarmops", "gate", "--scenario", "recon", "--candidate",
-                           "recon-untrained", "--suite", str(smoke_pipeline["suite"])], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swarmops",
+            "gate",
+            "--scenario",
+            "recon",
+            "--candidate",
+            "recon-untrained",
+            "--suite",
+            str(smoke_pipeline["suite"]),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "REJECTED" in proc.stdout
     ledger = _ledger(home)
@@ -122,9 +145,21 @@ ledger.create_run(id="recon-untrained", scenario="recon", profile="smoke", seed=
 def test_runs_and_report_commands(smoke_pipeline: dict) -> None:
     env = cli_env(smoke_pipeline["home"])
     _, run = _run(smoke_pipeline)
-    runs = subprocess.run([sys.executable, "-m", "swarmops", "runs"], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=120)
+    runs = subprocess.run(
+        [sys.executable, "-m", "swarmops", "runs"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert runs.returncode == 0 and run.id in runs.stdout and "finished" in runs.stdout
-    report = subprocess.run([sys.executable, "-m", "swarmops", "report", run.id[:18], "--no-show"], cwd=REPO,
-                            env=env, capture_output=True, text=True, timeout=120)
+    report = subprocess.run(
+        [sys.executable, "-m", "swarmops", "report", run.id[:18], "--no-show"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert report.returncode == 0 and "report.md" in report.stdout

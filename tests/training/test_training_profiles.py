@@ -1,4 +1,5 @@
 """Profiles: every shipped profile loads; bad input gets one clear line."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,14 +29,17 @@ def test_overrides_apply_as_yaml_values() -> None:
     assert profile.ppo.learning_rate == 1e-3 and profile.ppo.net_arch == [32, 32] and profile.seed == 7
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    (["ppo.lerning_rate=1"], "unknown key 'ppo.lerning_rate'"),
-    (["ppo.learning_rate=-1"], "ppo.learning_rate"),
-    (["device=tpu"], "device"),
-    (["num_agents=63"], "must divide num_agents=63"),
-    (["ppo.batch_size=1000"], "ppo.batch_size=1000: must divide"),
-    (["novalue"], "expected key=value"),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (["ppo.lerning_rate=1"], "unknown key 'ppo.lerning_rate'"),
+        (["ppo.learning_rate=-1"], "ppo.learning_rate"),
+        (["device=tpu"], "device"),
+        (["num_agents=63"], "must divide num_agents=63"),
+        (["ppo.batch_size=1000"], "ppo.batch_size=1000: must divide"),
+        (["novalue"], "expected key=value"),
+    ],
+)
 def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:
     with pytest.raises(ProfileError) as info:
         load_profile("smoke", overrides)

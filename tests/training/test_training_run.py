@@ -1,4 +1,5 @@
-"""Training runs: same seed => same policy, signals checkpoint + `interrupted`, resume, corrupt checkpoints."""
+"""Training runs: same seed => same policy; signals checkpoint + `interrupted`; resume; bad checkpoints."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,17 @@ import pytest
 from tests.training.conftest import REPO, cli_env
 
 # A tiny profile: one 8x8 field size, 16 agent rows, 512 agent-steps per PPO update.
-TINY = ["num_agents=16", "curriculum=[{width: 8, height: 8, n_drones: 2, share: 1.0}]", "ppo.n_steps=32",
-        "ppo.batch_size=256", "ppo.n_epochs=1", "ppo.net_arch=[32]", "checkpoint_every=512", "torch_threads=1",
-        "episode_gif=false"]
+TINY = [
+    "num_agents=16",
+    "curriculum=[{width: 8, height: 8, n_drones: 2, share: 1.0}]",
+    "ppo.n_steps=32",
+    "ppo.batch_size=256",
+    "ppo.n_epochs=1",
+    "ppo.net_arch=[32]",
+    "checkpoint_every=512",
+    "torch_threads=1",
+    "episode_gif=false",
+]
 
 
 @pytest.mark.unit
@@ -54,13 +63,21 @@ def _wait_for_checkpoint(home: Path, proc: subprocess.Popen, timeout: float = 12
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signal_checkpoints_marks_interrupted_and_resume_finishes(tmp_path: Path, sig: int, code: int) -> None:
+def test_signal_checkpoints_marks_interrupted_and_resume_finishes(
+    tmp_path: Path, sig: int, code: int
+) -> None:
     from training.ledger import Ledger
 
     home = tmp_path / "runs"
     cmd = [sys.executable, "-m", "swarmops", "train", "--profile", "smoke", "--no-progress"]
-    proc = subprocess.Popen([*cmd, *sum((["--set", s] for s in [*TINY, "total_timesteps=5000000"]), [])],
-                            cwd=REPO, env=cli_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*cmd, *sum((["--set", s] for s in [*TINY, "total_timesteps=5000000"]), [])],
+        cwd=REPO,
+        env=cli_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         run_dir = _wait_for_checkpoint(home, proc)
         proc.send_signal(sig)
@@ -80,8 +97,14 @@ def test_signal_checkpoints_marks_interrupted_and_resume_finishes(tmp_path: Path
         return  # resuming is the same code path whatever the signal: exercised once, after SIGTERM
     # resume with a shorter budget: two more updates, then finished
     target = done + 1024
-    resumed = subprocess.run([*cmd, "--resume", run.id[:24], "--set", f"total_timesteps={target}"], cwd=REPO,
-                             env=cli_env(home), capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        [*cmd, "--resume", run.id[:24], "--set", f"total_timesteps={target}"],
+        cwd=REPO,
+        env=cli_env(home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     run = ledger.get_run(run.id)
     assert run.status == "finished" and run.timesteps_done == target and (run_dir / "model.zip").is_file()
@@ -98,11 +121,21 @@ def test_corrupt_checkpoint_is_a_clear_error_and_changes_nothing(runs_home: Path
     ledger = Ledger()
     run_dir = runs_home / "recon-smoke-broken"
     (run_dir / "checkpoints").mkdir(parents=True)
-    (run_dir / "profile.yaml").write_text(dump_profile(load_profile("smoke", TINY + ["total_timesteps=4096"])))
+    (run_dir / "profile.yaml").write_text(
+        dump_profile(load_profile("smoke", TINY + ["total_timesteps=4096"]))
+    )
     (run_dir / "checkpoints" / "last.zip").write_bytes(content)
     (run_dir / "checkpoints" / "last.json").write_text(json.dumps({"timesteps": 512}))
-    ledger.create_run(id="recon-smoke-broken", scenario="recon", profile="smoke", seed=0, device="cpu",
-                      total_timesteps=4096, status="interrupted", run_dir=str(run_dir))
+    ledger.create_run(
+        id="recon-smoke-broken",
+        scenario="recon",
+        profile="smoke",
+        seed=0,
+        device="cpu",
+        total_timesteps=4096,
+        status="interrupted",
+        run_dir=str(run_dir),
+    )
     from typer.testing import CliRunner
 
     from swarmops.cli import app

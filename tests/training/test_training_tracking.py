@@ -1,4 +1,5 @@
 """Tracking: MLflow on a real PostgreSQL backend, the SB3 logger output, Pushgateway metric names."""
+
 from __future__ import annotations
 
 import shutil
@@ -47,8 +48,9 @@ def mlflow_pg_url(pg_admin_url: str) -> Iterator[str]:
 
 
 @pytest.mark.infra
-def test_mlflow_and_ledger_on_postgres(postgres_url: str, mlflow_pg_url: str, runs_home: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mlflow_and_ledger_on_postgres(
+    postgres_url: str, mlflow_pg_url: str, runs_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Per-update metrics go through the SB3 logger into MLflow (PostgreSQL store) and the ledger."""
     import mlflow
 
@@ -74,7 +76,9 @@ def test_mlflow_and_ledger_on_postgres(postgres_url: str, mlflow_pg_url: str, ru
 
 @pytest.mark.unit
 def test_unreachable_or_wrong_mlflow_uri_is_one_line() -> None:
-    with pytest.raises(TrackingError, match=r"cannot reach the MLflow store postgresql\+psycopg2://u:\*\*\*@"):
+    with pytest.raises(
+        TrackingError, match=r"cannot reach the MLflow store postgresql\+psycopg2://u:\*\*\*@"
+    ):
         check_tracking_uri("postgresql+psycopg2://u:pw@127.0.0.1:1/mlflow")
     with pytest.raises(TrackingError, match="must use postgresql\\+psycopg2"):
         check_tracking_uri("postgresql://u:pw@127.0.0.1:1/mlflow")
@@ -93,8 +97,11 @@ def pushgateway() -> Iterator[str]:
     if binary is None:
         pytest.skip("prometheus-pushgateway not installed (scripts/bootstrap.sh)")
     port = _free_port()
-    proc = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -113,18 +120,37 @@ def pushgateway() -> Iterator[str]:
 def test_pushgateway_receives_the_documented_metric_names(pushgateway: str) -> None:
     reporter = PushgatewayReporter("recon-smoke-x", "recon", url=pushgateway)
     writer = TrackingOutputFormat(None, "recon-smoke-x", reporter, mlflow_enabled=False)
-    _sb3_dump(writer, 4096, {"train/loss": 0.5, "rollout/ep_rew_mean": 2.0, "rollout/coverage": 0.8,
-                             "time/agent_steps_per_second": 6000.0, "time/total_timesteps": 4096})
+    _sb3_dump(
+        writer,
+        4096,
+        {
+            "train/loss": 0.5,
+            "rollout/ep_rew_mean": 2.0,
+            "rollout/coverage": 0.8,
+            "time/agent_steps_per_second": 6000.0,
+            "time/total_timesteps": 4096,
+        },
+    )
     reporter.push({}, status="interrupted")
     text = requests.get(f"{pushgateway}/metrics", timeout=5).text
     labels = 'job="swarmops_training",run_id="recon-smoke-x",scenario="recon"'
-    for name, value in (("agent_steps_per_second", "6000"), ("episode_reward", "2"), ("coverage", "0.8"),
-                        ("loss", "0.5"), ("timesteps_total", "4096")):
+    for name, value in (
+        ("agent_steps_per_second", "6000"),
+        ("episode_reward", "2"),
+        ("coverage", "0.8"),
+        ("loss", "0.5"),
+        ("timesteps_total", "4096"),
+    ):
         line = next(ln for ln in text.splitlines() if ln.startswith(f"swarmops_training_{name}{{"))
         assert labels in line and line.split()[-1] == value, line
-    assert any(ln.startswith("swarmops_training_last_progress_timestamp_seconds{") for ln in text.splitlines())
-    status = {ln.split('status="')[1].split('"')[0]: ln.split()[-1] for ln in text.splitlines()
-              if ln.startswith("swarmops_training_status{")}
+    assert any(
+        ln.startswith("swarmops_training_last_progress_timestamp_seconds{") for ln in text.splitlines()
+    )
+    status = {
+        ln.split('status="')[1].split('"')[0]: ln.split()[-1]
+        for ln in text.splitlines()
+        if ln.startswith("swarmops_training_status{")
+    }
     assert status == {"running": "0", "finished": "0", "failed": "0", "interrupted": "1"}
 
 

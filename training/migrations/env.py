@@ -1,4 +1,5 @@
 """Alembic environment of the run ledger (configured from training.ledger, no alembic.ini)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -14,8 +15,11 @@ def run_migrations() -> None:
     url = config.get_main_option("sqlalchemy.url")
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

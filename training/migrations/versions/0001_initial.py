@@ -4,6 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-26
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -36,7 +37,9 @@ def upgrade() -> None:
         sa.Column("error", sa.Text),
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("ended_at", sa.DateTime),
-        sa.CheckConstraint("status IN ('running', 'finished', 'failed', 'interrupted')", name="ck_runs_status"),
+        sa.CheckConstraint(
+            "status IN ('running', 'finished', 'failed', 'interrupted')", name="ck_runs_status"
+        ),
     )
     op.create_index("ix_runs_status", "runs", ["status"])
     op.create_index("ix_runs_scenario", "runs", ["scenario"])
