@@ -60,7 +60,8 @@ def test_bad_flags_give_one_line_and_no_output(tmp_path: Path, args: list[str], 
 def test_bench_env_quick_run_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "env.json"
     res = _swarmops("bench", "env", "--batches", "1,8", "--plain-batches", "1", "--densities", "0.0,0.2",
-                    "--size", "16", "--drones", "4", "--min-time", "0.05", "--repeats", "2", "--out", str(out))
+                    "--size", "16", "--drones", "4", "--min-time", "0.05", "--repeats", "2",
+                    "--out", str(out))
     assert res.returncode == 0, res.stderr
     data = json.loads(out.read_text())
     assert {r["implementation"] for r in data["rows"]} == {"vectorised", "plain"}
