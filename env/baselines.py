@@ -151,6 +151,7 @@ class Lawnmower:
         self.nav.target[fields] = _NONE
 
     def __call__(self, sim: SwarmSim) -> np.ndarray:
+        """One action per drone row for the current state of ``sim``."""
         b, n = sim.B, sim.N
         covered = (sim.packed.reshape(b, sim.C) & 3) != 0  # covered or blocked: nothing to sense
         # Advance past way points that are reached, blocked, or whose surroundings are all covered.
@@ -212,6 +213,7 @@ class GreedyWatering:
         self.nav.target[fields] = _NONE
 
     def __call__(self, sim: SwarmSim) -> np.ndarray:
+        """One action per drone row for the current state of ``sim``."""
         b, n = sim.B, sim.N
         need = sim.need.reshape(b, sim.C).astype(np.int64)
         left = need.copy()
