@@ -147,12 +147,15 @@ def test_review_and_production_environments(expanded: dict) -> None:
 
 
 # ---- real jobs (SWARMOPS_CI_SMALL=1: tiny sizes, ansible --syntax-check; see the Makefile) ----------------
-def _small(venv_dir: Path, tmp: Path) -> dict[str, str]:
-    """Job variables: the test venv as VENV (no bootstrap), tiny sizes, a throw-away vault password."""
+def _small(gcl: Any, venv_dir: Path) -> dict[str, str]:
+    """Job variables: the test venv as VENV (no bootstrap), tiny sizes, a throw-away vault password.
+
+    The password lives as long as the clone: the vaults that infra's scripts create in it use it.
+    """
     return {
         "VENV": str(venv_dir),
         "SWARMOPS_CI_SMALL": "1",
-        "SWARMOPS_VAULT_PASSWORD_FILE": str(tmp / "vault-password"),
+        "SWARMOPS_VAULT_PASSWORD_FILE": str(gcl.home / "vault-password"),
     }
 
 
@@ -161,9 +164,9 @@ def _ran(proc: subprocess.CompletedProcess[str], job: str) -> bool:
 
 
 @pytest.mark.slow
-def test_unit_job_runs_and_publishes_junit(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+def test_unit_job_runs_and_publishes_junit(gcl: Any, venv_dir: Path) -> None:
     gcl.checkout(FEATURE)
-    proc = gcl.run("unit", variables=_small(venv_dir, tmp_path), timeout=300)
+    proc = gcl.run("unit", variables=_small(gcl, venv_dir), timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "PASS" in proc.stdout and "unit" in proc.stdout
     junit = ET.parse(gcl.clone / "reports" / "junit-unit.xml").getroot()
@@ -174,10 +177,10 @@ def test_unit_job_runs_and_publishes_junit(gcl: Any, venv_dir: Path, tmp_path: P
 
 @pytest.mark.slow
 def test_review_job_creates_the_review_environment_and_stop_review_tears_it_down(
-    gcl: Any, venv_dir: Path, tmp_path: Path
+    gcl: Any, venv_dir: Path
 ) -> None:
     gcl.checkout(FEATURE)
-    variables = {**gcl.mr_vars, **_small(venv_dir, tmp_path)}
+    variables = {**gcl.mr_vars, **_small(gcl, venv_dir)}
     proc = gcl.run("review", variables=variables, unset=("CI_COMMIT_BRANCH",), timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "bash infra/review.sh up 7 --syntax-check" in proc.stdout
@@ -190,9 +193,9 @@ def test_review_job_creates_the_review_environment_and_stop_review_tears_it_down
 
 
 @pytest.mark.slow
-def test_production_runs_only_when_named(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+def test_production_runs_only_when_named(gcl: Any, venv_dir: Path) -> None:
     gcl.checkout("main")
-    variables = _small(venv_dir, tmp_path)
+    variables = _small(gcl, venv_dir)
     # Running its whole stage does not start a manual job...
     unnamed = gcl.run("--stage", "production", variables=variables, timeout=300)
     assert unnamed.returncode == 0, unnamed.stdout[-3000:] + unnamed.stderr[-2000:]
@@ -205,9 +208,9 @@ def test_production_runs_only_when_named(gcl: Any, venv_dir: Path, tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_default_branch_deploys_and_verifies_staging(gcl: Any, venv_dir: Path, tmp_path: Path) -> None:
+def test_default_branch_deploys_and_verifies_staging(gcl: Any, venv_dir: Path) -> None:
     gcl.checkout("main")
-    proc = gcl.run("deploy-staging", "verify-staging", variables=_small(venv_dir, tmp_path), timeout=300)
+    proc = gcl.run("deploy-staging", "verify-staging", variables=_small(gcl, venv_dir), timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "bash infra/deploy.sh staging --syntax-check" in proc.stdout
     assert "bash infra/verify.sh staging --syntax-check" in proc.stdout
