@@ -53,8 +53,9 @@ class Navigator:
         t = self.target[fb, dn]
         self.maps[fb, dn] = bfs_distance(free, t // sim.Wp, t % sim.Wp).reshape(len(fb), -1)
 
-    def moves(self, home: np.ndarray) -> np.ndarray:
-        """(B, N) actions: towards the target (or home where ``home``), yielding to other drones."""
+    def moves(self, home: np.ndarray, urgent: np.ndarray | None = None) -> np.ndarray:
+        """(B, N) actions: towards the target (or home where ``home``), yielding to other drones
+        except where ``urgent`` (battery low; defaults to ``home``)."""
         sim = self.sim
         b, n = sim.B, sim.N
         off = sim.field_off[:, None]
@@ -70,10 +71,12 @@ class Navigator:
         better = np.take_along_axis(nd, best[..., None], axis=2)[..., 0] < cur
         want = np.where(better, _MOVES[best], HOVER)
         want = np.where((self.target == _NONE) & ~home, HOVER, want)
-        return self._yield(want)
+        return self._yield(want, home if urgent is None else urgent)
 
-    def _yield(self, want: np.ndarray) -> np.ndarray:
-        """Hover instead of entering an occupied cell or one a lower-index drone also wants."""
+    def _yield(self, want: np.ndarray, urgent: np.ndarray) -> np.ndarray:
+        """Hover instead of entering an occupied cell or one a lower-index drone also wants.
+
+        Drones flying home on a low battery never wait: a collision costs less than a grounded drone."""
         sim = self.sim
         g = sim.cell + sim.field_off[:, None]
         dest = g + sim.move_delta[want]
@@ -87,7 +90,7 @@ class Navigator:
         lost = np.zeros(sim.B * sim.N, dtype=bool)
         lost[rows] = (sim.scratch[cells] != ids) & (cells != base.ravel()[rows // sim.N])
         sim.scratch[cells] = np.iinfo(np.int32).max
-        wait = (occupied | lost.reshape(want.shape)) & (self.waits < 3)  # after 3 waits, go anyway
+        wait = (occupied | lost.reshape(want.shape)) & (self.waits < 3) & ~urgent  # after 3 waits, go anyway
         self.waits = np.where(wait, self.waits + 1, 0)
         return np.where(wait, HOVER, want)
 
@@ -219,7 +222,8 @@ class GreedyWatering:
         left = need.copy()
         target = np.full((b, n), _NONE, dtype=np.int64)
         ar = np.arange(b)
-        home = _needs_home(sim) | (sim.tank == 0)
+        low = _needs_home(sim)
+        home = low | (sim.tank == 0)
         # Drones keep a still-needy target; the others pick the nearest unclaimed need, in drone order.
         for d in range(n):  # N is small; fields are vectorised
             keep = self.nav.target[:, d]
@@ -237,7 +241,7 @@ class GreedyWatering:
             sel = t != _NONE
             left[ar[sel], t[sel]] -= np.minimum(sim.tank[sel, d], left[ar[sel], t[sel]])
         self.nav.set_targets(target)
-        act = self.nav.moves(home)
+        act = self.nav.moves(home, urgent=low)
         here_need = need[np.arange(b)[:, None], sim.cell] > 0
         release = here_need & (sim.tank > 0) & ~home & (sim.cell == target)
         return np.where(release, WATER, act).ravel()
