@@ -235,9 +235,9 @@ class SwarmSim:
         # The swarm senses its surroundings at take-off (no reward for it).
         gcell = self.field_off[fields][:, None] + self.cell[fields]
         self._sense(gcell, np.ones((k, self.N), dtype=bool), fields)
-        cells_per_move = self.N * (2 * cfg.sensor_radius + 1)
+        per_move = self.N * cells_per_move(cfg)
         left = np.maximum(cnt["goal_cells"][fields] - cnt["covered"][fields], 0)
-        cnt["lower_bound"][fields] = -(-left // cells_per_move)
+        cnt["lower_bound"][fields] = -(-left // per_move)
 
     # ------------------------------------------------------------------ rules
     def _sense(
