@@ -106,7 +106,8 @@ def staging(vault_env: dict[str, str]) -> Iterator[dict[str, Any]]:
     second = run(["bash", "infra/deploy.sh", "staging", "-e", flag], env=vault_env)
     t2 = time.monotonic()
     info = {"first": first.stdout, "second": second.stdout, "first_s": t1 - t0, "second_s": t2 - t1,
-            "ports": ports("staging"), "vault": vault("staging", vault_env), "prefix": Path("/opt/swarmops/staging"),
+            "ports": ports("staging"), "vault": vault("staging", vault_env),
+            "prefix": Path("/opt/swarmops/staging"),
             "monitoring_flag": flag, "vault_env": vault_env}
     yield info
     for name in ENVS:

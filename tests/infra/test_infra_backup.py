@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+Env = dict[str, Any]
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 
@@ -24,7 +25,7 @@ def _restic(prefix: Path, *args: str, repo: str | None = None) -> subprocess.Com
 
 
 @pytest.fixture(scope="module")
-def backed_up(staging: dict[str, Any], tools: Any) -> dict[str, Any]:
+def backed_up(staging: Env, tools: Any) -> dict[str, Any]:
     """An artifact file written as the env user, then one backup run."""
     prefix = staging["prefix"]
     artifact = prefix / "mlflow/artifacts/backup-test" / f"{secrets.token_hex(4)}.txt"
@@ -36,7 +37,7 @@ def backed_up(staging: dict[str, Any], tools: Any) -> dict[str, Any]:
     return {"artifact": artifact, "content": content, "t0": t0, "output": res.stdout}
 
 
-def test_backup_saves_every_database_and_the_files(staging: dict[str, Any], backed_up: dict[str, Any]) -> None:
+def test_backup_saves_every_database_and_the_files(staging: Env, backed_up: Env) -> None:
     snaps = json.loads(_restic(staging["prefix"], "snapshots", "--json").stdout)
     paths = {p for s in snaps for p in s["paths"]}
     for db in ("mlflow", "ledger", "postgres"):
@@ -46,7 +47,7 @@ def test_backup_saves_every_database_and_the_files(staging: dict[str, Any], back
     assert all(s["hostname"] == "staging" for s in snaps)
 
 
-def test_snapshots_are_copied_to_the_second_repository(staging: dict[str, Any], backed_up: dict[str, Any]) -> None:
+def test_snapshots_are_copied_to_the_second_repository(staging: Env, backed_up: Env) -> None:
     copy = "/var/backups/swarmops/staging/restic-copy"
     primary = json.loads(_restic(staging["prefix"], "snapshots", "--json").stdout)
     copied = json.loads(_restic(staging["prefix"], "snapshots", "--json", repo=copy).stdout)
@@ -54,15 +55,15 @@ def test_snapshots_are_copied_to_the_second_repository(staging: dict[str, Any], 
     assert oct(os.stat(copy).st_mode & 0o777) == "0o700"
 
 
-def test_last_success_metric_is_written(staging: dict[str, Any], backed_up: dict[str, Any]) -> None:
+def test_last_success_metric_is_written(staging: Env, backed_up: Env) -> None:
     text = (staging["prefix"] / "node_exporter/textfile/backup.prom").read_text()
     m = re.search(r'^swarmops_backup_last_success_timestamp_seconds\{env="staging"\} (\d+)$', text, re.M)
     assert m and int(m.group(1)) >= int(backed_up["t0"])
     assert re.search(r'^swarmops_backup_last_run_success\{env="staging"\} 1$', text, re.M)
 
 
-def test_restore_playbook_restores_into_scratch_and_verifies(staging: dict[str, Any], backed_up: dict[str, Any],
-                                                            tools: Any) -> None:
+def test_restore_playbook_restores_into_scratch_and_verifies(staging: Env, backed_up: Env,
+                                                             tools: Any) -> None:
     res = tools.run(["bash", "infra/restore.sh", "staging"], env=staging["vault_env"], timeout=600)
     assert "tables restored" in res.stdout
     scratch = sorted((staging["prefix"] / "backup/restore-scratch").iterdir())[-1]
@@ -71,9 +72,8 @@ def test_restore_playbook_restores_into_scratch_and_verifies(staging: dict[str, 
     assert backed_up["artifact"].read_text() == backed_up["content"], "restore touched the live artifact"
 
 
-def test_failed_backup_keeps_the_last_success_time_and_adds_no_snapshot(staging: dict[str, Any],
-                                                                         backed_up: dict[str, Any],
-                                                                         tools: Any) -> None:
+def test_failed_backup_keeps_the_last_success_time_and_adds_no_snapshot(staging: Env, backed_up: Env,
+                                                                        tools: Any) -> None:
     prefix = staging["prefix"]
     metric = prefix / "node_exporter/textfile/backup.prom"
     before = metric.read_text()

@@ -8,22 +8,23 @@ from typing import Any
 import pytest
 import yaml
 
+Env = dict[str, Any]
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 
-def test_first_deploy_succeeds_and_changes_things(staging: dict[str, Any], tools: Any) -> None:
+def test_first_deploy_succeeds_and_changes_things(staging: Env, tools: Any) -> None:
     counts = tools.recap(staging["first"])
     assert counts["failed"] == 0 and counts["unreachable"] == 0
     print(f"staging deploy: first {staging['first_s']:.0f}s, second {staging['second_s']:.0f}s")
 
 
-def test_second_deploy_changes_nothing(staging: dict[str, Any], tools: Any) -> None:
+def test_second_deploy_changes_nothing(staging: Env, tools: Any) -> None:
     counts = tools.recap(staging["second"])
     changed = [line for line in staging["second"].splitlines() if line.startswith("changed:")]
     assert counts["changed"] == 0, f"second run changed {counts['changed']} tasks: {changed}"
 
 
-def test_release_is_recorded(staging: dict[str, Any]) -> None:
+def test_release_is_recorded(staging: Env) -> None:
     rec = yaml.safe_load((staging["prefix"] / "state/release.yml").read_text())
     assert rec["swarmops_project_ref"] == staging["vault_env"]["SWARMOPS_PROJECT_REF"]
     release = yaml.safe_load((Path(__file__).parents[2] / "infra/ansible/release.yml").read_text())
@@ -31,7 +32,7 @@ def test_release_is_recorded(staging: dict[str, Any]) -> None:
     assert len(rec["swarmops_release_id"]) == 16
 
 
-def test_verify_suite_passes_and_stamps_the_release(staging: dict[str, Any], tools: Any) -> None:
+def test_verify_suite_passes_and_stamps_the_release(staging: Env, tools: Any) -> None:
     stamp = staging["prefix"] / "state/verified.yml"
     stamp.unlink(missing_ok=True)
     res = tools.run(["bash", "infra/verify.sh", "staging"], env=staging["vault_env"])

@@ -25,24 +25,29 @@ def test_ansible_lint_is_clean(tools: Any) -> None:
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_playbook_syntax(tools: Any, vault_env: dict[str, str], playbook: str) -> None:
-    tools.run(["ansible-playbook", "--syntax-check", "-i", str(tools.ansible / "inventories/staging/hosts.yml"),
-               "--vault-password-file", vault_env["SWARMOPS_VAULT_PASSWORD_FILE"], str(tools.ansible / playbook)],
+    inventory = str(tools.ansible / "inventories/staging/hosts.yml")
+    tools.run(["ansible-playbook", "--syntax-check", "-i", inventory,
+               "--vault-password-file", vault_env["SWARMOPS_VAULT_PASSWORD_FILE"],
+               str(tools.ansible / playbook)],
               env=vault_env, timeout=120)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_role_has_contract_files(tools: Any, role: str) -> None:
     base = tools.ansible / "roles" / role
-    for rel in ("defaults/main.yml", "handlers/main.yml", "meta/argument_specs.yml", "tasks/main.yml", "README.md"):
+    for rel in ("defaults/main.yml", "handlers/main.yml", "meta/argument_specs.yml", "tasks/main.yml",
+                "README.md"):
         assert (base / rel).is_file(), f"{role}: {rel} missing"
     specs = yaml.safe_load((base / "meta/argument_specs.yml").read_text())["argument_specs"]
     assert "main" in specs and specs["main"]["options"]
 
 
 def test_no_vault_or_secret_is_tracked_in_clear(tools: Any) -> None:
-    tracked = subprocess.run(["git", "ls-files", "infra"], cwd=tools.repo, capture_output=True, text=True).stdout
+    tracked = subprocess.run(["git", "ls-files", "infra"], cwd=tools.repo, capture_output=True,
+                             text=True).stdout
     assert not [p for p in tracked.splitlines() if p.endswith("vault.yml")], "a vault file is committed"
-    ignored = subprocess.run(["git", "check-ignore", "-q", "infra/ansible/inventories/staging/group_vars/swarmops/vault.yml"],
+    vault = "infra/ansible/inventories/staging/group_vars/swarmops/vault.yml"
+    ignored = subprocess.run(["git", "check-ignore", "-q", vault],
                              cwd=tools.repo)
     assert ignored.returncode == 0
 
@@ -62,7 +67,8 @@ def test_scripts_reject_bad_arguments_in_one_line(tools: Any, vault_env: dict[st
 
 
 def test_bad_port_fails_in_preflight_before_any_change(tools: Any, vault_env: dict[str, str]) -> None:
-    res = tools.run(["bash", "infra/deploy.sh", "staging", "-e", "mlflow_port=80"], env=vault_env, check=False,
+    res = tools.run(["bash", "infra/deploy.sh", "staging", "-e", "mlflow_port=80"], env=vault_env,
+                    check=False,
                     timeout=300)
     assert res.returncode != 0
     assert "must be distinct and lie in 15000..15099" in res.stdout

@@ -10,6 +10,7 @@ import pytest
 import requests
 import yaml
 
+Env = dict[str, Any]
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 PROD = Path("/opt/swarmops/production")
 
@@ -18,7 +19,7 @@ def _release(prefix: Path) -> dict[str, Any]:
     return yaml.safe_load((prefix / "state/release.yml").read_text())
 
 
-def test_promotion_deploys_the_verified_staging_release(staging: dict[str, Any], tools: Any) -> None:
+def test_promotion_deploys_the_verified_staging_release(staging: Env, tools: Any) -> None:
     res = tools.run(["bash", "infra/promote.sh", "-e", staging["monitoring_flag"]], env=staging["vault_env"],
                     timeout=900)
     assert "production runs the verified staging release" in res.stderr
@@ -27,20 +28,22 @@ def test_promotion_deploys_the_verified_staging_release(staging: dict[str, Any],
         _release(PROD)["swarmops_release_id"]
     ports = tools.ports("production")
     secrets = tools.vault("production", staging["vault_env"])
-    r = requests.get(f"https://127.0.0.1:{ports['nginx_port']}/api/2.0/mlflow/experiments/search?max_results=1",
-                     auth=("swarmops", secrets["vault_nginx_password"]), verify=str(PROD / "nginx/server.crt"),
+    url = f"https://127.0.0.1:{ports['nginx_port']}/api/2.0/mlflow/experiments/search?max_results=1"
+    r = requests.get(url, auth=("swarmops", secrets["vault_nginx_password"]),
+                     verify=str(PROD / "nginx/server.crt"),
                      timeout=30)
     assert r.status_code == 200
     assert secrets["vault_nginx_password"] != staging["vault"]["vault_nginx_password"], "envs share secrets"
 
 
-def test_broken_staging_is_refused_and_production_untouched(staging: dict[str, Any], tools: Any) -> None:
+def test_broken_staging_is_refused_and_production_untouched(staging: Env, tools: Any) -> None:
     before = {p: (PROD / p).stat().st_mtime_ns for p in ("state/release.yml", "etc/supervisord.conf")}
     prod_pid = (PROD / "run/supervisord.pid").read_text().strip()
     conf = str(staging["prefix"] / "etc/supervisord.conf")
     tools.run(["supervisorctl", "-c", conf, "stop", "mlflow"])  # the deliberate breakage
     try:
-        res = tools.run(["bash", "infra/promote.sh", "-e", staging["monitoring_flag"]], env=staging["vault_env"],
+        res = tools.run(["bash", "infra/promote.sh", "-e", staging["monitoring_flag"]],
+                        env=staging["vault_env"],
                         check=False, timeout=600)
     finally:
         tools.run(["supervisorctl", "-c", conf, "start", "mlflow"])
@@ -53,8 +56,7 @@ def test_broken_staging_is_refused_and_production_untouched(staging: dict[str, A
     os.kill(int(prod_pid), 0)
 
 
-def test_gate_refuses_an_unverified_release_without_touching_production(staging: dict[str, Any],
-                                                                        tools: Any) -> None:
+def test_gate_refuses_an_unverified_release_without_touching_production(staging: Env, tools: Any) -> None:
     stamp = staging["prefix"] / "state/verified.yml"
     stamp.unlink(missing_ok=True)
     before = (PROD / "state/release.yml").stat().st_mtime_ns
