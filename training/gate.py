@@ -38,9 +38,8 @@ class GateDecision:
     def summary(self) -> str:
         """One human-readable line."""
         if self.decision == "first":
-            return (
-                f"no @champion yet: version {self.candidate_version} ({self.candidate_run}) becomes @champion"
-            )
+            why = self.evidence.get("reason", "no @champion")
+            return f"{why}: version {self.candidate_version} ({self.candidate_run}) becomes @champion"
         verdict = "PROMOTED to @champion" if self.passed else "REJECTED (not better than @champion)"
         return (
             f"candidate v{self.candidate_version} ({self.candidate_run}) vs "
@@ -93,6 +92,7 @@ def decide(
     n_boot: int = 5000,
     alpha: float = 0.05,
     metric: str = "score",
+    stale_champion: str | None = None,
 ) -> GateDecision:
     """Compare the evaluated candidate with the evaluated champion and record the decision.
 
@@ -103,7 +103,11 @@ def decide(
             "first",
             candidate.id,
             candidate_version,
-            evidence={"reason": "no @champion", "suite_hash": suite_hash},
+            champion_version=champion_version,
+            evidence={
+                "reason": f"@champion is unusable ({stale_champion})" if stale_champion else "no @champion",
+                "suite_hash": suite_hash,
+            },
         )
     elif champion.id == candidate.id:
         result = GateDecision(

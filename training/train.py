@@ -195,10 +195,11 @@ def _make_callback(flag: _SignalFlag, progress: Any, ckpt: Callable[[], None], e
             self.cycle_start, self.cycle_steps = time.perf_counter(), self.num_timesteps
 
         def _on_step(self) -> bool:
-            for info in self.locals["infos"]:
-                metrics = info.get("field_metrics")  # first row of a field whose episode just ended
-                if metrics and "coverage" in metrics:
-                    self.coverages.append(float(metrics["coverage"]))
+            if np.any(self.locals["dones"]):
+                for info in self.locals["infos"]:
+                    metrics = info.get("field_metrics")  # first row of a field whose episode just ended
+                    if metrics and "coverage" in metrics:
+                        self.coverages.append(float(metrics["coverage"]))
             progress(self.num_timesteps)
             if self.num_timesteps >= self.next_checkpoint:
                 ckpt()

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from training.errors import CheckpointError
 from training.ledger import Ledger, Run
 from training.paths import run_dir as run_dir_of
 
@@ -88,13 +89,13 @@ def evaluate_model(
         write_outputs,
     )
     from training.scenarios import load_suite
-    from training.errors import CheckpointError
 
     suite = load_suite(suite_dir)
     try:
         model = PPO.load(model_path, device="cpu")
     except Exception as exc:  # noqa: BLE001 - any unreadable model is one clear error
         raise CheckpointError(f"model {model_path} is unreadable: {type(exc).__name__}: {exc}") from None
+    check_compatible(model, scenario, model_path)
     policies: dict[str, Any] = {POLICY: policy_callable(model), **{b: b for b in BASELINES if baselines}}
     rows, curves = evaluate_policies(suite, scenario, policies, seed=seed, progress=progress)
     if out_dir is None:
@@ -108,6 +109,25 @@ def evaluate_model(
         ledger.add_evaluation(run.id, suite.hash, rows)
         _log_to_mlflow(run, metrics, Path(out_dir))
     return EvaluationReport(Path(out_dir), metrics, rows, curves)
+
+
+class IncompatibleModel(CheckpointError):
+    """A model trained for another version of the simulator's observation/action spaces."""
+
+
+def check_compatible(model: Any, scenario: str, where: Any) -> None:
+    """Refuse a model whose observation/action spaces differ from the simulator's current ones."""
+    from env.core import OBS_DIM
+    from env.scenarios import get_scenario
+
+    shape = tuple(getattr(model.observation_space, "shape", ()) or ())
+    actions = int(getattr(model.action_space, "n", -1))
+    expected = get_scenario(scenario).n_actions
+    if shape != (OBS_DIM,) or actions != expected:
+        raise IncompatibleModel(
+            f"model {where} expects observations {shape} and {actions} actions; the {scenario} simulator "
+            f"gives ({OBS_DIM},) and {expected}: it was trained on another env version, retrain it"
+        )
 
 
 def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
@@ -164,7 +184,7 @@ def gate(
     version = registry.register_run(ledger, candidate)
     suite_hash = ensure_evaluated(ledger, candidate, suite_dir, progress)
     champ_version = registry.alias_version(scenario, registry.CHAMPION)
-    champion = None
+    champion, stale = None, None
     if champ_version is not None:
         champ_run_id = registry.run_of_version(champ_version)
         champion = ledger.get_run(champ_run_id)
@@ -173,7 +193,11 @@ def gate(
                 f"@champion v{champ_version.version} comes from run {champ_run_id!r}, which this "
                 f"ledger ({ledger.url.split('@')[-1]}) does not know; use the ledger it was gated with"
             )
-        ensure_evaluated(ledger, champion, suite_dir, progress)
+        try:
+            ensure_evaluated(ledger, champion, suite_dir, progress)
+        except IncompatibleModel as exc:
+            # After a change of the simulator's spaces the champion cannot run any more: replace it.
+            champion, stale = None, str(exc)
     decision = decide(
         ledger,
         candidate,
@@ -184,6 +208,7 @@ def gate(
         registry.model_name(scenario),
         min_delta=min_delta,
         n_boot=n_boot,
+        stale_champion=stale,
     )
     registry.set_alias(scenario, registry.CHALLENGER, version)
     if decision.passed:
