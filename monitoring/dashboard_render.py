@@ -19,8 +19,8 @@ PNG_NAME = "training_dashboard.png"
 HTML_NAME = "training_dashboard.html"
 LEDGER_TABLES = ("runs", "training_metrics", "evaluation_results", "promotions")
 TIME_COLUMNS = {"time", "started_at", "ended_at"}
-DECISION_COLOURS = {"promoted": "tab:green", "promote": "tab:green", "rejected": "tab:red",
-                    "reject": "tab:red"}
+# training.gate decisions: promoted | first (no champion yet: no comparison) | rejected
+DECISION_STYLE = {"promoted": ("tab:green", "o"), "first": ("tab:blue", "*"), "rejected": ("tab:red", "o")}
 
 
 def fetch_panels(db_url: str) -> dict[str, Any]:
@@ -125,14 +125,17 @@ def _promotions_panel(ax: Any, df: Any) -> None:
     title = QUERIES["promotions"].title
     if df.empty:
         return _empty(ax, title)
+    import pandas as pd
+
     for row in df.itertuples():
-        colour = DECISION_COLOURS.get(str(row.decision).lower(), "tab:orange")
-        y = row.mean_difference if row.mean_difference is not None else 0.0
-        if row.ci_low is not None and row.ci_high is not None and y == y:
-            ax.errorbar([row.time], [y], yerr=[[y - row.ci_low], [row.ci_high - y]], fmt="o", color=colour,
-                        capsize=3)
+        colour, marker = DECISION_STYLE.get(str(row.decision).lower(), ("tab:orange", "o"))
+        # a first champion has no comparison: drawn on the zero line
+        y = 0.0 if pd.isna(row.mean_difference) else float(row.mean_difference)
+        if not (pd.isna(row.ci_low) or pd.isna(row.ci_high)):
+            ax.errorbar([row.time], [y], yerr=[[max(0.0, y - row.ci_low)], [max(0.0, row.ci_high - y)]],
+                        fmt=marker, color=colour, capsize=3, markersize=8)
         else:
-            ax.plot([row.time], [y], "o", color=colour)
+            ax.plot([row.time], [y], marker, color=colour, markersize=10)
         ax.annotate(f"{row.scenario} v{row.candidate_version or '?'}: {row.decision}", (row.time, y),
                     fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.axhline(0, color="black", linewidth=0.8)

@@ -18,8 +18,10 @@ def seed_ledger(url: str) -> dict[str, list[str]]:
     ids: dict[str, list[str]] = {"finished": [], "failed": [], "running": []}
     start = dt.datetime(2026, 11, 20, 8, 0)
     try:
-        plan = [(s, st) for s in SCENARIOS for st in ("finished", "failed")] + [("recon", "finished"),
-                                                                                ("recon", "running")]
+        plan = [(s, st) for s in SCENARIOS for st in ("finished", "failed")] + [
+            ("recon", "finished"), ("recon", "finished"), ("recon", "running")]
+        # gate decisions as training.gate records them: the first champion, then promoted / rejected
+        decisions = {0: "first", 2: "first", 4: "promoted", 5: "rejected"}
         for i, (scenario, status) in enumerate(plan):
             run_id = f"{scenario}-{i:02d}-{status}"
             ledger.create_run(id=run_id, scenario=scenario, profile="smoke", seed=i, device="cpu",
@@ -46,14 +48,18 @@ def seed_ledger(url: str) -> dict[str, list[str]]:
                         for seed in range(3)
                         for metric, value in (("score", base), ("coverage", min(1.0, base + 0.2)))]
                 ledger.add_evaluation(run_id, suite_hash="suite-v1", rows=rows)
+                decision = decisions[i]
+                compared = decision != "first"
+                diff, low = (0.05, 0.01) if decision == "promoted" else (-0.01, -0.05)
                 ledger.add_promotion({"pairs": 3, "test": "paired bootstrap"},
                                      model_name=f"swarmops-{scenario}-ppo", scenario=scenario,
                                      candidate_run_id=run_id, candidate_version=str(i + 1),
-                                     champion_run_id=None, champion_version=None,
-                                     decision="rejected" if i == 2 else "promoted", metric="score",
-                                     mean_difference=-0.01 if i == 2 else 0.05,
-                                     ci_low=-0.05 if i == 2 else 0.01,
-                                     ci_high=0.09, n_pairs=3)
+                                     champion_run_id=ids["finished"][0] if compared else None,
+                                     champion_version="1" if compared else None,
+                                     decision=decision, metric="score",
+                                     mean_difference=diff if compared else None,
+                                     ci_low=low if compared else None,
+                                     ci_high=0.09 if compared else None, n_pairs=3 if compared else 0)
     finally:
         ledger.close()
     return ids

@@ -114,7 +114,7 @@ def _check_rendering(url: str, out: Path, run_ids: dict[str, list[str]]) -> None
     assert f"src='{PNG_NAME}'" in page
     for run_id in run_ids["finished"] + run_ids["failed"] + run_ids["running"]:
         assert run_id in page
-    assert "promoted" in page and "rejected" in page and "lawnmower" in page
+    assert all(word in page for word in ("first", "promoted", "rejected", "lawnmower"))
     assert "secret" not in page  # the ledger URL is shown with its password hidden
 
 
@@ -135,8 +135,8 @@ def test_evaluation_panel_shows_latest_evaluation_per_scenario(postgres_url: str
     with engine.connect() as conn:
         df = pd.read_sql(sa.text(QUERIES["evaluation_vs_baselines"].sql), conn)
     engine.dispose()
-    # recon was evaluated twice (runs 00 and 04): only the latest evaluation is shown
-    assert set(df[df.scenario == "recon"].run_id) == {"recon-04-finished"}
+    # recon was evaluated three times (runs 00, 04, 05): only the latest evaluation is shown
+    assert set(df[df.scenario == "recon"].run_id) == {"recon-05-finished"}
     best = df[df.scenario == "recon"].sort_values("mean_score").iloc[-1]
     assert best.policy == "ppo" and best.fields == 3
     assert set(df.policy) == {"ppo", "random", "lawnmower", "greedy"}
