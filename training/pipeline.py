@@ -14,6 +14,10 @@ import typer
 from training.ledger import Ledger, redact
 
 
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _step(name: str) -> float:
     typer.secho(f"==> {name}", bold=True)
     return time.perf_counter()
@@ -59,8 +63,8 @@ def run_pipeline(
     m = report.metrics
     _done(
         t0,
-        f"score {m['score']:.3f}, ratio to {m['best_heuristic']} {m['ratio_to_heuristic']:.3f}, "
-        f"ratio to random {m['ratio_to_random']:.3f}",
+        f"score {m['score']:.3f}, ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])}, "
+        f"ratio to random {_num(m['ratio_to_random'])} (n/a when that baseline scores 0)",
     )
 
     t0 = _step("gate (candidate vs @champion, bootstrap CI)")
