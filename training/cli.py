@@ -79,6 +79,10 @@ def register(app: typer.Typer) -> None:
         from training.train import train as run_training
         from training.workflow import export_run
 
+        from env import SCENARIOS
+
+        if scenario not in SCENARIOS:
+            _fail(f"--scenario {scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
         if resume:  # continue with the run's own profile (saved with it); --set may still override
             ledger = _ledger()
             prior = ledger.resolve_run(resume)

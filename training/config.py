@@ -168,9 +168,25 @@ def load_profile(name_or_path: str | Path, overrides: list[str] | None = None) -
     for item in overrides or []:
         _apply(data, *parse_override(item))
     try:
-        return Profile.model_validate(data)
+        profile = Profile.model_validate(data)
     except ValidationError as exc:
         raise ProfileError(_format_error(exc, str(path.name))) from None
+    _check_field_configs(profile, path.name)
+    return profile
+
+
+def _check_field_configs(profile: Profile, source: str) -> None:
+    """Every curriculum stage must make a valid env.config.FieldConfig (field values included)."""
+    from env.config import ConfigError, FieldConfig
+
+    for i, stage in enumerate(profile.curriculum):
+        try:
+            FieldConfig(**{**profile.field, "width": stage.width, "height": stage.height,
+                           "n_drones": stage.n_drones})
+        except ConfigError as exc:
+            raise ProfileError(f"{source}: curriculum[{i}] with field: {exc}") from None
+        except TypeError as exc:  # an unknown FieldConfig keyword
+            raise ProfileError(f"{source}: field: {exc} (allowed: env.config.FieldConfig fields)") from None
 
 
 def dump_profile(profile: Profile) -> str:

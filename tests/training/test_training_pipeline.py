@@ -165,7 +165,7 @@ def test_runs_and_report_commands(smoke_pipeline: dict) -> None:
     assert report.returncode == 0 and "report.md" in report.stdout
     pytest.importorskip("monitoring.dashboard_render")
     out = smoke_pipeline["home"].parent / "dashboard"
-    dash = subprocess.run([sys.executable, "-m", "swarmops", "report", "dashboard", "--out", str(out)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=300)
+    dash = subprocess.run([sys.executable, "-m", "swarmops", "report", "dashboard", "--out", str(out)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert dash.returncode == 0, dash.stderr
     assert dash.stdout.startswith("dashboard: ") and Path(dash.stdout.split(": ", 1)[1].strip()).is_file()
