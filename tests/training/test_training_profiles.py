@@ -38,8 +38,8 @@ def test_overrides_apply_as_yaml_values() -> None:
         (["num_agents=63"], "must divide num_agents=63"),
         (["ppo.batch_size=1000"], "ppo.batch_size=1000: must divide"),
         (["novalue"], "expected key=value"),
-    (["field.sensor_radius=9"], "curriculum[0] with field: sensor_radius=9 is out of range"),
-    (["field.wind=3"], "field: "),
+        (["field.sensor_radius=9"], "curriculum[0] with field: sensor_radius=9 is out of range"),
+        (["field.wind=3"], "field: "),
     ],
 )
 def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:

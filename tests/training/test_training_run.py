@@ -39,7 +39,7 @@ def test_same_seed_same_policy_on_cpu(runs_home: Path) -> None:
     ledger = Ledger()
     params = []
     for _ in range(2):
-        result = train("recon", profile, ledger=ledger, progress=False)
+        result = train("recon", profile, ledger=ledger, progress=not params)  # bar on, then off
         from stable_baselines3 import PPO
 
         params.append(PPO.load(result.model_path, device="cpu").policy.state_dict())
