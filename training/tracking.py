@@ -130,6 +130,21 @@ def git_sha() -> str:
         return "unknown"
 
 
+def dvc_data_md5(out: str = "data/scenarios") -> str:
+    """The DVC hash of ``out`` recorded in dvc.lock (what `dvc status` compares against), or 'none'."""
+    import yaml
+
+    try:
+        lock = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return "none"
+    for stage in (lock.get("stages") or {}).values():
+        for item in stage.get("outs") or []:
+            if item.get("path") == out and item.get("md5"):
+                return str(item["md5"])
+    return "none"
+
+
 class PushgatewayReporter:
     """Pushes training progress to the Prometheus Pushgateway named in SWARMOPS_PUSHGATEWAY_URL.
 

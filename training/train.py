@@ -26,7 +26,7 @@ from training.config import Profile, dump_profile
 from training.ledger import Ledger, utcnow
 from training.paths import run_dir as run_dir_of
 from training.errors import CheckpointError, TrainingInterrupted
-from training.tracking import PushgatewayReporter, check_separate_stores, git_sha, setup_mlflow
+from training.tracking import PushgatewayReporter, check_separate_stores, dvc_data_md5, git_sha, setup_mlflow
 
 log = logging.getLogger(__name__)
 CHECKPOINT_NAME = "last.zip"
@@ -290,7 +290,8 @@ def train(
         (folder / "command.txt").write_text(shlex.join(sys.argv) + "\n")
         tags = {
             "git_sha": git_sha(),
-            "data_hash": data_hash or "none",
+            "data_hash": data_hash or "none",  # content hash of the suite the run was given
+            "dvc_data_md5": dvc_data_md5(),  # DVC's hash of data/scenarios in dvc.lock
             "profile": profile.name,
             "device": device,
             "scenario": scenario,

@@ -76,7 +76,8 @@ def test_run_record_is_complete(smoke_pipeline: dict) -> None:
     mlflow.set_tracking_uri(f"sqlite:///{smoke_pipeline['home'] / 'mlflow.db'}")
     client = mlflow.MlflowClient()
     mrun = client.get_run(run.mlflow_run_id)
-    assert {"git_sha", "data_hash", "profile", "device"} <= set(mrun.data.tags)
+    assert {"git_sha", "data_hash", "dvc_data_md5", "profile", "device"} <= set(mrun.data.tags)
+    assert mrun.data.tags["dvc_data_md5"].endswith(".dir")
     assert mrun.data.tags["profile"] == "smoke" and mrun.data.tags["data_hash"] == run.data_hash
     assert len(client.get_metric_history(run.mlflow_run_id, "loss")) == len(steps)
     artifacts = {a.path for a in client.list_artifacts(run.mlflow_run_id)}
