@@ -107,7 +107,11 @@ def test_signal_checkpoints_marks_interrupted_and_resume_finishes(
     )
     assert resumed.returncode == 0, resumed.stderr
     run = ledger.get_run(run.id)
-    assert run.status == "finished" and run.timesteps_done == target and (run_dir / "model.zip").is_file()
+    # the budget is whole rollouts of 512 and the interrupted rollout was partial: the run ends on
+    # the first rollout boundary at or past the budget
+    budget = round(target / 512) * 512
+    assert run.status == "finished" and (run_dir / "model.zip").is_file()
+    assert budget <= run.timesteps_done < budget + 512
     steps = [m.step for m in ledger.metrics(run.id) if m.name == "timesteps_total"]
     assert steps == sorted(steps) and steps[-1] > done  # one metric series across the interruption
 
