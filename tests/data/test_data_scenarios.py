@@ -1,4 +1,5 @@
 """The versioned scenario suite: schema, reproducibility, held-out split, DVC state."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from training.scenarios import SuiteError, build_files, generate_suite, load_params, load_suite, training_sizes
+from training.scenarios import (
+    SuiteError,
+    build_files,
+    generate_suite,
+    load_params,
+    load_suite,
+    training_sizes,
+)
 
 pytestmark = pytest.mark.data
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +64,9 @@ def test_generation_is_byte_for_byte_deterministic(tmp_path: Path, suite_dir: Pa
     for name, body in build_files(params).items():
         text = json.dumps(body, indent=1, sort_keys=True) + "\n"
         assert (tmp_path / "a" / name).read_text() == text
-        assert (suite_dir / name).read_text() == text, f"{name} differs from params.yaml: run dvc repro scenarios"
+        assert (
+            suite_dir / name
+        ).read_text() == text, f"{name} differs from params.yaml: run dvc repro scenarios"
 
 
 def _write_bad(tmp_path: Path, suite_dir: Path, mutate) -> Path:
@@ -69,15 +79,23 @@ def _write_bad(tmp_path: Path, suite_dir: Path, mutate) -> Path:
     return bad
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda b: b["layouts"][0]["plants"].__setitem__(0, [99, 0]), "outside the"),
-    (lambda b: b["layouts"][0]["plants"].__setitem__(1, b["layouts"][0]["plants"][0]), "duplicate plant position"),
-    (lambda b: b["layouts"][0]["plants"].pop(), "water needs for"),
-    (lambda b: b["config"].__setitem__("n_drones", 0), "n_drones"),
-    (lambda b: b.__setitem__("layouts", []), "layouts"),
-    (lambda b: b.__setitem__("extra", 1), "extra"),
-])
-def test_invalid_files_are_refused_in_one_line(tmp_path: Path, suite_dir: Path, mutate, expected: str) -> None:
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda b: b["layouts"][0]["plants"].__setitem__(0, [99, 0]), "outside the"),
+        (
+            lambda b: b["layouts"][0]["plants"].__setitem__(1, b["layouts"][0]["plants"][0]),
+            "duplicate plant position",
+        ),
+        (lambda b: b["layouts"][0]["plants"].pop(), "water needs for"),
+        (lambda b: b["config"].__setitem__("n_drones", 0), "n_drones"),
+        (lambda b: b.__setitem__("layouts", []), "layouts"),
+        (lambda b: b.__setitem__("extra", 1), "extra"),
+    ],
+)
+def test_invalid_files_are_refused_in_one_line(
+    tmp_path: Path, suite_dir: Path, mutate, expected: str
+) -> None:
     with pytest.raises(SuiteError) as info:
         load_suite(_write_bad(tmp_path, suite_dir, mutate))
     assert expected in str(info.value) and "\n" not in str(info.value)
@@ -85,8 +103,9 @@ def test_invalid_files_are_refused_in_one_line(tmp_path: Path, suite_dir: Path, 
 
 def test_held_out_config_overlapping_training_is_refused(tmp_path: Path) -> None:
     params = load_params(REPO / "params.yaml")
-    bad = params.model_copy(update={"configs": [*params.configs, params.configs[0].model_copy(
-        update={"split": "held_out"})]})
+    bad = params.model_copy(
+        update={"configs": [*params.configs, params.configs[0].model_copy(update={"split": "held_out"})]}
+    )
     with pytest.raises(SuiteError, match="held-out field size 8x8 is a training size"):
         build_files(bad)
 
@@ -108,9 +127,11 @@ def test_dvc_repro_on_a_fresh_clone_reproduces_the_lock(tmp_path: Path) -> None:
     (clone / ".venv").symlink_to(REPO / ".venv")
     dvc = str(REPO / ".venv" / "bin" / "dvc")
     subprocess.run([dvc, "repro", "scenarios"], cwd=clone, check=True, capture_output=True, timeout=300)
-    changed = subprocess.run(["git", "status", "--porcelain", "dvc.lock"], cwd=clone, capture_output=True,
-                             text=True, check=True).stdout
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "dvc.lock"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout
     assert changed == "", f"dvc.lock changed on a fresh clone: generation is not reproducible\n{changed}"
-    status = subprocess.run([dvc, "status", "scenarios", "--json"], cwd=clone, capture_output=True, text=True,
-                            check=True).stdout
+    status = subprocess.run(
+        [dvc, "status", "scenarios", "--json"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(status or "{}") == {}
