@@ -15,6 +15,7 @@ from training.ledger import Ledger, redact
 
 
 def _num(value: float | None) -> str:
+    """A ratio, or n/a when its baseline scores 0."""
     return "n/a" if value is None else f"{value:.3f}"
 
 
@@ -64,7 +65,7 @@ def run_pipeline(
     _done(
         t0,
         f"score {m['score']:.3f}, ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])}, "
-        f"ratio to random {_num(m['ratio_to_random'])} (n/a when that baseline scores 0)",
+        f"ratio to random {_num(m['ratio_to_random'])}",
     )
 
     t0 = _step("gate (candidate vs @champion, bootstrap CI)")
