@@ -139,7 +139,7 @@ def run_bench(profiles: list[str], updates: int, out: Path) -> dict[str, Any]:
             f"{r['update_seconds']:.2f}",
             f"{r['peak_rss_mb']:,.0f}",
             "-" if r["peak_gpu_mb"] is None else f"{r['peak_gpu_mb']:,.0f}",
-            f"{target:,} {ok}",
+            f"{target:,} {ok}" if target else ok,
         )
     Console(width=160).print(table)
     if not doc["machine"]["cuda"]:
