@@ -170,3 +170,41 @@ def test_runs_and_report_commands(smoke_pipeline: dict) -> None:
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert dash.returncode == 0, dash.stderr
     assert dash.stdout.startswith("dashboard: ") and Path(dash.stdout.split(": ", 1)[1].strip()).is_file()
+
+
+def test_gate_replaces_a_champion_the_simulator_cannot_run(smoke_pipeline: dict, tmp_path: Path) -> None:
+    """After a change of the observation layout the old @champion cannot be evaluated: the candidate
+    takes over, and the ledger says why (on a copy of the shared stores)."""
+    import shutil
+
+    home = tmp_path / "runs"
+    shutil.copytree(smoke_pipeline["home"], home)
+    script = f"""
+import gymnasium as gym, mlflow, numpy as np
+from stable_baselines3 import PPO
+from training.ledger import Ledger
+from training.registry import register_run, set_alias
+from training.tracking import setup_mlflow
+env = gym.make("CartPole-v1")  # 4 observations: not the swarm simulator's layout
+env.action_space = gym.spaces.Discrete(5)
+model = PPO("MlpPolicy", env, n_steps=64, batch_size=64, seed=0)
+model.save(r"{tmp_path}/model.zip")
+ledger = Ledger()
+setup_mlflow("swarmops-recon")
+with mlflow.start_run(run_name="old-layout") as run:
+    mlflow.log_artifact(r"{tmp_path}/model.zip", artifact_path="model")
+ledger.create_run(id="recon-old-layout", scenario="recon", profile="smoke", seed=0, device="cpu",
+                  total_timesteps=0, status="finished", mlflow_run_id=run.info.run_id, run_dir=r"{tmp_path}")
+set_alias("recon", "champion", register_run(ledger, ledger.get_run("recon-old-layout")))
+"""
+    env = cli_env(home)
+    subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, check=True, capture_output=True)
+    ledger = _ledger(home)
+    smoke_run = [r for r in ledger.list_runs() if r.id.startswith("recon-smoke")][0]
+    proc = subprocess.run([sys.executable, "-m", "swarmops", "gate", "--scenario", "recon", "--candidate",
+                           smoke_run.id, "--suite", str(smoke_pipeline["suite"])], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "@champion is unusable (model " in proc.stdout and "trained on another env version" in proc.stdout
+    decision = ledger.promotions("recon")[0]
+    assert decision.decision == "first" and decision.champion_version == "2"
