@@ -207,4 +207,5 @@ set_alias("recon", "champion", register_run(ledger, ledger.get_run("recon-old-la
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "@champion is unusable (model " in proc.stdout and "trained on another env version" in proc.stdout
     decision = ledger.promotions("recon")[0]
-    assert decision.decision == "first" and decision.champion_version == "2"
+    assert decision.decision == "first" and decision.candidate_run_id == smoke_run.id
+    assert decision.champion_version is not None and decision.champion_run_id is None  # the unusable one
