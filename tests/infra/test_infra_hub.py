@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.slow]
 def _session(base: str, cert: str) -> requests.Session:
     s = requests.Session()
     s.verify = cert
+    s.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides s.verify
     s.get(f"{base}/hub/login", timeout=30)
     return s
 

@@ -34,7 +34,7 @@ def test_review_environment_ports_and_prefix_derive_from_the_mr(staging: Env, to
                      "--playbook-dir", str(tools.ansible), "--vault-password-file",
                      staging["vault_env"]["SWARMOPS_VAULT_PASSWORD_FILE"], "-e", "swarmops_review_mr=42",
                      "-m", "ansible.builtin.debug", "-a",
-                     "msg={{ swarmops_prefix }} {{ nginx_port }} {{ postgres_port }}"],
+                     "msg='{{ swarmops_prefix }} {{ nginx_port }} {{ postgres_port }}'"],
                     env=staging["vault_env"], timeout=120).stdout
     assert "/opt/swarmops/review-42 21200 21210" in out
 
