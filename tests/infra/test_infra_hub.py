@@ -52,14 +52,18 @@ def test_signup_needs_admin_approval_then_user_gets_a_server(staging: Env) -> No
     me = _login(base, cert, user, password)
     assert me is not None, "the approved user cannot log in"
     me.get(f"{base}/hub/spawn", timeout=120)
-    deadline, status = time.monotonic() + 120, None
-    while time.monotonic() < deadline:
-        status = me.get(f"{base}/user/{user}/api/status", timeout=30)
-        if status.status_code == 200 and "json" in status.headers.get("content-type", ""):
+    deadline, page = time.monotonic() + 150, None
+    while time.monotonic() < deadline:  # the lab page completes the OAuth hand-over to the user's server
+        page = me.get(f"{base}/user/{user}/lab", timeout=30)
+        if page.status_code == 200 and f"/user/{user}/" in page.url:
             break
         time.sleep(2)
-    assert status is not None and status.status_code == 200, f"server of {user} never came up: {status}"
+    assert page is not None and f"/user/{user}/" in page.url, f"server of {user} never came up: {page}"
+    # cookie-authenticated API calls need the server's XSRF token (JupyterHub >= 4.1)
+    xsrf = {"X-XSRFToken": me.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
+    status = me.get(f"{base}/user/{user}/api/status", headers=xsrf, timeout=30)
+    assert status.status_code == 200 and "started" in status.json()
     account = pwd.getpwnam(f"jstaging-{user}")
     assert account.pw_dir == str(staging["prefix"] / "home" / user)
-    specs = me.get(f"{base}/user/{user}/api/kernelspecs", timeout=30).json()
+    specs = me.get(f"{base}/user/{user}/api/kernelspecs", headers=xsrf, timeout=30).json()
     assert specs["default"] == "swarmops" and "swarmops" in specs["kernelspecs"]
