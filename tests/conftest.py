@@ -78,3 +78,30 @@ def postgres_url(pg_admin_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+_MLFLOW_URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@pytest.fixture(autouse=True)
+def _isolate_mlflow_uris() -> Iterator[None]:
+    """Undo MLflow's process-global URIs after each test.
+
+    ``mlflow.set_tracking_uri`` / ``set_registry_uri`` also write MLFLOW_*_URI into os.environ, so a
+    test that points MLflow at its own store would otherwise steer later tests and their subprocesses.
+    """
+    import sys
+
+    saved = {name: os.environ.get(name) for name in _MLFLOW_URI_VARS}
+    yield
+    if "mlflow" in sys.modules:
+        import mlflow
+        from mlflow.tracking._model_registry import utils as registry_utils
+
+        mlflow.set_tracking_uri(None)
+        registry_utils._registry_uri = None  # set_registry_uri(None) keeps the old value in os.environ
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -20,6 +20,15 @@ def _ledger(home: Path):
     return Ledger(f"sqlite:///{home / 'swarmops.db'}")
 
 
+def _mlflow_client(home: Path):
+    """A client bound to the embedded store under ``home``: explicit URIs, because other tests in the
+    same process may have set MLflow's global tracking/registry URIs to their own stores."""
+    import mlflow
+
+    uri = f"sqlite:///{home / 'mlflow.db'}"
+    return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
 def _run(smoke: dict):
     ledger = _ledger(smoke["home"])
     run = ledger.resolve_run("latest", "recon")
@@ -62,8 +71,6 @@ def test_smoke_policy_clearly_beats_random(smoke_pipeline: dict) -> None:
 
 
 def test_run_record_is_complete(smoke_pipeline: dict) -> None:
-    import mlflow
-
     ledger, run = _run(smoke_pipeline)
     assert run.status == "finished" and run.timesteps_done == run.total_timesteps
     assert run.agent_steps_per_second > 1000 and run.model_version == "1" and run.data_hash
@@ -73,8 +80,7 @@ def test_run_record_is_complete(smoke_pipeline: dict) -> None:
     assert {r.policy for r in rows} == {"ppo", "random", "lawnmower"}
     assert ledger.promotions("recon")[0].decision == "first"
 
-    mlflow.set_tracking_uri(f"sqlite:///{smoke_pipeline['home'] / 'mlflow.db'}")
-    client = mlflow.MlflowClient()
+    client = _mlflow_client(smoke_pipeline["home"])
     mrun = client.get_run(run.mlflow_run_id)
     assert {"git_sha", "data_hash", "dvc_data_md5", "profile", "device"} <= set(mrun.data.tags)
     assert mrun.data.tags["dvc_data_md5"].endswith(".dir")
@@ -135,10 +141,7 @@ ledger.create_run(id="recon-untrained", scenario="recon", profile="smoke", seed=
     assert decision.ci_high < 0 and decision.n_pairs == 20
     evidence = json.loads(decision.evidence_json)
     assert evidence["candidate_mean"] < evidence["champion_mean"] and len(evidence["pairs"]) == 20
-    import mlflow
-
-    mlflow.set_tracking_uri(f"sqlite:///{home / 'mlflow.db'}")
-    client = mlflow.MlflowClient()
+    client = _mlflow_client(home)
     assert str(client.get_model_version_by_alias("swarmops-recon-ppo", "champion").version) == "1"
     assert str(client.get_model_version_by_alias("swarmops-recon-ppo", "challenger").version) == "2"
 
