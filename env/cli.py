@@ -10,23 +10,7 @@ from typing import Optional
 
 import typer
 
-
-def _fail(message: str) -> None:
-    """One clear line on stderr, exit status 2."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def _bench_group(app: typer.Typer) -> typer.Typer:
-    """The shared `swarmops bench` group (training adds `bench train` to the same group)."""
-    for group in app.registered_groups:
-        if group.name == "bench" and group.typer_instance is not None:
-            return group.typer_instance
-    bench = typer.Typer(
-        help="Benchmarks (print a table, write JSON under bench/results).", no_args_is_help=True
-    )
-    app.add_typer(bench, name="bench")
-    return bench
+from swarmops.cliutils import command_group, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -66,9 +50,9 @@ def register(app: typer.Typer) -> None:
         from env.render import ANIMATION_SUFFIXES
 
         if out.suffix.lower() not in ANIMATION_SUFFIXES:
-            _fail(f"--out {str(out)!r} has suffix {out.suffix or '(none)'!r}; allowed: .gif, .mp4")
+            fail(f"--out {str(out)!r} has suffix {out.suffix or '(none)'!r}; allowed: .gif, .mp4")
         if not 1 <= fps <= 60:
-            _fail(f"--fps={fps} is out of range; allowed: 1..60")
+            fail(f"--fps={fps} is out of range; allowed: 1..60")
         try:
             cfg = FieldConfig(
                 width=width,
@@ -91,9 +75,9 @@ def register(app: typer.Typer) -> None:
 
             run_demo(scenario, cfg, policy, out, fps=fps, ansi=ansi)
         except ConfigError as exc:
-            _fail(_as_flag(str(exc)))
+            fail(_as_flag(str(exc)))
 
-    bench = _bench_group(app)
+    bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
 
     @bench.command("env")
     def bench_env(

@@ -8,16 +8,13 @@ from typing import Optional
 
 import typer
 
+from swarmops.cliutils import fail
+
 
 _POLICY_HELP = ("champion (registry @champion, else the heuristic), heuristic, or a registered model "
                 "models:/swarmops-<scenario>-ppo/<version> of the first phase.")
 _WATERING_HELP = ("Mission only: the watering phase's policy when it differs from --policy (champion, "
                   "heuristic or models:/swarmops-watering-ppo/<version>).")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def mission(
@@ -51,10 +48,10 @@ def mission(
                                    "obstacles": obstacles, "seed": seed, "max_steps": max_steps,
                                    "policy": policy, "mode": mode, "watering_policy": watering_policy})
     except SettingsError as exc:
-        _fail(f"--{exc.field}: {exc}" if exc.field != "form" else str(exc))
+        fail(f"--{exc.field}: {exc}" if exc.field != "form" else str(exc))
     out = out or runs_root() / "missions" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}-seed{seed}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        _fail(f"--out {out} exists and is not an empty folder; allowed: a new or empty folder")
+        fail(f"--out {out} exists and is not an empty folder; allowed: a new or empty folder")
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task(mode, total=1.0)
@@ -65,7 +62,7 @@ def mission(
         try:
             result = run_settings(settings, progress=progress)
         except PolicyError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     folder = write_report(result, out, fps=fps)
     typer.echo(to_markdown(result.report))
     typer.echo(f"report: {folder / 'report.md'} (JSON: {folder / 'report.json'})")

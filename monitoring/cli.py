@@ -7,12 +7,9 @@ from pathlib import Path
 
 import typer
 
+from swarmops.cliutils import fail
+
 RULES_DIR = Path(__file__).parent / "rules"
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +29,7 @@ def register(app: typer.Typer) -> None:
                  or (grafana.DASHBOARD_DIR / name).read_text() != grafana.render_json(build)]
         if check:
             if stale:
-                _fail(f"stale dashboards {', '.join(stale)}: run `swarmops monitoring dashboards`")
+                fail(f"stale dashboards {', '.join(stale)}: run `swarmops monitoring dashboards`")
             typer.echo(f"dashboards up to date: {', '.join(grafana.DASHBOARDS)}")
             return
         for path in grafana.write_dashboards():
@@ -42,7 +39,7 @@ def register(app: typer.Typer) -> None:
     def check_rules() -> None:
         """promtool: check the alert/recording rules and run their unit tests."""
         if shutil.which("promtool") is None:
-            _fail("promtool not found on PATH (Debian package prometheus; run `make bootstrap`)")
+            fail("promtool not found on PATH (Debian package prometheus; run `make bootstrap`)")
         rules = sorted(str(p) for p in RULES_DIR.glob("*.yml"))
         tests = sorted(p.name for p in (RULES_DIR / "tests").glob("*.test.yml"))
         for cmd, cwd in ((["promtool", "check", "rules", *rules], None),
@@ -50,5 +47,5 @@ def register(app: typer.Typer) -> None:
             result = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
             if result.returncode != 0:
                 typer.echo(result.stdout + result.stderr, err=True)
-                _fail(f"{' '.join(cmd[:3])} failed")
+                fail(f"{' '.join(cmd[:3])} failed")
         typer.echo(f"rules ok: {len(rules)} rule files, {len(tests)} unit-test files pass")

@@ -9,12 +9,9 @@ from typing import Any, Callable, List, Optional
 
 import typer
 
+from swarmops.cliutils import command_group, fail
+
 SUITE_DEFAULT = Path("data/scenarios")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,7 +41,7 @@ def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130 if exc.signum == 2 else 143)
         except known as exc:
             msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            _fail(msg.strip("'\""))
+            fail(msg.strip("'\""))
 
     return wrapper
 
@@ -61,7 +58,7 @@ def register(app: typer.Typer) -> None:
         help="Scenario suite (versioned data under data/scenarios, tracked by DVC).", no_args_is_help=True
     )
     app.add_typer(scen, name="scenarios")
-    bench = _bench_group(app)
+    bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
 
     @app.command()
     @_clean_errors
@@ -82,7 +79,7 @@ def register(app: typer.Typer) -> None:
         from env import SCENARIOS
 
         if scenario not in SCENARIOS:
-            _fail(f"--scenario {scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
+            fail(f"--scenario {scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
         if resume:  # continue with the run's own profile (saved with it); --set may still override
             ledger = _ledger()
             prior = ledger.resolve_run(resume)
@@ -144,7 +141,7 @@ def register(app: typer.Typer) -> None:
         run, path = resolve_model(ledger, model, scenario)
         scenario = scenario or (run.scenario if run else None)
         if scenario is None:
-            _fail("--scenario is required for a model file that has no run in the ledger")
+            fail("--scenario is required for a model file that has no run in the ledger")
         report = evaluate_model(ledger, run, path, scenario, suite, out, progress=progress, seed=seed)
         m = report.metrics
         typer.echo(
@@ -237,7 +234,7 @@ def register(app: typer.Typer) -> None:
             try:
                 from monitoring.dashboard_render import render_training_dashboard
             except ImportError as exc:
-                _fail(f"the dashboard renderer is not available ({exc})")
+                fail(f"the dashboard renderer is not available ({exc})")
             path = render_training_dashboard(default_db_url(), out)
             typer.echo(f"dashboard: {path}")
             return
@@ -282,15 +279,3 @@ def register(app: typer.Typer) -> None:
 
 def _num(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
-
-
-def _bench_group(app: typer.Typer) -> typer.Typer:
-    """The shared `swarmops bench` group: reuse it when another area (env) registered it first."""
-    for group in app.registered_groups:
-        if group.name == "bench" and group.typer_instance is not None:
-            return group.typer_instance
-    bench = typer.Typer(
-        help="Benchmarks (print a table, write JSON under bench/results).", no_args_is_help=True
-    )
-    app.add_typer(bench, name="bench")
-    return bench
