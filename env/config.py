@@ -120,6 +120,14 @@ class FieldConfig:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
+    @classmethod
+    def resolve(cls, config: "FieldConfig | None", overrides: Mapping[str, Any]) -> "FieldConfig":
+        """``config`` with keyword ``overrides`` applied, or a config built from the overrides alone
+        (the constructors of the Gymnasium and PettingZoo views take either)."""
+        if config is None:
+            return cls.from_dict(overrides)
+        return config.replace(**overrides) if overrides else config
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of every field (for scenario files and run logs)."""
         return dataclasses.asdict(self)

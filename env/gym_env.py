@@ -14,6 +14,7 @@ from gymnasium import spaces
 
 from env.config import FieldConfig
 from env.core import OBS_DIM, SwarmSim
+from env.render import RENDER_MODES, check_render_mode
 from env.scenarios import get_scenario
 
 ENV_IDS = {"recon": "SwarmOps/Recon-v0", "watering": "SwarmOps/Watering-v0"}
@@ -22,17 +23,13 @@ ENV_IDS = {"recon": "SwarmOps/Recon-v0", "watering": "SwarmOps/Watering-v0"}
 class SwarmGymEnv(gym.Env):
     """One field, N drones; reward = sum of the drones' rewards (team reward)."""
 
-    metadata = {"render_modes": ["rgb_array", "ansi"], "render_fps": 8}
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 8}
 
     def __init__(self, scenario: str = "recon", config: FieldConfig | None = None,
                  render_mode: str | None = None, **field: Any) -> None:
         self.spec_scenario = get_scenario(scenario)
-        if config is None:
-            config = FieldConfig.from_dict(field)
-        elif field:
-            config = config.replace(**field)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r} is unknown; allowed: rgb_array, ansi")
+        config = FieldConfig.resolve(config, field)
+        check_render_mode(render_mode)
         self.config, self.render_mode = config, render_mode
         n = config.n_drones
         self.observation_space = spaces.Box(0.0, 1.0, shape=(n, OBS_DIM), dtype=np.float32)

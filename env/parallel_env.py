@@ -13,24 +13,21 @@ from pettingzoo import ParallelEnv
 
 from env.config import FieldConfig
 from env.core import OBS_DIM, SwarmSim
+from env.render import RENDER_MODES, check_render_mode
 from env.scenarios import HOVER, get_scenario
 
 
 class SwarmParallelEnv(ParallelEnv):
     """N drones of one field as PettingZoo agents with individual rewards."""
 
-    metadata = {"name": "swarm_v0", "render_modes": ["rgb_array", "ansi"], "is_parallelizable": True,
+    metadata = {"name": "swarm_v0", "render_modes": list(RENDER_MODES), "is_parallelizable": True,
                 "render_fps": 8}
 
     def __init__(self, scenario: str = "recon", config: FieldConfig | None = None,
                  render_mode: str | None = None, **field: Any) -> None:
         self.scenario = get_scenario(scenario)
-        if config is None:
-            config = FieldConfig.from_dict(field)
-        elif field:
-            config = config.replace(**field)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r} is unknown; allowed: rgb_array, ansi")
+        config = FieldConfig.resolve(config, field)
+        check_render_mode(render_mode)
         self.config, self.render_mode = config, render_mode
         self.possible_agents = [f"drone_{i}" for i in range(config.n_drones)]
         self.agents: list[str] = []

@@ -23,6 +23,15 @@ DRONE_DOWN = (150, 150, 150)
 ANIMATION_SUFFIXES = (".gif", ".mp4")
 
 
+RENDER_MODES = ("rgb_array", "ansi")
+
+
+def check_render_mode(render_mode: str | None) -> None:
+    """Refuse a render mode the environments cannot produce, naming the allowed ones."""
+    if render_mode is not None and render_mode not in RENDER_MODES:
+        raise ValueError(f"render_mode={render_mode!r} is unknown; allowed: {', '.join(RENDER_MODES)}")
+
+
 def _cell_px(h: int, w: int) -> int:
     return int(max(2, min(16, 512 // max(h, w))))
 
