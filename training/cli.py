@@ -86,7 +86,8 @@ def register(app: typer.Typer) -> None:
             scenario, resume = prior.scenario, prior.id
             prof = load_profile(Path(prior.run_dir or "") / "profile.yaml", set_ or [])
         else:
-            prof = load_profile(profile, set_ or [])  # bad profiles fail before the ledger is touched
+            # bad profiles fail before the ledger is touched
+            prof = load_profile(profile, set_ or [], scenario=scenario)
             ledger = _ledger()
         data_hash = directory_hash(SUITE_DEFAULT) if SUITE_DEFAULT.is_dir() else None
         result = run_training(

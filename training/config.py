@@ -144,8 +144,50 @@ def _apply(data: dict[str, Any], path: list[str], value: Any) -> None:
     node[path[-1]] = value
 
 
-def load_profile(name_or_path: str | Path, overrides: list[str] | None = None) -> Profile:
-    """Load and validate a profile by name (training/profiles/NAME.yaml) or path, applying overrides."""
+SCENARIO_SECTION = "scenarios"
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` on top; mapping sections (ppo, field) merge key by key."""
+    out = dict(base)
+    for key, value in extra.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merge(out[key], value) if both else value
+    return out
+
+
+def _scenario_sections(data: dict[str, Any], source: str) -> dict[str, dict[str, Any]]:
+    """Pop and check the optional per-scenario override section (``scenarios: {watering: {...}}``)."""
+    from env.scenarios import SCENARIOS
+
+    sections = data.pop(SCENARIO_SECTION, None) or {}
+    if not isinstance(sections, dict):
+        raise ProfileError(f"{source}: '{SCENARIO_SECTION}' must map scenario names to profile keys")
+    allowed = sorted(set(Profile.model_fields) - {"name"})
+    for name, section in sections.items():
+        if name not in SCENARIOS:
+            raise ProfileError(
+                f"{source}: unknown scenario '{SCENARIO_SECTION}.{name}' (allowed: {', '.join(SCENARIOS)})"
+            )
+        if not isinstance(section, dict):
+            raise ProfileError(f"{source}: '{SCENARIO_SECTION}.{name}' must be a mapping of profile keys")
+        for key in section:
+            if key not in allowed:
+                raise ProfileError(
+                    f"{source}: unknown key '{SCENARIO_SECTION}.{name}.{key}' (allowed: {', '.join(allowed)})"
+                )
+    return sections
+
+
+def load_profile(
+    name_or_path: str | Path, overrides: list[str] | None = None, scenario: str | None = None
+) -> Profile:
+    """Load and validate a profile by name (training/profiles/NAME.yaml) or path, applying overrides.
+
+    The profile's optional ``scenarios.<name>`` section is applied on top when ``scenario`` is
+    given (every section is validated either way, so a bad one fails for every scenario);
+    ``--set`` overrides apply last.
+    """
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):
         path = PROFILE_DIR / f"{name_or_path}.yaml"
@@ -165,13 +207,22 @@ def load_profile(name_or_path: str | Path, overrides: list[str] | None = None) -
         raise ProfileError(f"{path}: expected a mapping of profile keys, got {type(data).__name__}")
     if path.name != "profile.yaml":  # a run's saved copy already carries its name
         data.setdefault("name", path.stem)
+    sections = _scenario_sections(data, path.name)
+    for name, section in sections.items():  # each merged variant must be a valid profile too
+        _validate(_merge(data, section), f"{path.name} ({SCENARIO_SECTION}.{name})")
+    if scenario is not None:
+        data = _merge(data, sections.get(scenario, {}))
     for item in overrides or []:
         _apply(data, *parse_override(item))
+    return _validate(data, path.name)
+
+
+def _validate(data: dict[str, Any], source: str) -> Profile:
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(_format_error(exc, str(path.name))) from None
-    _check_field_configs(profile, path.name)
+        raise ProfileError(_format_error(exc, source)) from None
+    _check_field_configs(profile, source)
     return profile
 
 

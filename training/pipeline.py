@@ -42,7 +42,7 @@ def run_pipeline(
     from training.train import train
     from training.workflow import evaluate_model, gate
 
-    profile = load_profile(profile_name)
+    profile = load_profile(profile_name, scenario=scenario)
     ledger = Ledger()  # fails here, before anything is written, when the database is unreachable
 
     t0 = _step("scenarios")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.config import ProfileError, available_profiles, load_profile
+from training.config import PROFILE_DIR, ProfileError, available_profiles, load_profile
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +69,38 @@ def test_cli_reports_bad_profile_without_traceback(runs_home: Path) -> None:
     assert result.exit_code == 2
     assert "error: smoke.yaml: ppo.n_epochs" in result.output and "Traceback" not in result.output
     assert not runs_home.exists()  # nothing written
+
+
+def test_scenario_section_merges_over_the_shared_keys() -> None:
+    smoke = load_profile("smoke")
+    watering = load_profile("smoke", scenario="watering")
+    assert load_profile("smoke", scenario="recon") == smoke
+    assert watering.total_timesteps > smoke.total_timesteps and watering.ppo.gamma == 0.99
+    assert watering.ppo.learning_rate == smoke.ppo.learning_rate  # unmentioned ppo keys are kept
+    assert watering.curriculum == smoke.curriculum
+    # --set applies after the scenario section
+    assert load_profile("smoke", ["ppo.gamma=0.9"], scenario="watering").ppo.gamma == 0.9
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ("scenarios: {farming: {seed: 1}}",
+         "unknown scenario 'scenarios.farming' (allowed: recon, watering)"),
+        ("scenarios: {watering: {speed: 1}}", "unknown key 'scenarios.watering.speed' (allowed: "),
+        ("scenarios: {watering: {name: x}}", "unknown key 'scenarios.watering.name'"),
+        ("scenarios: {watering: 3}", "'scenarios.watering' must be a mapping of profile keys"),
+        ("scenarios: [watering]", "'scenarios' must map scenario names to profile keys"),
+        ("scenarios: {watering: {ppo: {gamma: 2}}}", "p.yaml (scenarios.watering): ppo.gamma: "),
+        ("scenarios: {watering: {ppo: {batch_size: 3}}}", "ppo.batch_size=3: must divide"),
+    ],
+)
+def test_bad_scenario_section_is_one_clear_line(tmp_path: Path, section: str, expected: str) -> None:
+    """A bad section fails whichever scenario is loaded (also for recon and for none)."""
+    base = (PROFILE_DIR / "smoke.yaml").read_text().split("\nscenarios:")[0]
+    path = tmp_path / "p.yaml"
+    path.write_text(base + "\n" + section + "\n")
+    for scenario in (None, "recon", "watering"):
+        with pytest.raises(ProfileError) as err:
+            load_profile(path, scenario=scenario)
+        assert expected in str(err.value) and "\n" not in str(err.value)
