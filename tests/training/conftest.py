@@ -38,15 +38,12 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """ONE run of the main job (`swarmops pipeline --profile smoke`) shared by the tests that need a
-    trained smoke policy: scenarios -> training -> evaluation -> gate -> report, embedded stores."""
+def run_smoke_pipeline(root: Path, scenario: str) -> dict:
+    """Run `swarmops pipeline --scenario SCENARIO --profile smoke` on embedded stores under ``root``."""
     import subprocess
     import sys
     import time
 
-    root = tmp_path_factory.mktemp("smoke")
     home, suite = root / "runs", root / "scenarios"
     t0 = time.perf_counter()
     proc = subprocess.run(
@@ -56,7 +53,7 @@ def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "swarmops",
             "pipeline",
             "--scenario",
-            "recon",
+            scenario,
             "--profile",
             "smoke",
             "--suite",
@@ -72,3 +69,16 @@ def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return {"home": home, "suite": suite, "stdout": proc.stdout, "seconds": seconds}
+
+
+@pytest.fixture(scope="session")
+def smoke_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """ONE run of the main job (`swarmops pipeline --profile smoke`) shared by the tests that need a
+    trained smoke policy: scenarios -> training -> evaluation -> gate -> report, embedded stores."""
+    return run_smoke_pipeline(tmp_path_factory.mktemp("smoke"), "recon")
+
+
+@pytest.fixture(scope="session")
+def watering_pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """ONE smoke pipeline run of the watering scenario (its profile section: a longer budget)."""
+    return run_smoke_pipeline(tmp_path_factory.mktemp("watering"), "watering")
