@@ -113,6 +113,10 @@ def staging(vault_env: dict[str, str]) -> Iterator[dict[str, Any]]:
     for name in ENVS:
         teardown(name, vault_env)
     shutil.rmtree("/opt/swarmops/staging", ignore_errors=True)
+    # the environments are gone and their vaults are encrypted with this session's throw-away password:
+    # remove them so an operator's next deploy generates fresh ones with the real password
+    for inv in ("staging", "production", "review"):
+        (ANSIBLE / f"inventories/{inv}/group_vars/swarmops/vault.yml").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
