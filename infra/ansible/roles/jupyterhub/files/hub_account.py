@@ -11,8 +11,8 @@ import requests
 
 def login(session: requests.Session, base: str, user: str, password: str) -> bool:
     session.get(f"{base}/hub/login", timeout=30)
-    resp = session.post(f"{base}/hub/login", allow_redirects=False, timeout=30,
-                        data={"username": user, "password": password, "_xsrf": session.cookies.get("_xsrf", "")})
+    form = {"username": user, "password": password, "_xsrf": session.cookies.get("_xsrf", "")}
+    resp = session.post(f"{base}/hub/login", allow_redirects=False, timeout=30, data=form)
     return resp.status_code == 302 and "/hub/login" not in resp.headers.get("Location", "")
 
 
@@ -30,7 +30,8 @@ def main() -> int:
     if login(requests.Session(), base, user, password):
         print("created")
         return 0
-    print(f"hub_account: {user} cannot log in after sign-up (name taken with another password?)", file=sys.stderr)
+    print(f"hub_account: {user} cannot log in after sign-up (name taken with another password?)",
+          file=sys.stderr)
     return 1
 
 
