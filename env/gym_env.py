@@ -14,7 +14,7 @@ from gymnasium import spaces
 
 from env.config import FieldConfig
 from env.core import OBS_DIM, SwarmSim
-from env.render import RENDER_MODES, check_render_mode
+from env.render import RENDER_MODES, check_render_mode, render_mode_frame
 from env.scenarios import get_scenario
 
 ENV_IDS = {"recon": "SwarmOps/Recon-v0", "watering": "SwarmOps/Watering-v0"}
@@ -57,13 +57,7 @@ class SwarmGymEnv(gym.Env):
 
     def render(self) -> np.ndarray | str | None:
         """rgb_array frame or ANSI text, per ``render_mode``."""
-        from env.render import render_ansi, render_rgb
-
-        if self.render_mode == "rgb_array":
-            return render_rgb(self.sim, 0)
-        if self.render_mode == "ansi":
-            return render_ansi(self.sim, 0)
-        return None
+        return render_mode_frame(self.sim, self.render_mode)
 
 
 def register_envs() -> None:

@@ -13,7 +13,7 @@ from pettingzoo import ParallelEnv
 
 from env.config import FieldConfig
 from env.core import OBS_DIM, SwarmSim
-from env.render import RENDER_MODES, check_render_mode
+from env.render import RENDER_MODES, check_render_mode, render_mode_frame
 from env.scenarios import HOVER, get_scenario
 
 
@@ -75,13 +75,7 @@ class SwarmParallelEnv(ParallelEnv):
 
     def render(self) -> np.ndarray | str | None:
         """rgb_array frame or ANSI text, per ``render_mode``."""
-        from env.render import render_ansi, render_rgb
-
-        if self.render_mode == "rgb_array":
-            return render_rgb(self.sim, 0)
-        if self.render_mode == "ansi":
-            return render_ansi(self.sim, 0)
-        return None
+        return render_mode_frame(self.sim, self.render_mode)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -32,6 +32,15 @@ def check_render_mode(render_mode: str | None) -> None:
         raise ValueError(f"render_mode={render_mode!r} is unknown; allowed: {', '.join(RENDER_MODES)}")
 
 
+def render_mode_frame(sim: SwarmSim, render_mode: str | None, field: int = 0) -> np.ndarray | str | None:
+    """What an environment's ``render()`` returns for ``render_mode``: an RGB frame, ANSI text or None."""
+    if render_mode == "rgb_array":
+        return render_rgb(sim, field)
+    if render_mode == "ansi":
+        return render_ansi(sim, field)
+    return None
+
+
 def _cell_px(h: int, w: int) -> int:
     return int(max(2, min(16, 512 // max(h, w))))
 
