@@ -10,7 +10,7 @@ PROFILE ?= smoke
 ENV ?= staging
 REPORTS ?= reports
 
-.PHONY: help bootstrap bootstrap-python run test lint unit data infra bench train evaluate gate \
+.PHONY: help bootstrap bootstrap-python run test lint unit data infra bench tracking-check train evaluate gate \
         deploy verify promote review-up review-down mr-note clean
 
 help:  ## list targets
@@ -46,6 +46,10 @@ INFRA_ARGS ?= --syntax-check
 else
 TEST_PATHS ?= tests
 endif
+# promote: the release id that `make verify ENV=staging` wrote (GitLab hands it over as a dotenv
+# variable, Jenkins as a stashed file); read from the environment in the recipe, never pasted into it.
+RELEASE_ID ?= $(shell sed -n 's/^SWARMOPS_RELEASE_ID=//p' $(REPORTS)/release.env 2>/dev/null)
+export RELEASE_ID
 # infra/lib.sh puts this on PATH (ansible-playbook, ansible-vault): the same venv as the other stages.
 export SWARMOPS_VENV_BIN ?= $(abspath $(VENV))/bin
 
@@ -70,18 +74,21 @@ bench: bootstrap-python  ## simulator and training benchmarks (table + JSON unde
 	$(SWARMOPS) bench env
 	$(SWARMOPS) bench train
 
-train: $(PYDEPS)  ## train one policy
+tracking-check: $(PYDEPS)  ## CI: fail unless a protected-branch / MR job logs to the team's ledger + MLflow
+	$(PY) -m ci tracking-check
+
+train: $(PYDEPS) tracking-check  ## train one policy
 	$(SWARMOPS) train --scenario $(SCENARIO) --profile $(PROFILE)
 
-evaluate: $(PYDEPS)  ## evaluate the latest run of SCENARIO: REPORTS/eval (metrics, plots, report) + metrics.txt
+evaluate: $(PYDEPS) tracking-check  ## evaluate the latest run of SCENARIO: REPORTS/eval (metrics, plots, report) + metrics.txt
 	$(SWARMOPS) evaluate latest --scenario $(SCENARIO) --out $(REPORTS)/eval --no-progress
 	$(PY) -m ci metrics --candidate $(REPORTS)/eval/metrics.json --openmetrics $(REPORTS)/metrics.txt
 
-gate: $(PYDEPS)  ## quality gate: candidate vs @champion, non-zero exit if not better (REPORTS/gate.txt)
+gate: $(PYDEPS) tracking-check  ## quality gate: candidate vs @champion, non-zero exit if not better (REPORTS/gate.txt)
 	mkdir -p $(REPORTS)
 	set -o pipefail; $(SWARMOPS) gate --scenario $(SCENARIO) | tee $(REPORTS)/gate.txt
 
-mr-note: $(PYDEPS)  ## post/update the metrics note (candidate vs @champion) on merge request MR_IID
+mr-note: $(PYDEPS) tracking-check  ## post/update the metrics note (candidate vs @champion) on merge request MR_IID
 	rm -rf $(REPORTS)/champion-eval
 	$(SWARMOPS) evaluate @champion --scenario $(SCENARIO) --out $(REPORTS)/champion-eval --no-progress \
 	  || echo "mr-note: no @champion evaluation, the note shows the candidate alone"
@@ -91,17 +98,20 @@ mr-note: $(PYDEPS)  ## post/update the metrics note (candidate vs @champion) on 
 deploy: $(SYSDEPS)  ## deploy the team stack to ENV with Ansible
 	bash infra/deploy.sh $(ENV) $(INFRA_ARGS)
 
-verify: $(SYSDEPS)  ## verify ENV with testinfra
-	bash infra/verify.sh $(ENV) $(INFRA_ARGS)
+verify: $(SYSDEPS)  ## verify ENV with testinfra; the verified release id -> REPORTS/release.env
+	mkdir -p $(REPORTS)
+	bash infra/verify.sh $(ENV) -e verify_release_env=$(abspath $(REPORTS))/release.env $(INFRA_ARGS)
 
-promote: $(SYSDEPS)  ## promote the verified staging release to production
-	bash infra/promote.sh $(INFRA_ARGS)
+promote: $(SYSDEPS)  ## promote RELEASE_ID (what `make verify ENV=staging` wrote) to production, or refuse
+	@[[ "$$RELEASE_ID" =~ ^[A-Za-z0-9._-]+$$ ]] || { echo "promote: RELEASE_ID='$$RELEASE_ID' is not a release id:" \
+	  "pass the one verify wrote to $(REPORTS)/release.env (SWARMOPS_RELEASE_ID=...)" >&2; exit 2; }
+	bash infra/promote.sh -e "promote_expected_release_id=$$RELEASE_ID" $(INFRA_ARGS)
 
 review-up: $(SYSDEPS)  ## start the review environment for MR (its URL -> REPORTS/review.env)
 	bash infra/review.sh up $(MR) $(INFRA_ARGS)
 	$(PY) -m ci review-url --mr "$(MR)" --dotenv $(REPORTS)/review.env
 
-review-down: $(SYSDEPS)  ## stop the review environment for MR
+review-down: $(PYDEPS)  ## stop the review environment for MR (Python venv only: no system bootstrap)
 	bash infra/review.sh down $(MR) $(INFRA_ARGS)
 
 clean:  ## remove run outputs (keeps .venv)

@@ -25,7 +25,7 @@ app.add_typer(gitlab_app, name="gitlab")
 
 SCENARIOS = ("recon", "watering")
 PROFILES = ("smoke", "default", "gpu")
-DEFAULT_JOB = "swarmops-release"
+DEFAULT_JOB = "swarmops/main"  # the multibranch job's main branch (ci/jobs/)
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -62,6 +62,15 @@ def stages() -> None:
     for s in STAGES:
         table.add_row(s.make, s.jenkins, s.gitlab, s.when)
     Console().print(table)
+
+
+@app.command("tracking-check")
+def tracking_check() -> None:
+    """Fail (one line naming the variable) when this CI job must log to the team's stack and is not
+    pointed at it: protected branches and merge requests (GitLab), main and change requests (Jenkins)."""
+    from ci.tracking import check_tracking
+
+    print(check_tracking())
 
 
 # ---- Jenkins -------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ Every server error becomes one CIError line; 5xx responses are retried with back
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -38,7 +37,7 @@ class GitlabClient:
     """GitLab REST API v4 through python-gitlab, scoped to one project."""
 
     def __init__(self, settings: GitlabSettings, attempts: int = 4, backoff: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 30) -> None:
+                 sleep: Callable[[float], None] | None = None, timeout: float = 30) -> None:
         self.settings = settings
         self.url = safe_url(settings.url)
         self.attempts = attempts

@@ -1,8 +1,13 @@
-"""Retries with exponential backoff on HTTP 5xx, mounted on the requests sessions of both clients.
+"""Retries for the CI tooling's HTTP calls: urllib3's Retry, mounted on both clients' requests sessions.
 
 Done at the transport level so that every request of python-jenkins and python-gitlab is covered.
-502/503/504 mean the request did not reach (or was not handled by) the application, so every method is
-retried; a 500 may have had effects, so only idempotent methods are retried on it.
+The policy, in urllib3's own terms:
+
+- connection errors (the request never reached the server) are retried for every method;
+- 429 and 5xx answers, and read errors, are retried only for idempotent methods: a POST that got a
+  502 may still have queued a build or written a merge-request note, so it is never sent twice;
+- a ``Retry-After`` header (429/503) is honoured, capped at ``MAX_RETRY_AFTER_S`` so a confused proxy
+  cannot park a pipeline for hours; otherwise exponential backoff.
 """
 from __future__ import annotations
 
@@ -12,44 +17,79 @@ from typing import Any, Callable
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
-GATEWAY_ERRORS = frozenset({502, 503, 504})
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+MAX_RETRY_AFTER_S = 120.0
 
 
-class RetryingAdapter(HTTPAdapter):
-    """An HTTPAdapter that resends a request on 5xx, sleeping backoff * 2**k between attempts."""
+class LoggedRetry(Retry):
+    """urllib3 Retry that says each retry on stderr and sleeps through an injectable function.
 
-    def __init__(self, attempts: int = 4, backoff: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__()
-        if attempts < 1:
-            raise ValueError(f"attempts must be >= 1, got {attempts}")
-        self.attempts, self.backoff, self.sleep = attempts, backoff, sleep
+    ``sleeper`` is a plain attribute (not a Retry constructor argument), so ``new()`` carries it over.
+    """
 
-    def _retryable(self, method: str | None, status: int) -> bool:
-        return status in GATEWAY_ERRORS or (status >= 500 and (method or "GET").upper() in IDEMPOTENT)
+    sleeper: Callable[[float], None] = staticmethod(time.sleep)
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send ``request``; on a retryable 5xx wait and send it again, up to ``attempts`` times."""
-        for attempt in range(1, self.attempts + 1):
-            response = super().send(request, **kwargs)
-            if attempt == self.attempts or not self._retryable(request.method, response.status_code):
-                return response
-            delay = self.backoff * 2 ** (attempt - 1)
-            # The path only: the query string could hold a token.
-            path = (request.path_url or "").split("?", 1)[0]
-            print(f"HTTP {response.status_code} on {request.method} {path}: retry {attempt}/"
-                  f"{self.attempts - 1} in {delay:.1f} s", file=sys.stderr)
-            response.close()
-            self.sleep(delay)
-        raise AssertionError("unreachable")
+    def new(self, **kwargs: Any) -> "LoggedRetry":
+        """A copy with updated counters that keeps the sleeper (urllib3 copies only its own params)."""
+        fresh = super().new(**kwargs)
+        fresh.sleeper = self.sleeper
+        return fresh
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
+        """Count one retry (urllib3 raises MaxRetryError when none is left) and say why on stderr."""
+        fresh = super().increment(method, url, response, error, _pool, _stacktrace)
+        why = f"HTTP {response.status}" if response is not None and response.status else (
+            type(error).__name__ if error is not None else "error")
+        path = (url or "").split("?", 1)[0]  # the query string could hold a token
+        done = len(fresh.history)
+        print(f"{why} on {method} {path}: retry {done}/{done + (fresh.total or 0)}", file=sys.stderr)
+        return fresh
+
+    def sleep_for_retry(self, response: Any = None) -> bool:
+        """Honour Retry-After (capped at MAX_RETRY_AFTER_S); False when the answer has none."""
+        retry_after = self.get_retry_after(response) if response is not None else None
+        if retry_after is None:
+            return False
+        self.sleeper(min(retry_after, MAX_RETRY_AFTER_S))
+        return True
+
+    def get_backoff_time(self) -> float:
+        """``backoff_factor * 2**(n-1)`` after the n-th consecutive failure (urllib3 skips n=1)."""
+        failures = len(self.history)
+        return 0.0 if failures == 0 else min(self.backoff_factor * 2 ** (failures - 1), self.backoff_max)
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self.sleeper(backoff)
+
+
+def retry_policy(attempts: int = 4, backoff: float = 1.0,
+                 sleep: Callable[[float], None] | None = None) -> LoggedRetry:
+    """The retry policy of the CI clients: at most ``attempts`` sends of one request.
+
+    Backoff between attempts k and k+1 is ``backoff * 2**(k-1)`` seconds (backoff, 2*backoff, ...).
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts must be >= 1, got {attempts}")
+    retries = attempts - 1
+    policy = LoggedRetry(total=retries, connect=retries, read=retries, status=retries, other=0,
+                         redirect=0, allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES,
+                         backoff_factor=backoff, backoff_max=MAX_RETRY_AFTER_S,
+                         respect_retry_after_header=True, raise_on_status=False,
+                         raise_on_redirect=False)
+    policy.sleeper = sleep or time.sleep
+    return policy
 
 
 def install_retries(session: requests.Session, attempts: int = 4, backoff: float = 1.0,
-                    sleep: Callable[[float], None] = time.sleep) -> RetryingAdapter:
-    """Mount a RetryingAdapter for http:// and https:// on ``session`` (longest prefix wins)."""
-    adapter = RetryingAdapter(attempts, backoff, sleep)
+                    sleep: Callable[[float], None] | None = None) -> HTTPAdapter:
+    """Mount an HTTPAdapter with ``retry_policy`` for http:// and https:// on ``session``."""
+    adapter = HTTPAdapter(max_retries=retry_policy(attempts, backoff, sleep))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return adapter

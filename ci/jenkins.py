@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
@@ -57,7 +56,7 @@ class JenkinsClient:
     """Jenkins REST API through python-jenkins, with retries and one-line errors."""
 
     def __init__(self, settings: JenkinsSettings, attempts: int = 4, backoff: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep, timeout: float = 30) -> None:
+                 sleep: Callable[[float], None] | None = None, timeout: float = 30) -> None:
         self.settings = settings
         self.url = safe_url(settings.url)
         self.server = jenkins.Jenkins(settings.url, username=settings.user, password=settings.token,

@@ -42,7 +42,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("review-down", "make review-down MR=...", "Review teardown", "stop-review", "merge-request"),
     Stage("deploy", "make deploy ENV=staging", "Deploy staging", "deploy-staging", "default-branch"),
     Stage("verify", "make verify ENV=staging", "Verify staging", "verify-staging", "default-branch"),
-    Stage("promote", "make promote", "Promote to production", "production", "manual"),
+    Stage("promote", "make promote RELEASE_ID=...", "Promote to production", "production", "manual"),
 )
 
 #: GitLab jobs expected in each kind of pipeline (rules evaluated), in stage order.

@@ -48,10 +48,17 @@ class Recorder {
     def propertyMissing(String name) { new Ref(name) }
 }
 
+// The Jenkinsfile runs as a script of this base class, so top-level helper methods (`def withX(body)`)
+// compile as they do in Jenkins; every unknown call (pipeline, stage, sh, ...) is recorded. Inside the
+// recorded blocks, calls of those helpers are recorded like any step, with their block's children.
+abstract class JenkinsfileScript extends Script {
+    static Recorder root = new Recorder()
+    def methodMissing(String name, Object args) { root.methodMissing(name, args) }
+    def propertyMissing(String name) { new Ref(name) }
+}
+
 String text = new File(args[0]).text
-Closure script = (Closure) new GroovyShell().evaluate('{ -> \n' + text + '\n}')
-Recorder root = new Recorder()
-script.resolveStrategy = Closure.DELEGATE_FIRST
-script.delegate = root
-script.call()
-println JsonOutput.toJson(root.nodes)
+def config = new org.codehaus.groovy.control.CompilerConfiguration()
+config.scriptBaseClass = JenkinsfileScript.name
+new GroovyShell(this.class.classLoader, new Binding(), config).evaluate(text)
+println JsonOutput.toJson(JenkinsfileScript.root.nodes)

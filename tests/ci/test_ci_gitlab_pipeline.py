@@ -140,10 +140,19 @@ def test_review_and_production_environments(expanded: dict) -> None:
     stop = expanded["stop-review"]["environment"]
     assert stop == {"name": "review/$CI_COMMIT_REF_SLUG", "action": "stop"}
     production = expanded["production"]
-    assert production["resource_group"] == "production"
     assert production["environment"]["name"] == "production"
     assert production["needs"][0]["job"] == "verify-staging"
-    assert production["interruptible"] is False
+    assert production["script"] == ["make promote RELEASE_ID=$SWARMOPS_RELEASE_ID"]
+    # The release verified on staging travels to the production job as a dotenv variable.
+    assert expanded["verify-staging"]["artifacts"]["reports"]["dotenv"] == "$REPORTS/release.env"
+
+
+def test_environment_changes_share_one_resource_group_on_deploy_runners(expanded: dict) -> None:
+    for job in ("deploy-staging", "verify-staging", "production"):
+        assert expanded[job]["resource_group"] == "environments", job
+        assert expanded[job]["interruptible"] is False, job
+    for job in ("deploy-staging", "verify-staging", "production", "review", "stop-review"):
+        assert expanded[job]["tags"] == ["deploy"], job
 
 
 # ---- real jobs (SWARMOPS_CI_SMALL=1: tiny sizes, ansible --syntax-check; see the Makefile) ----------------
@@ -200,10 +209,16 @@ def test_production_runs_only_when_named(gcl: Any, venv_dir: Path) -> None:
     unnamed = gcl.run("--stage", "production", variables=variables, timeout=300)
     assert unnamed.returncode == 0, unnamed.stdout[-3000:] + unnamed.stderr[-2000:]
     assert not _ran(unnamed, "production")
-    # ...naming it (the "play" button) does.
-    named = gcl.run("production", variables=variables, timeout=300)
+    # ...naming it (the "play" button) does, and it refuses without the release id verify-staging handed
+    # over (in GitLab, its dotenv artifact)...
+    refused = gcl.run("production", variables=variables, timeout=300)
+    assert refused.returncode != 0 and _ran(refused, "production")
+    assert "promote: RELEASE_ID='' is not a release id" in refused.stdout + refused.stderr
+    assert "infra/promote.sh" not in refused.stdout.replace("make promote", "")
+    # ...and deploys exactly that id when it has it.
+    named = gcl.run("production", variables={**variables, "SWARMOPS_RELEASE_ID": "3f2a9c1d"}, timeout=300)
     assert named.returncode == 0, named.stdout[-3000:] + named.stderr[-2000:]
-    assert _ran(named, "production") and "bash infra/promote.sh --syntax-check" in named.stdout
+    assert 'bash infra/promote.sh -e "promote_expected_release_id=$RELEASE_ID" --syntax-check' in named.stdout
     assert "environment: { name: production" in named.stdout
 
 
@@ -213,5 +228,5 @@ def test_default_branch_deploys_and_verifies_staging(gcl: Any, venv_dir: Path) -
     proc = gcl.run("deploy-staging", "verify-staging", variables=_small(gcl, venv_dir), timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "bash infra/deploy.sh staging --syntax-check" in proc.stdout
-    assert "bash infra/verify.sh staging --syntax-check" in proc.stdout
+    assert "bash infra/verify.sh staging -e verify_release_env=" in proc.stdout
     assert proc.stdout.index("deploy-staging starting") < proc.stdout.index("verify-staging starting")

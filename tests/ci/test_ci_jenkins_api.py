@@ -24,7 +24,8 @@ pytestmark = pytest.mark.unit
 URL = "http://jenkins.test:8080/"
 TOKEN = "11a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7"
 SETTINGS = JenkinsSettings(URL.rstrip("/"), "alice", TOKEN)
-JOB = "swarmops-release"
+JOB = "swarmops/main"  # the multibranch job's main branch (ci/jobs/), the CLI default
+JOB_PATH = "swarmops/job/main"  # how Jenkins (and python-jenkins) spell its URL
 CRUMB = {
     "_class": "hudson.security.csrf.DefaultCrumbIssuer",
     "crumb": "c0ffee",
@@ -60,7 +61,7 @@ def _build(number: int, result: str | None, sha: str, artifacts: list[str]) -> d
         "building": result is None,
         "duration": 754_000,
         "timestamp": 1_795_000_000_000,
-        "url": f"{URL}job/{JOB}/{number}/",
+        "url": f"{URL}job/{JOB_PATH}/{number}/",
         "actions": [
             {"_class": "hudson.model.ParametersAction"},
             {},
@@ -79,26 +80,27 @@ def test_history_reads_builds_commits_and_metrics_artifact(
     api: responses.RequestsMock, client: JenkinsClient
 ) -> None:
     api.get(
-        f"{URL}job/{JOB}/api/json?depth=0",
+        f"{URL}job/{JOB_PATH}/api/json?depth=0",
         json={
             "name": JOB,
             "fullName": JOB,
             "builds": [
-                {"number": 12, "url": f"{URL}job/{JOB}/12/"},
-                {"number": 11, "url": f"{URL}job/{JOB}/11/"},
+                {"number": 12, "url": f"{URL}job/{JOB_PATH}/12/"},
+                {"number": 11, "url": f"{URL}job/{JOB_PATH}/11/"},
             ],
         },
         match=[matchers.header_matcher({"Authorization": BASIC, "Jenkins-Crumb": "c0ffee"})],
     )
     api.get(
-        f"{URL}job/{JOB}/12/api/json?depth=0",
+        f"{URL}job/{JOB_PATH}/12/api/json?depth=0",
         json=_build(12, "SUCCESS", "9fceb02d0ae598e95dc970b74767f19372d61af8", [METRICS_ARTIFACT]),
     )
     api.get(
-        f"{URL}job/{JOB}/11/api/json?depth=0", json=_build(11, "FAILURE", "1b2c3d4e5f", ["reports/x.xml"])
+        f"{URL}job/{JOB_PATH}/11/api/json?depth=0",
+        json=_build(11, "FAILURE", "1b2c3d4e5f", ["reports/x.xml"])
     )
     api.get(
-        f"{URL}job/{JOB}/12/artifact/{METRICS_ARTIFACT}",
+        f"{URL}job/{JOB_PATH}/12/artifact/{METRICS_ARTIFACT}",
         body=json.dumps(
             {"score": 0.8123, "ratio_to_heuristic": 1.07, "ratio_to_random": 2.5, "policies": {}}
         ),
@@ -116,9 +118,9 @@ def test_history_reads_builds_commits_and_metrics_artifact(
 def test_trigger_sends_parameters_and_crumb_and_returns_queue_item(
     api: responses.RequestsMock, client: JenkinsClient
 ) -> None:
-    api.get(f"{URL}job/{JOB}/api/json?depth=0", json={"name": JOB, "builds": []})
+    api.get(f"{URL}job/{JOB_PATH}/api/json?depth=0", json={"name": JOB, "builds": []})
     api.post(
-        f"{URL}job/{JOB}/buildWithParameters",
+        f"{URL}job/{JOB_PATH}/buildWithParameters",
         status=201,
         headers={"Location": f"{URL}queue/item/42/"},
         match=[
@@ -157,9 +159,9 @@ PENDING = [
         "proceedText": "Promote",
         "message": "Promote this verified staging release?",
         "inputs": [],
-        "proceedUrl": f"/job/{JOB}/12/wfapi/inputSubmit?inputId=Promote",
-        "abortUrl": f"/job/{JOB}/12/input/Promote/abort",
-        "redirectApprovalUrl": f"/job/{JOB}/12/input/",
+        "proceedUrl": f"/job/{JOB_PATH}/12/wfapi/inputSubmit?inputId=Promote",
+        "abortUrl": f"/job/{JOB_PATH}/12/input/Promote/abort",
+        "redirectApprovalUrl": f"/job/{JOB_PATH}/12/input/",
     }
 ]
 
@@ -171,10 +173,10 @@ def test_answer_promotion_input(
     api: responses.RequestsMock, client: JenkinsClient, approve: bool, action: str, said: str
 ) -> None:
     build = _build(12, None, "abc", [])
-    api.get(f"{URL}job/{JOB}/12/api/json?depth=0", json=build)
-    api.get(f"{URL}job/{JOB}/12/wfapi/pendingInputActions", json=PENDING)
+    api.get(f"{URL}job/{JOB_PATH}/12/api/json?depth=0", json=build)
+    api.get(f"{URL}job/{JOB_PATH}/12/wfapi/pendingInputActions", json=PENDING)
     api.post(
-        f"{URL}job/{JOB}/12/input/Promote/{action}",
+        f"{URL}job/{JOB_PATH}/12/input/Promote/{action}",
         body="",
         match=[matchers.header_matcher({"Jenkins-Crumb": "c0ffee"})],
     )
@@ -182,8 +184,8 @@ def test_answer_promotion_input(
 
 
 def test_answer_input_when_nothing_is_pending(api: responses.RequestsMock, client: JenkinsClient) -> None:
-    api.get(f"{URL}job/{JOB}/12/api/json?depth=0", json=_build(12, "SUCCESS", "abc", []))
-    api.get(f"{URL}job/{JOB}/12/wfapi/pendingInputActions", json=[])
+    api.get(f"{URL}job/{JOB_PATH}/12/api/json?depth=0", json=_build(12, "SUCCESS", "abc", []))
+    api.get(f"{URL}job/{JOB_PATH}/12/wfapi/pendingInputActions", json=[])
     with pytest.raises(CIError, match=r"is not waiting for input 'Promote' \(pending: none\)"):
         client.answer_input(JOB, 12, approve=True)
 
@@ -195,23 +197,23 @@ def test_answer_input_when_nothing_is_pending(api: responses.RequestsMock, clien
         (
             401,
             "jenkins: authentication failed (HTTP 401) at http://jenkins.test:8080 "
-            "to read job 'swarmops-release': check JENKINS_USER and JENKINS_TOKEN",
+            "to read job 'swarmops/main': check JENKINS_USER and JENKINS_TOKEN",
         ),
         (
             403,
-            "jenkins: user 'alice' may not read job 'swarmops-release' (HTTP 403) "
+            "jenkins: user 'alice' may not read job 'swarmops/main' (HTTP 403) "
             "at http://jenkins.test:8080",
         ),
         (
             404,
-            "jenkins: cannot read job 'swarmops-release': not found (HTTP 404) at http://jenkins.test:8080",
+            "jenkins: cannot read job 'swarmops/main': not found (HTTP 404) at http://jenkins.test:8080",
         ),
     ],
 )
 def test_http_errors_are_one_line_without_token(
     api: responses.RequestsMock, client: JenkinsClient, status: int, expected: str
 ) -> None:
-    api.get(f"{URL}job/{JOB}/api/json?depth=0", status=status, body="<html>Jenkins says no</html>")
+    api.get(f"{URL}job/{JOB_PATH}/api/json?depth=0", status=status, body="<html>Jenkins says no</html>")
     with pytest.raises(CIError) as err:
         client.history(JOB)
     assert str(err.value) == expected
@@ -221,33 +223,32 @@ def test_http_errors_are_one_line_without_token(
 def test_5xx_is_retried_with_backoff_then_succeeds(
     api: responses.RequestsMock, client: JenkinsClient, sleeps: list[float]
 ) -> None:
-    url = f"{URL}job/{JOB}/api/json?depth=0"
+    url = f"{URL}job/{JOB_PATH}/api/json?depth=0"
     api.get(url, status=503)
     api.get(url, status=502)
     api.get(url, json={"name": JOB, "builds": []})
     assert client.history(JOB) == []
-    assert sleeps == [0.5, 1.0]
     assert [c.response.status_code for c in api.calls if "/job/" in c.request.url] == [503, 502, 200]
 
 
 def test_5xx_gives_up_after_the_attempts(
     api: responses.RequestsMock, client: JenkinsClient, sleeps: list[float]
 ) -> None:
-    api.get(f"{URL}job/{JOB}/api/json?depth=0", status=500)
+    api.get(f"{URL}job/{JOB_PATH}/api/json?depth=0", status=500)
     with pytest.raises(CIError, match=r"server error \(HTTP 500\) .* after 3 attempts"):
         client.history(JOB)
-    assert sleeps == [0.5, 1.0]
+    assert [c.response.status_code for c in api.calls if "/job/" in c.request.url] == [500, 500, 500]
 
 
 def test_post_is_not_retried_on_500(
     api: responses.RequestsMock, client: JenkinsClient, sleeps: list[float]
 ) -> None:
     # A 500 on POST may already have queued a build: sending it again could start a second one.
-    api.get(f"{URL}job/{JOB}/api/json?depth=0", json={"name": JOB, "builds": []})
-    api.post(f"{URL}job/{JOB}/buildWithParameters", status=500)
+    api.get(f"{URL}job/{JOB_PATH}/api/json?depth=0", json={"name": JOB, "builds": []})
+    api.post(f"{URL}job/{JOB_PATH}/buildWithParameters", status=500)
     with pytest.raises(CIError, match="HTTP 500"):
         client.trigger(JOB, {"SCENARIO": "recon", "PROFILE": "smoke"})
-    assert sleeps == []
+    assert [c.request.method for c in api.calls if "buildWithParameters" in c.request.url] == ["POST"]
 
 
 def test_unreachable_server(client: JenkinsClient, api: responses.RequestsMock) -> None:
@@ -255,7 +256,7 @@ def test_unreachable_server(client: JenkinsClient, api: responses.RequestsMock) 
     with pytest.raises(
         CIError,
         match=r"^jenkins: cannot reach http://jenkins.test:8080 to read job "
-        r"'swarmops-release' \(ConnectionError\)$",
+        r"'swarmops/main' \(ConnectionError\)$",
     ):
         client.history(JOB)
 
@@ -293,19 +294,20 @@ def test_cli_history_writes_markdown_and_html(
 ) -> None:
     for key, value in (("JENKINS_URL", URL), ("JENKINS_USER", "alice"), ("JENKINS_TOKEN", TOKEN)):
         monkeypatch.setenv(key, value)
-    api.get(f"{URL}job/{JOB}/api/json?depth=0", json={"name": JOB, "builds": [{"number": 3}]})
+    api.get(f"{URL}job/{JOB_PATH}/api/json?depth=0", json={"name": JOB, "builds": [{"number": 3}]})
     api.get(
-        f"{URL}job/{JOB}/3/api/json?depth=0", json=_build(3, "SUCCESS", "abcdef123456", [METRICS_ARTIFACT])
+        f"{URL}job/{JOB_PATH}/3/api/json?depth=0",
+        json=_build(3, "SUCCESS", "abcdef123456", [METRICS_ARTIFACT])
     )
-    api.get(f"{URL}job/{JOB}/3/artifact/{METRICS_ARTIFACT}", body=json.dumps({"score": 0.5}))
+    api.get(f"{URL}job/{JOB_PATH}/3/artifact/{METRICS_ARTIFACT}", body=json.dumps({"score": 0.5}))
     md, page = tmp_path / "history.md", tmp_path / "site" / "history.html"
     assert cli.main(["jenkins", "history", "--markdown", str(md), "--html", str(page)]) == 0
     out = capsys.readouterr().out
     assert "#3" in out and "SUCCESS" in out and "abcdef12" in out and TOKEN not in out
-    assert f"| [#3]({URL}job/{JOB}/3/) | SUCCESS | 12m34s | abcdef12 |" in md.read_text()
+    assert f"| [#3]({URL}job/{JOB_PATH}/3/) | SUCCESS | 12m34s | abcdef12 |" in md.read_text()
     assert "0.500 | – | – |" in md.read_text()
     html = page.read_text()
-    assert html.startswith("<!doctype html>") and f'<a href="{URL}job/{JOB}/3/">#3</a>' in html
+    assert html.startswith("<!doctype html>") and f'<a href="{URL}job/{JOB_PATH}/3/">#3</a>' in html
 
 
 def test_cli_build_stop_review(monkeypatch: pytest.MonkeyPatch, api: responses.RequestsMock,
@@ -323,6 +325,10 @@ def test_cli_build_stop_review(monkeypatch: pytest.MonkeyPatch, api: responses.R
 
 def test_cli_real_unreachable_server(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     import socket
+    import types
+
+    waits: list[float] = []  # connection errors are retried with backoff: record the waits, skip them
+    monkeypatch.setattr("ci.http.time", types.SimpleNamespace(sleep=waits.append))
 
     with socket.socket() as sock:  # a loopback port nobody listens on
         sock.bind(("127.0.0.1", 0))
@@ -331,5 +337,7 @@ def test_cli_real_unreachable_server(monkeypatch: pytest.MonkeyPatch, capsys: py
                        ("JENKINS_TOKEN", TOKEN)):
         monkeypatch.setenv(key, value)
     assert cli.main(["jenkins", "history"]) == 1
-    assert capsys.readouterr().err == (f"error: jenkins: cannot reach http://127.0.0.1:{port} to read job "
-                                       f"'swarmops-release' (ConnectionError)\n")
+    err = capsys.readouterr().err.splitlines()
+    assert waits == [1.0, 2.0, 4.0] and len(err) == 4 and "retry 3/3" in err[2]
+    assert err[-1] == (f"error: jenkins: cannot reach http://127.0.0.1:{port} to read job "
+                       f"'swarmops/main' (ConnectionError)")

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from ci.jobdefs import render_jobs
+from ci.jobdefs import GITLAB_SERVER_NAME, render_jobs
 from ci.stages import STAGES, make_target
 
 pytestmark = pytest.mark.unit
@@ -103,9 +103,40 @@ def test_options_and_parameters(pipeline: dict) -> None:
     options = {n["name"]: n for n in _find(pipeline["children"], "options")["children"]}
     assert {"timestamps", "buildDiscarder", "timeout", "disableConcurrentBuilds"} <= set(options)
     assert options["buildDiscarder"]["args"][0]["name"] == "logRotator"
+    # A newer push must not abort a build in the middle of an Ansible deploy.
+    assert options["disableConcurrentBuilds"]["args"] == []
     params = {n["args"][0]["name"]: n for n in _find(pipeline["children"], "parameters")["children"]}
     assert params["SCENARIO"]["args"][0]["choices"] == ["recon", "watering"]
     assert params["PROFILE"]["args"][0]["choices"] == ["smoke", "default", "gpu"]
+
+
+HOURS = {"MINUTES": 1 / 60, "HOURS": 1, "DAYS": 24}
+
+
+def _hours(timeout: dict) -> float:
+    return timeout["args"][0]["time"] * HOURS[timeout["args"][0]["unit"]]
+
+
+def test_build_timeout_outlasts_the_approval_window(pipeline: dict) -> None:
+    build = _find(_find(pipeline["children"], "options")["children"], "timeout")
+    promote = _stages(pipeline)["Promote to production"]
+    approval = _find(_find(promote["children"], "options")["children"], "timeout")
+    assert _hours(approval) >= 72
+    assert _hours(build) > _hours(approval)
+
+
+def test_agent_none_at_the_top_and_an_agent_for_every_step(pipeline: dict) -> None:
+    assert _find(pipeline["children"], "agent")["args"] == ["${none}"]
+
+    def check(nodes: list[dict], has_agent: bool) -> None:
+        for node in nodes:
+            here = has_agent or node["name"] == "node" or any(
+                c["name"] == "agent" for c in node["children"]) and node["name"] == "stage"
+            if node["name"] == "sh":
+                assert has_agent, f"step {node['args'][0]!r} would run on no agent"
+            check(node["children"], here)
+
+    check(_find(pipeline["children"], "stages")["children"], False)
 
 
 def test_every_stage_of_the_stage_list_is_there_in_order_and_calls_only_make(pipeline: dict) -> None:
@@ -128,11 +159,32 @@ def test_unit_and_data_tests_run_in_parallel(pipeline: dict) -> None:
     assert [n["args"][0] for n in parallel["children"]] == ["Unit tests", "Data tests"]
 
 
-def test_training_runs_on_a_gpu_agent(pipeline: dict) -> None:
-    train = _stages(pipeline)["Train"]
-    agent = _find(train["children"], "agent")
+def test_training_evaluation_and_gate_share_one_gpu_agent(pipeline: dict) -> None:
+    model = _stages(pipeline)["Model"]
+    agent = _find(model["children"], "agent")
     assert _find(agent["children"], "label")["args"] == ["gpu"]
+    nested = [n["args"][0] for n in _find(model["children"], "stages")["children"]]
+    assert nested == ["Train", "Evaluate", "Gate"]
+    for name in nested:  # no second agent inside: one workspace holds the model files
+        assert not [c for c in _stages(pipeline)[name]["children"] if c["name"] == "agent"], name
+    train = _stages(pipeline)["Train"]
     assert _steps(train)[0]["args"][0] == "make train SCENARIO=${params.SCENARIO} PROFILE=${params.PROFILE}"
+
+
+def test_tracking_credentials_wrap_train_evaluate_gate_and_the_note(pipeline: dict) -> None:
+    for name in ("Train", "Evaluate", "Gate", "Metrics note"):
+        wrappers = [n for n in _walk(_stages(pipeline)[name]["children"]) if n["name"] == "withTracking"]
+        assert wrappers and any(s["name"] == "sh" for s in _walk(wrappers[0]["children"])), name
+
+
+def test_environment_changes_run_on_deploy_agents_with_the_vault(pipeline: dict) -> None:
+    stages = _stages(pipeline)
+    for name in ("Staging", "Review environment", "Review teardown"):
+        agent = _find(stages[name]["children"], "agent")
+        assert _find(agent["children"], "label")["args"] == ["deploy"], name
+    for name in ("Deploy staging", "Verify staging", "Review environment", "Review teardown",
+                 "Promote to production"):
+        assert [n for n in _walk(stages[name]["children"]) if n["name"] == "withVault"], name
 
 
 def _when(stage: dict) -> list[str]:
@@ -141,23 +193,34 @@ def _when(stage: dict) -> list[str]:
 
 def test_staging_and_production_only_on_main(pipeline: dict) -> None:
     stages = _stages(pipeline)
-    for name in ("Deploy staging", "Verify staging", "Promote to production"):
+    for name in ("Staging", "Promote to production"):
         branch = [n for n in _walk(stages[name]["children"]) if n["name"] == "branch"]
         assert branch and branch[0]["args"] == ["main"], name
+    nested = [n["args"][0] for n in _find(stages["Staging"]["children"], "stages")["children"]]
+    assert nested == ["Deploy staging", "Verify staging"]
 
 
 def test_production_waits_for_an_approved_input_then_milestone_and_lock(pipeline: dict) -> None:
     promote = _stages(pipeline)["Promote to production"]
     assert "beforeInput" in _when(promote)  # no agent time is spent before someone approves
+    assert not [c for c in promote["children"] if c["name"] == "agent"]  # the input holds no executor
     inp = {n["name"]: n["args"] for n in _find(promote["children"], "input")["children"]}
     assert inp["id"] == ["Promote"]
     assert inp["submitter"] == ["swarmops-release"]
     steps = _find(promote["children"], "steps")["children"]
     assert [s["name"] for s in steps] == ["milestone", "lock"]
-    assert steps[1]["args"][0] == {"resource": "swarmops-production"}
+    assert steps[1]["args"][0] == {"resource": "swarmops-environments"}
+    node = _find(steps[1]["children"], "node")
+    assert node["args"] == ["deploy"]
+    assert [c["name"] for c in node["children"]] == ["checkout", "unstash", "withVault"]
+    assert node["children"][1]["args"] == ["release"]  # reports/release.env from Verify staging
     assert _steps(promote)[0]["args"][0] == "make promote"
+    staging = _stages(pipeline)["Staging"]
+    staging_options = {n["name"]: n for n in _find(staging["children"], "options")["children"]}
+    assert staging_options["lock"]["args"][0] == {"resource": "swarmops-environments"}
     verify = _find(_stages(pipeline)["Verify staging"]["children"], "steps")["children"]
-    assert verify[-1]["name"] == "milestone"
+    assert [v["name"] for v in verify] == ["withVault", "stash", "milestone"]
+    assert verify[1]["args"][0] == {"name": "release", "includes": "reports/release.env"}
     assert verify[-1]["args"][0]["ordinal"] < steps[0]["args"][0]["ordinal"]
 
 
@@ -171,14 +234,16 @@ def test_review_stages_only_for_change_requests_with_teardown(pipeline: dict) ->
     assert _steps(failure)[0]["args"][0] == "make review-down MR=${env.CHANGE_ID}"
 
 
-def test_post_publishes_junit_archives_reports_and_cleans_up(pipeline: dict) -> None:
-    post = {n["name"]: n for n in _find(pipeline["children"], "post")["children"]}
-    always = {n["name"]: n["args"][0] for n in post["always"]["children"]}
-    assert always["junit"]["testResults"] == "reports/junit-*.xml"
-    archived = always["archiveArtifacts"]["artifacts"]
+def test_test_stages_publish_junit_and_the_model_stage_archives_reports(pipeline: dict) -> None:
+    stages = _stages(pipeline)
+    for name in ("Unit tests", "Data tests", "Infra tests"):
+        always = _find(_find(stages[name]["children"], "post")["children"], "always")
+        assert always["children"][0]["args"][0]["testResults"] == "reports/junit-*.xml", name
+    always = _find(_find(stages["Model"]["children"], "post")["children"], "always")
+    steps = {n["name"]: n["args"][0] for n in always["children"]}
+    assert steps["stash"] == {"name": "reports", "includes": "reports/**", "allowEmpty": True}
     for pattern in ("reports/**", "runs/**/*.json", "runs/**/*.png", "runs/**/*.md", "runs/**/*.zip"):
-        assert pattern in archived
-    assert [n["name"] for n in post["cleanup"]["children"]] == ["cleanWs"]
+        assert pattern in steps["archiveArtifacts"]["artifacts"]
 
 
 # ---- jenkins-job-builder -------------------------------------------------------------------------
@@ -187,25 +252,36 @@ def jobs() -> dict[str, ET.Element]:
     return {name: ET.fromstring(xml) for name, xml in render_jobs().items()}
 
 
-def test_job_definitions_render(jobs: dict[str, Any]) -> None:
-    assert set(jobs) == {"swarmops", "swarmops-release"}
-    assert jobs["swarmops"].tag == "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject"
-    assert jobs["swarmops"].find(".//scriptPath").text == "Jenkinsfile"
-    release = jobs["swarmops-release"]
-    assert release.tag == "flow-definition"
-    assert release.find("./definition/scriptPath").text == "Jenkinsfile"
-    assert release.find(".//hudson.plugins.git.BranchSpec/name").text == "*/main"
+def test_one_multibranch_job_that_discovers_merge_requests(jobs: dict[str, Any]) -> None:
+    assert set(jobs) == {"swarmops"}
+    job = jobs["swarmops"]
+    assert job.tag == "org.jenkinsci.plugins.workflow.multibranch.WorkflowMultiBranchProject"
+    assert job.find(".//scriptPath").text == "Jenkinsfile"
+    sources = job.findall(".//jenkins.branch.BranchSource/source")
+    assert len(sources) == 1
+    source = sources[0]
+    # gitlab-branch-source's GitLabSCMSource: its MR heads are ChangeRequestSCMHeads, so changeRequest()
+    # is true for MR builds (a plain git source only ever sees branches).
+    assert source.get("class") == "io.jenkins.plugins.gitlabbranchsource.GitLabSCMSource"
+    assert source.findtext("serverName") == GITLAB_SERVER_NAME
+    assert source.findtext("projectPath") == "swarmops/swarmops"
+    assert source.findtext("credentialsId") == "gitlab-checkout"
+    traits = {t.tag.rsplit(".", 1)[-1]: t.findtext("strategyId") for t in source.find("traits")}
+    assert traits["OriginMergeRequestDiscoveryTrait"] == "1"  # MRs, merged with their target
+    assert traits["BranchDiscoveryTrait"] == "1"  # branches that are not also MRs
+    assert "RegexSCMHeadFilterTrait" not in traits
+    assert not job.findall(".//jenkins.plugins.git.GitSCMSource")
 
 
-def test_job_parameters_match_the_jenkinsfile(jobs: dict[str, Any], pipeline: dict) -> None:
-    declared = {
-        n["args"][0]["name"]: n["args"][0].get("choices")
-        for n in _find(pipeline["children"], "parameters")["children"]
-    }
-    rendered = {}
-    for param in jobs["swarmops-release"].find(".//parameterDefinitions"):
-        rendered[param.find("name").text] = [s.text for s in param.iter("string")] or None
-    assert rendered == declared
+def test_a_source_that_is_not_a_gitlab_project_is_refused() -> None:
+    from ci.errors import CIError
+    from ci.jobdefs import with_gitlab_source
+
+    xml = ('<p><sources><data><jenkins.branch.BranchSource><source class="jenkins.plugins.git.GitSCMSource">'
+           '<remote>https://gitlab.example.com/only-one-part</remote><traits/></source>'
+           '</jenkins.branch.BranchSource></data></sources></p>')
+    with pytest.raises(CIError, match="is not a GitLab project URL"):
+        with_gitlab_source(xml)
 
 
 def test_broken_job_definition_is_one_clear_error(tmp_path: Path) -> None:

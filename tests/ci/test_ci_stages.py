@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Variables the Makefile reads from the environment (a CI job running these tests may set them).
 MAKE_VARS = ("VENV", "SWARMOPS_CI_SMALL", "TEST_PATHS", "INFRA_ARGS", "REPORTS", "SCENARIO", "PROFILE", "ENV",
-             "MR", "SWARMOPS_VENV_BIN", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+             "MR", "SWARMOPS_VENV_BIN", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "RELEASE_ID")
 
 
 def _make_n(*args: str) -> list[str]:
@@ -44,6 +44,7 @@ def test_readme_picture_shows_every_stage() -> None:
 
 def test_stage_targets_call_the_entry_points() -> None:
     assert _make_n("train", "SCENARIO=watering", "PROFILE=gpu", "VENV=/opt/venv") == [
+        "/opt/venv/bin/python -m ci tracking-check",
         "/opt/venv/bin/swarmops train --scenario watering --profile gpu"]
     assert _make_n("unit", "VENV=/opt/venv")[-1] == (
         '/opt/venv/bin/pytest -m "unit and not slow" --junitxml=reports/junit-unit.xml tests')
@@ -55,8 +56,32 @@ def test_small_mode_selects_tiny_sizes() -> None:
     assert _make_n("unit", *small)[-1].endswith(
         "--junitxml=reports/junit-unit.xml tests/ci/test_ci_jenkins_api.py tests/ci/test_ci_gitlab_api.py")
     assert _make_n("deploy", *small) == ["bash infra/deploy.sh staging --syntax-check"]
-    assert _make_n("promote", *small) == ["bash infra/promote.sh --syntax-check"]
+    assert _make_n("promote", *small)[-1] == (
+        'bash infra/promote.sh -e "promote_expected_release_id=$RELEASE_ID" --syntax-check')
     assert _make_n("review-up", "MR=7", *small)[0] == "bash infra/review.sh up 7 --syntax-check"
+
+
+@pytest.mark.parametrize("release", ["", "r1; rm -rf /", "r1 r2", "'; id; '"])
+def test_promote_refuses_without_a_clean_release_id(tmp_path: Path, release: str) -> None:
+    # Refused before infra/promote.sh runs: production only ever receives the id verify wrote.
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_VARS}
+    proc = subprocess.run(["make", "--no-print-directory", "promote", "VENV=/opt/venv", f"REPORTS={tmp_path}",
+                           f"RELEASE_ID={release}"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[0] == (
+        f"promote: RELEASE_ID='{release}' is not a release id: pass the one verify wrote to "
+        f"{tmp_path}/release.env (SWARMOPS_RELEASE_ID=...)")
+
+
+def test_promote_reads_the_release_id_that_verify_wrote(tmp_path: Path) -> None:
+    (tmp_path / "release.env").write_text("SWARMOPS_RELEASE_ID=3f2a9c1d-20261130\n")
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_VARS}
+    # What promote's recipe sees in its environment (an extra target that prints it; nothing is run).
+    printer = 'print-release: ; @echo "[$$RELEASE_ID]"'
+    proc = subprocess.run(["make", "--no-print-directory", "--eval", printer, "print-release",
+                           f"REPORTS={tmp_path}"],
+                          cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    assert proc.stdout == "[3f2a9c1d-20261130]\n"
 
 
 def test_default_venv_bootstraps_first() -> None:
