@@ -10,7 +10,7 @@ PROFILE ?= smoke
 ENV ?= staging
 REPORTS ?= reports
 
-.PHONY: help bootstrap bootstrap-python run test lint unit data infra bench tracking-check train evaluate gate \
+.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills bench tracking-check train evaluate gate \
         deploy verify promote review-up review-down mr-note clean
 
 help:  ## list targets
@@ -69,6 +69,10 @@ data: $(PYDEPS)  ## data tests (scenario suite, DVC)
 infra: $(SYSDEPS)  ## infra tests (ansible, servers, CI runners)
 	mkdir -p $(REPORTS)
 	$(PYTEST) -m infra --junitxml=$(REPORTS)/junit-infra.xml $(TEST_PATHS)
+
+drills: bootstrap-python  ## reliability drills (kill + resume, PostgreSQL restart, concurrent writes): table + JSON
+	mkdir -p $(REPORTS)
+	$(SWARMOPS) drills --out $(REPORTS)/drills.json
 
 bench: bootstrap-python  ## simulator and training benchmarks (table + JSON under bench/results)
 	$(SWARMOPS) bench env

@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 # Modules that contribute commands; a module that does not exist yet is skipped.
-_COMMAND_MODULES = ("env.cli", "training.cli", "mission.cli", "monitoring.cli")
+_COMMAND_MODULES = ("env.cli", "training.cli", "mission.cli", "monitoring.cli", "swarmops.drills_cli")
 
 
 def _register_all() -> None:

@@ -1,65 +1,31 @@
 """Shared fixtures: a real, throw-away PostgreSQL server for the tests that need one.
 
 The server is Debian's PostgreSQL 15, started by this fixture on a free loopback port in a
-temporary directory (initdb refuses to run as root, hence ``runuser -u postgres``).
+temporary directory (swarmops/pgtemp.py, shared with the reliability drills).
 Set SWARMOPS_TEST_PG_URL to an admin URL to use an existing server instead.
 """
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Iterator
 
 import pytest
-
-PG_BIN = Path(os.environ.get("SWARMOPS_PG_BIN", "/usr/lib/postgresql/15/bin"))
-PG_ADMIN_PASSWORD = "swarmops-test-admin"  # throw-away server on loopback, gone after the session
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str]:
     """Admin URL (postgresql+psycopg2://) of a PostgreSQL server running for this test session."""
+    from swarmops.pgtemp import PostgresUnavailable, throwaway_postgres
+
     if os.environ.get("SWARMOPS_TEST_PG_URL"):
         yield os.environ["SWARMOPS_TEST_PG_URL"]
         return
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL binaries not found in {PG_BIN} (run scripts/bootstrap.sh)")
-    workdir = Path(tempfile.mkdtemp(prefix="swarmops-pg-"))
-    workdir.chmod(0o777)
-    datadir, pwfile = workdir / "data", workdir / "pw"
-    pwfile.write_text(PG_ADMIN_PASSWORD)
-    pwfile.chmod(0o644)
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-    port = _free_port()
-    subprocess.run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(datadir), "-U", "postgres",
-                                 "-A", "scram-sha-256", f"--pwfile={pwfile}"]),
-                   check=True, capture_output=True)
-    opts = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-o", opts,
-                                 "-l", str(workdir / "log"), "-w", "start"]),
-                   check=True, capture_output=True)
     try:
-        yield f"postgresql+psycopg2://postgres:{PG_ADMIN_PASSWORD}@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-m", "fast", "stop"]),
-                       capture_output=True)
-        shutil.rmtree(workdir, ignore_errors=True)
+        with throwaway_postgres() as server:
+            yield server.admin_url
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture

@@ -10,17 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from training.paths import runs_root
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+#: How long metric writes keep retrying while the database is unreachable (a restart, a failover).
+WRITE_RETRY_S = float(os.environ.get("SWARMOPS_LEDGER_RETRY_S", "120"))
 
 
 class LedgerError(RuntimeError):
@@ -72,6 +78,9 @@ class TrainingMetric(Base):
     name: Mapped[str] = mapped_column(sa.String(64))
     value: Mapped[float] = mapped_column(sa.Float)
     recorded_at: Mapped[dt.datetime] = mapped_column(sa.DateTime, index=True)
+
+    # Migration 0002: a retried or resumed write of the same (run, step, metric) is a no-op.
+    __table_args__ = (sa.Index("ux_training_metrics_run_step_name", "run_id", "step", "name", unique=True),)
 
 
 class EvaluationResult(Base):
@@ -275,16 +284,52 @@ class Ledger:
         )
 
     # metrics ------------------------------------------------------------------------------------
-    def add_metrics(self, run_id: str, step: int, values: dict[str, float]) -> None:
-        """Append one step's metric values."""
+    def add_metrics(self, run_id: str, step: int, values: dict[str, float],
+                    retry_s: float | None = None) -> None:
+        """Record one step's metric values exactly once.
+
+        A (run, step, metric) already present is left as it is (the first write wins), so a write that
+        is retried after a lost connection, or re-sent by a resumed run, never duplicates a row.
+        While the database is unreachable (PostgreSQL restarting), the write is retried with backoff for
+        up to ``retry_s`` seconds (SWARMOPS_LEDGER_RETRY_S, default 120) before the error surfaces.
+        """
         now = utcnow()
         rows = [
             {"run_id": run_id, "step": step, "name": k, "value": float(v), "recorded_at": now}
             for k, v in values.items()
         ]
-        if rows:
-            with self.session() as s:
-                s.execute(sa.insert(TrainingMetric), rows)
+        if not rows:
+            return
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(TrainingMetric).on_conflict_do_nothing(index_elements=["run_id", "step", "name"])
+        self._retrying(lambda: self._execute(statement, rows), WRITE_RETRY_S if retry_s is None else retry_s,
+                       f"metrics of run {run_id} at step {step}")
+
+    def _execute(self, statement: Any, rows: list[dict[str, Any]]) -> None:
+        with self.session() as s:
+            s.execute(statement, rows)
+
+    def _retrying(self, write: Any, budget_s: float, what: str) -> None:
+        """Run ``write``; on a lost or refused connection retry (backoff 0.5 s .. 5 s) for ``budget_s``."""
+        deadline, delay, attempt = time.monotonic() + budget_s, 0.5, 0
+        while True:
+            try:
+                write()
+                if attempt:
+                    print(f"ledger: wrote {what} after {attempt} retr{'y' if attempt == 1 else 'ies'}",
+                          file=sys.stderr)
+                return
+            except sa.exc.OperationalError as exc:  # connection refused / reset / server shutting down
+                attempt += 1
+                if time.monotonic() + delay > deadline:
+                    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+                    raise LedgerError(f"cannot write {what} to {redact(self.url)} after {attempt} attempts "
+                                      f"in {budget_s:.0f} s: {reason}") from None
+                if attempt == 1:
+                    print(f"ledger: database unreachable, retrying {what} for up to {budget_s:.0f} s",
+                          file=sys.stderr)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def metrics(self, run_id: str) -> list[TrainingMetric]:
         """All metric rows of a run in step order."""

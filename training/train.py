@@ -278,6 +278,10 @@ def train(
         setup_mlflow(f"swarmops-{scenario}")  # only now: a bad checkpoint leaves every store untouched
         mlflow_run = mlflow.start_run(run_id=prior.mlflow_run_id)
         ledger.update_run(run_id, status="running", ended_at=None, error=None)
+        # The ledger keeps every interruption: a row at the resume step (a run still "running" here was
+        # killed without the chance to say so; "interrupted" ones stopped on a signal).
+        ledger.add_metrics(run_id, done, {"resumed_from_step": float(done),
+                                          "resumed_after_kill": float(prior.status == "running")})
     else:
         stage0, done = 0, 0
         setup_mlflow(f"swarmops-{scenario}")

@@ -175,3 +175,41 @@ def test_train_with_unreachable_database_starts_nothing(runs_home: Path) -> None
     )
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not runs_home.exists()
+
+
+def test_metric_rows_are_written_once_and_old_duplicates_are_merged(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    upgrade(url, "0001")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # a ledger from before 0002: a resumed run logged step 8 twice
+        conn.execute(sa.text(
+            "INSERT INTO runs (id, status, scenario, profile, seed, device, total_timesteps, timesteps_done, "
+            "started_at) VALUES ('r', 'running', 'recon', 'p', 0, 'cpu', 1, 0, '2026-11-30')"))
+        for value in (1.0, 2.0):
+            conn.execute(sa.text("INSERT INTO training_metrics (run_id, step, name, value, recorded_at) "
+                                 f"VALUES ('r', 8, 'loss', {value}, '2026-11-30')"))
+    engine.dispose()
+    ledger = Ledger(url)  # migrates to head: duplicates merged (first kept), then unique
+    assert [(m.step, m.value) for m in ledger.metrics("r")] == [(8, 1.0)]
+    ledger.add_metrics("r", 8, {"loss": 9.0, "coverage": 0.5})  # a retried / re-sent write
+    ledger.add_metrics("r", 8, {"coverage": 0.7})
+    rows = {(m.step, m.name): m.value for m in ledger.metrics("r")}
+    assert rows == {(8, "loss"): 1.0, (8, "coverage"): 0.5}  # the first write wins, nothing doubled
+    ledger.close()
+
+
+def test_a_metric_write_waits_for_an_unreachable_database_then_says_so(tmp_path: Path) -> None:
+    ledger = Ledger(f"sqlite:///{tmp_path / 'l.db'}")
+    ledger.create_run(id="r", scenario="recon", profile="p", seed=0, device="cpu", total_timesteps=1)
+    calls: list[int] = []
+
+    def broken(*_: object) -> None:
+        calls.append(1)
+        raise sa.exc.OperationalError("INSERT", {}, Exception("could not connect to server"))
+
+    ledger._execute = broken  # type: ignore[method-assign]
+    with pytest.raises(LedgerError, match=r"^cannot write metrics of run r at step 3 to sqlite:.* after "
+                                          r"\d+ attempts in 1 s: could not connect to server$"):
+        ledger.add_metrics("r", 3, {"loss": 1.0}, retry_s=1.0)
+    assert len(calls) >= 2
+    ledger.close()
