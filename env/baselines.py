@@ -126,6 +126,12 @@ def _needs_home(sim: SwarmSim, margin: int = 2) -> np.ndarray:
     return low | charging
 
 
+def _round_trip(sim: SwarmSim, cells: np.ndarray) -> np.ndarray:
+    """Global cells a drone can fly to from the base and back on one full battery (with the margin
+    of ``_needs_home``): on fields larger than the battery's range, the others are not targets."""
+    return 2 * sim.dist[cells] + 3 <= sim.config.battery_capacity
+
+
 class Lawnmower:
     """Boustrophedon sweep: the serpentine lane path is split into one contiguous part per drone.
 
@@ -190,7 +196,7 @@ class Lawnmower:
         open_fp = np.zeros((b, n, m), dtype=bool)
         for off in sim.sense_off:  # covered or blocked: nothing left to sense there
             open_fp |= (sim.packed[cells + off] & 3) == 0
-        done_wp = ~valid | blocked | ~open_fp
+        done_wp = ~valid | blocked | ~open_fp | ~_round_trip(sim, cells)
         idx = np.arange(m)[None, None, :]
         pending = ~done_wp & (idx >= self.ptr[..., None])
         reached = (sim.cell[..., None] == wp) & (idx >= self.ptr[..., None])
@@ -244,11 +250,11 @@ class Lawnmower:
 
     def _unclaimed(self, cells: np.ndarray) -> np.ndarray:
         """Global cells still to sense that no other drone's target covers."""
-        return ((self.sim.packed[cells] & 3) == 0) & ~self._claimed[cells]
+        return self._open(cells) & ~self._claimed[cells]
 
     def _open(self, cells: np.ndarray) -> np.ndarray:
-        """Global cells still to sense (neither covered nor blocked)."""
-        return (self.sim.packed[cells] & 3) == 0
+        """Global cells still to sense (neither covered nor blocked) within a battery's round trip."""
+        return ((self.sim.packed[cells] & 3) == 0) & _round_trip(self.sim, cells)
 
     def _open_cells(self, f: int) -> np.ndarray:
         """Padded cells of field ``f`` still to sense (scanned at most once per field and step)."""
@@ -321,7 +327,7 @@ class GreedyWatering:
                 f, d = fb[sel], dn[sel]
 
                 def needy(cells: np.ndarray) -> np.ndarray:
-                    return (sim.need[cells] - self.claims[cells]) > 0
+                    return ((sim.need[cells] - self.claims[cells]) > 0) & _round_trip(sim, cells)
 
                 t = nearest_cells(sim, f, sim.cell[f, d], needy, self._plants)
                 ok = t != _NONE

