@@ -23,6 +23,7 @@ from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 BASELINES = ("random", "lawnmower", "greedy")
 _MOVES = np.array([UP, DOWN, LEFT, RIGHT])
 _NONE = -1
+_CLAIM_ROUNDS = 8  # rounds of choosing again for drones that lost a target to a lower-index drone
 
 
 def random_actions(sim: SwarmSim, seed: int) -> np.ndarray:
@@ -222,7 +223,10 @@ class Lawnmower:
 
     def _mop_up(self, target: np.ndarray, fb: np.ndarray, dn: np.ndarray) -> None:
         """Give drones ``(fb, dn)`` the nearest cell still to sense whose surroundings no other drone
-        is heading for (any such cell when all are taken), in drone order per field."""
+        is heading for (any such cell when all are taken).
+
+        All drones choose at once; where two chose the same cell, the lower index keeps it and the
+        others choose again with its surroundings claimed (a few rounds, then sharing is allowed)."""
         sim = self.sim
         claimed = self._claimed
         mark = []
@@ -234,18 +238,21 @@ class Lawnmower:
 
         busy = (target != _NONE) & (self.ptr >= self.wp.shape[1])  # other drones mopping up
         claim(np.nonzero(busy)[0], target[busy])
-        rank = np.arange(fb.size) - np.searchsorted(fb, fb)
-        for r in range(int(rank.max()) + 1):
-            sel = rank == r
-            f, d = fb[sel], dn[sel]
-            t = nearest_cells(sim, f, sim.cell[f, d], self._unclaimed, self._open_cells)
-            alone = t == _NONE
-            if alone.any():
-                t[alone] = nearest_cells(sim, f[alone], sim.cell[f[alone], d[alone]], self._open,
-                                         self._open_cells)
-            target[f, d] = t
-            ok = t != _NONE
-            claim(f[ok], t[ok])
+        share_f, share_d = [], []
+        for _ in range(_CLAIM_ROUNDS):
+            if not fb.size:
+                break
+            t = nearest_cells(sim, fb, sim.cell[fb, dn], self._unclaimed, self._open_cells)
+            got = t != _NONE
+            first = _first_per_cell(t + sim.field_off[fb], got)
+            target[fb[first], dn[first]] = t[first]
+            claim(fb[first], t[first])
+            share_f.append(fb[~got])  # nothing unclaimed left: share the nearest cell to sense
+            share_d.append(dn[~got])
+            fb, dn = fb[got & ~first], dn[got & ~first]  # lost a tie: choose again
+        fs, ds = np.concatenate([*share_f, fb]), np.concatenate([*share_d, dn])
+        if fs.size:
+            target[fs, ds] = nearest_cells(sim, fs, sim.cell[fs, ds], self._open, self._open_cells)
         claimed[np.concatenate(mark)] = False
 
     def _unclaimed(self, cells: np.ndarray) -> np.ndarray:
@@ -316,25 +323,34 @@ class GreedyWatering:
             target.ravel()[rows[kept]] = keep.ravel()[rows[kept]]
             np.add.at(self.claims, cells[kept], np.minimum(t[kept], need[kept] - before[kept]))
             claimed.append(cells[kept])
-        # The others pick the nearest plant whose need is not claimed yet, in drone order per field
-        # (one chooser per field at a time, all fields at once).
-        choose = ~home & (target == _NONE)
-        fb, dn = np.nonzero(choose)
-        if fb.size:
-            rank = np.arange(fb.size) - np.searchsorted(fb, fb)
-            for r in range(int(rank.max()) + 1):
-                sel = rank == r
-                f, d = fb[sel], dn[sel]
+        # The others pick the nearest plant whose need is not claimed yet, all at once; where several
+        # picked one plant, drones in index order take it while its need lasts and the others
+        # choose again (a few rounds).
+        fb, dn = np.nonzero(~home & (target == _NONE))
 
-                def needy(cells: np.ndarray) -> np.ndarray:
-                    return ((sim.need[cells] - self.claims[cells]) > 0) & _round_trip(sim, cells)
+        def needy(cells: np.ndarray) -> np.ndarray:
+            return ((sim.need[cells] - self.claims[cells]) > 0) & _round_trip(sim, cells)
 
-                t = nearest_cells(sim, f, sim.cell[f, d], needy, self._plants)
-                ok = t != _NONE
-                target[f[ok], d[ok]] = t[ok]
-                gc = t[ok] + sim.field_off[f[ok]]
-                self.claims[gc] += np.minimum(sim.tank[f[ok], d[ok]], sim.need[gc] - self.claims[gc])
-                claimed.append(gc)
+        for _ in range(_CLAIM_ROUNDS):
+            if not fb.size:
+                break
+            t = nearest_cells(sim, fb, sim.cell[fb, dn], needy, self._plants)
+            got = t != _NONE
+            fb, dn, t = fb[got], dn[got], t[got]
+            gc = t + sim.field_off[fb]
+            order = np.argsort(gc, kind="stable")  # grouped by plant, drone order inside a group
+            tk = sim.tank[fb, dn][order]
+            cum = np.cumsum(tk)
+            start = np.r_[True, gc[order][1:] != gc[order][:-1]]
+            before = np.empty_like(cum)
+            before[order] = cum - tk - np.maximum.accumulate(np.where(start, cum - tk, 0))
+            left = (sim.need[gc] - self.claims[gc]).astype(np.int64)
+            take = before < left
+            target[fb[take], dn[take]] = t[take]
+            amount = np.minimum(sim.tank[fb[take], dn[take]], left[take] - before[take])
+            np.add.at(self.claims, gc[take], amount)
+            claimed.append(gc[take])
+            fb, dn = fb[~take], dn[~take]
         if claimed:
             self.claims[np.concatenate(claimed)] = 0
         self.nav.set_targets(target)
@@ -387,15 +403,29 @@ def nearest_cells(
     best = np.argmin(dist, axis=1)
     ar = np.arange(len(cells))
     out = np.where(dist[ar, best] <= r, win[ar, best], _NONE)
-    for i in np.flatnonzero(out == _NONE).tolist():
-        f, c = int(fields[i]), int(cells[i])
+    far = np.flatnonzero(out == _NONE)
+    for f in np.unique(fields[far]).tolist():  # per field, a block of drones at a time
         cand = candidates(f) if candidates is not None else np.arange(sim.C)
         cand = cand[wanted(cand + sim.field_off[f])]
-        if cand.size:
-            cy, cx = divmod(c, sim.Wp)
-            d = np.abs(cand // sim.Wp - cy) + np.abs(cand % sim.Wp - cx)
-            out[i] = cand[np.argmin(d)]
+        if not cand.size:
+            continue
+        cy, cx = cand // sim.Wp, cand % sim.Wp
+        mine = far[fields[far] == f]
+        for lo in range(0, mine.size, 64):
+            rows = mine[lo:lo + 64]
+            c = cells[rows]
+            d = np.abs(cy[None, :] - (c // sim.Wp)[:, None]) + np.abs(cx[None, :] - (c % sim.Wp)[:, None])
+            out[rows] = cand[np.argmin(d, axis=1)]
     return out
+
+
+def _first_per_cell(cells: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Mask of the first entry (in array order) of each distinct cell among the ``valid`` ones."""
+    keys = np.where(valid, cells, -1 - np.arange(cells.size))
+    _, first = np.unique(keys, return_index=True)
+    out = np.zeros(cells.size, dtype=bool)
+    out[first] = True
+    return out & valid
 
 
 def make_baseline(name: str, sim: SwarmSim, seed: int) -> Callable[[SwarmSim], np.ndarray]:
