@@ -331,6 +331,10 @@ class GreedyWatering:
         def needy(cells: np.ndarray) -> np.ndarray:
             return ((sim.need[cells] - self.claims[cells]) > 0) & _round_trip(sim, cells)
 
+        at_base = sim.cell[fb, dn] == sim.base_cell[fb]
+        if at_base.any():  # drones leaving the base all start from one cell: one sorted list each
+            claimed.append(self._from_base(target, fb[at_base], dn[at_base], needy))
+            fb, dn = fb[~at_base], dn[~at_base]
         for _ in range(_CLAIM_ROUNDS):
             if not fb.size:
                 break
@@ -358,6 +362,41 @@ class GreedyWatering:
         here_need = sim.need[g] > 0
         release = here_need & (sim.tank > 0) & ~home & (sim.cell == target)
         return np.where(release, WATER, act).ravel()
+
+    def _from_base(self, target: np.ndarray, fb: np.ndarray, dn: np.ndarray,
+                   needy: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Targets of drones at their field's base, in drone order: each takes the nearest plant
+        whose need the water of the drones before it does not cover yet. Returns the claimed cells."""
+        sim, out = self.sim, []
+        for f in np.unique(fb).tolist():
+            cand = self._plants(f)
+            gc = cand + sim.field_off[f]
+            keep = needy(gc)
+            cand, gc = cand[keep], gc[keep]
+            if not cand.size:
+                continue
+            by, bx = divmod(int(sim.base_cell[f]), sim.Wp)
+            dist = np.abs(cand // sim.Wp - by) + np.abs(cand % sim.Wp - bx)
+            order = np.lexsort((cand, dist))
+            left = (sim.need[gc] - self.claims[gc]).astype(np.int64)[order].tolist()
+            p = 0
+            drones = dn[fb == f].tolist()
+            taken = np.zeros(len(drones), dtype=np.int64)
+            amounts = np.zeros(len(drones), dtype=np.int64)
+            for i, d in enumerate(drones):
+                while p < len(left) and left[p] <= 0:
+                    p += 1
+                if p == len(left):
+                    taken = taken[:i]
+                    amounts = amounts[:i]
+                    break
+                amount = min(int(sim.tank[f, d]), left[p])
+                left[p] -= amount
+                taken[i], amounts[i] = order[p], amount
+            target[f, drones[:len(taken)]] = cand[taken]
+            np.add.at(self.claims, gc[taken], amounts)
+            out.append(gc[taken])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     def _plants(self, f: int) -> np.ndarray:
         """Padded cells of field ``f`` that had a water need at the start of its episode (sorted)."""
