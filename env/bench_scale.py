@@ -207,6 +207,7 @@ def plot_scale(result: dict[str, Any], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter
 
     rows = result["rows"]
     sides = sorted({r["side"] for r in rows})
@@ -230,6 +231,8 @@ def plot_scale(result: dict[str, Any], path: Path) -> None:
         ax.set_yscale("log")
         ax.set_xlabel("field side (cells)" if key == "side" else "drones")
         ax.set_ylabel("CPU ms per step")
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
         ax.set_title(title)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
@@ -243,7 +246,8 @@ def plot_scale(result: dict[str, Any], path: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("field side (cells)")
     ax.set_ylabel("MiB per field")
-    ax.set_title("memory per field: simulator state + lawnmower")
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.set_title("memory per field (simulator + lawnmower)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
     fig.suptitle(f"swarmops bench scale ({result['measured_at']}, one core, load "
