@@ -238,6 +238,13 @@ class Lawnmower:
 
         busy = (target != _NONE) & (self.ptr >= self.wp.shape[1])  # other drones mopping up
         claim(np.nonzero(busy)[0], target[busy])
+        at_base = sim.cell[fb, dn] == sim.base_cell[fb]
+        for f in np.unique(fb[at_base]).tolist():  # one origin: walk one sorted list in drone order
+            drones = dn[at_base & (fb == f)]
+            got = self._spread_from_base(f, drones)
+            target[f, drones] = got
+            claim(np.full(int((got != _NONE).sum()), f), got[got != _NONE])
+        fb, dn = fb[~at_base], dn[~at_base]
         share_f, share_d = [], []
         for _ in range(_CLAIM_ROUNDS):
             if not fb.size:
@@ -254,6 +261,35 @@ class Lawnmower:
         if fs.size:
             target[fs, ds] = nearest_cells(sim, fs, sim.cell[fs, ds], self._open, self._open_cells)
         claimed[np.concatenate(mark)] = False
+
+    def _spread_from_base(self, f: int, drones: np.ndarray) -> np.ndarray:
+        """Mop-up targets of ``drones`` at field ``f``'s base: the cells still to sense nearest the
+        base, in drone order, each outside the sensor footprint of the targets given before it
+        (the nearest cell still to sense when none is left)."""
+        sim = self.sim
+        cand = self._open_cells(f)
+        cand = cand[self._unclaimed(cand + sim.field_off[f])]
+        out = np.full(len(drones), _NONE, dtype=np.int64)
+        if cand.size:
+            by, bx = divmod(int(sim.base_cell[f]), sim.Wp)
+            dist = np.abs(cand // sim.Wp - by) + np.abs(cand % sim.Wp - bx)
+            order = cand[np.lexsort((cand, dist))].tolist()
+            taken: set[int] = set()
+            foot = sim.sense_off.tolist()
+            p = 0
+            for i in range(len(drones)):
+                while p < len(order) and order[p] in taken:
+                    p += 1
+                if p == len(order):
+                    break
+                c = order[p]
+                out[i] = c
+                taken.update(c + o + k for o in foot for k in foot)  # footprints must not overlap
+        rest = out == _NONE
+        if rest.any():
+            fs = np.full(int(rest.sum()), f)
+            out[rest] = nearest_cells(sim, fs, sim.cell[fs, drones[rest]], self._open, self._open_cells)
+        return out
 
     def _unclaimed(self, cells: np.ndarray) -> np.ndarray:
         """Global cells still to sense that no other drone's target covers."""
