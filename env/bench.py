@@ -35,7 +35,8 @@ def pin_one_core() -> int | None:
     return None
 
 
-def _state_bytes(sim: Any) -> int:
+def state_bytes(sim: Any) -> int:
+    """Bytes of simulator state (maps, drone arrays, counters) held by ``sim``."""
     arrays = [
         sim.packed,
         sim.need,
@@ -146,7 +147,7 @@ def run_bench(
                         "ms_per_step": round(1000 * elapsed / steps, 3),
                         "trials_agent_steps_per_s": [round(t[0] * agents / t[1], 1) for t in trials],
                         "setup_s": round(setup, 3),
-                        "state_bytes_per_field": _state_bytes(sim) // b if kind == "vectorised" else None,
+                        "state_bytes_per_field": state_bytes(sim) // b if kind == "vectorised" else None,
                     }
                 )
                 del sim

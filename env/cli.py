@@ -116,11 +116,27 @@ def register(app: typer.Typer) -> None:
             "--out",
             str(out),
         ]
-        root = str(Path(__file__).resolve().parent.parent)
-        env = dict(
-            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-        )
-        raise typer.Exit(code=subprocess.call(cmd, env=env))
+        raise typer.Exit(code=subprocess.call(cmd, env=_child_env()))
+
+    @bench.command("scale")
+    def bench_scale(
+        sides: str = typer.Option("16,32,64,128,256,512", help="field sides (width = height)"),
+        drones: str = typer.Option("1,4,16,64,256", help="drones per field, comma-separated"),
+        steps: int = typer.Option(200, help="steps per episode measured (from reset)"),
+        obstacles: float = typer.Option(0.1, help="obstacle density"),
+        out: Path = typer.Option(Path("bench/results/scale.json"), help="JSON output"),
+        plot: Path = typer.Option(Path("docs/img/scaling.png"), help="PNG plot"),
+    ) -> None:
+        """Per-step cost of simulator, heuristics and policy forward against field side and drones."""
+        cmd = [sys.executable, "-m", "env.bench_scale", "--sides", sides, "--drones", drones, "--steps",
+               str(steps), "--obstacles", str(obstacles), "--out", str(out), "--plot", str(plot)]
+        raise typer.Exit(code=subprocess.call(cmd, env=_child_env()))
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a benchmark child process: this checkout first on PYTHONPATH."""
+    root = str(Path(__file__).resolve().parent.parent)
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
 
 
 def _as_flag(message: str) -> str:

@@ -52,12 +52,18 @@ def mission(
     out = out or runs_root() / "missions" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}-seed{seed}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         fail(f"--out {out} exists and is not an empty folder; allowed: a new or empty folder")
+    tty = sys.stderr.isatty()
+    started, shown = time.monotonic(), [-1.0, ""]
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), transient=True, disable=not sys.stderr.isatty()) as bar:
+                  TimeElapsedColumn(), transient=True, disable=not tty) as bar:
         task = bar.add_task(mode, total=1.0)
 
         def progress(fraction: float, message: str) -> None:
             bar.update(task, completed=fraction, description=message)
+            now = time.monotonic() - started
+            if not tty and (message != shown[1] or now - shown[0] >= 2.0):  # logs and pipes: a line
+                shown[0], shown[1] = now, message                       # per phase and every 2 s
+                typer.echo(f"[{now:6.1f} s] {fraction:4.0%} {message}", err=True)
 
         try:
             result = run_settings(settings, progress=progress)

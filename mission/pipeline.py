@@ -23,6 +23,19 @@ from mission.settings import RunSettings
 log = logging.getLogger(__name__)
 #: at most this many frames per track (long episodes are subsampled, the last frame always kept)
 MAX_FRAMES = 240
+#: ... and at most this many field cells in all of a track's frames: a 512 x 512 field keeps 60
+#: frames, so recording stays a few seconds per track however large the field
+MAX_FRAME_CELLS = MAX_FRAMES * 256 * 256
+#: frames are at most about this many pixels wide or high (1 px per cell on a 512 x 512 field)
+FRAME_PX = 512
+
+
+def frame_plan(config: Any) -> tuple[int, int]:
+    """(steps between recorded frames, pixels per cell) of a track on ``config``'s field."""
+    cells = config.width * config.height
+    frames = max(1, min(MAX_FRAMES, MAX_FRAME_CELLS // cells))
+    px = max(1, min(16, FRAME_PX // max(config.width, config.height)))
+    return max(1, -(-config.max_steps // frames)), px
 
 
 @dataclass
@@ -75,15 +88,14 @@ def run_phase(scenario: str, config: Any, layout: Any, policy: ResolvedPolicy, r
         from env.render import render_rgb
 
     track = Track(phase=scenario, role=role, label=policy.label)
-    stride = max(1, -(-config.max_steps // MAX_FRAMES))
+    stride, px = frame_plan(config)
 
     def on_step(sim: Any) -> None:
         step = int(sim.counters["step"][0])
         done = bool(sim.finished[0])
         if record and (step % stride == 0 or done or step == 1):
-            track.add(render_rgb(sim, 0), status_of(sim))
-        if step % 10 == 0:
-            progress(step / config.max_steps)
+            track.add(render_rgb(sim, 0, cell_px=px), status_of(sim))
+        progress(step / config.max_steps)  # every step: the callers decide how often to show it
 
     if not policy.is_heuristic:
         import torch
@@ -131,9 +143,11 @@ def run_settings(settings: RunSettings, progress: ProgressFn = _noop, record: bo
     """Run a mission (recon -> watering) or a single scenario, with the heuristic on the same field."""
     from mission.report import curves_figure
 
+    progress(0.0, "preparing the field")
     config = settings.field_config()
     layout = settings.layout()
     scenarios = settings.scenarios()
+    progress(0.0, "resolving the policies")
     policies = {s: resolve_policy(s, settings.policy_for(s)) for s in scenarios}
     warnings = [p.warning for p in policies.values() if p.warning]
     for w in warnings:

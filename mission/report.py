@@ -118,9 +118,7 @@ def write_report(result: Any, out_dir: Path, fps: int = 8) -> Path:
 
     Refuses to overwrite a non-empty folder. Files appear only when all of them were written.
     """
-    from env.render import save_animation
-
-    from mission.replay import side_by_side
+    from mission.replay import side_by_side, write_gif
 
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
@@ -135,7 +133,7 @@ def write_report(result: Any, out_dir: Path, fps: int = 8) -> Path:
         for phase in report["phases"]:
             name = f"{phase}.gif"
             frames = side_by_side(tracks[f"{phase}-policy"].frames, tracks[f"{phase}-heuristic"].frames)
-            save_animation(frames, tmp / name, fps=fps)
+            write_gif(frames, tmp / name, fps=fps)
             report["gifs"][phase] = name
         report["figures"] = {}
         for fig_name, png in result.figures.items():

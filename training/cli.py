@@ -277,6 +277,29 @@ def register(app: typer.Typer) -> None:
 
         run_bench([p.strip() for p in profiles.split(",") if p.strip()], updates, out)
 
+    @bench.command("sizing")
+    @_clean_errors
+    def bench_sizing(
+        profile: str = typer.Option("default", help="profile whose rows/batch are varied"),
+        rows: str = typer.Option("128,256,512,1024", help="VecEnv rows (num_agents), comma-separated"),
+        batches: str = typer.Option("2048,4096,8192", help="PPO batch sizes, comma-separated"),
+        rounds: int = typer.Option(3, min=1, max=20, help="interleaved timed rounds (median reported)"),
+        out: Path = typer.Option(Path("bench/results/sizing.json")),
+    ) -> None:
+        """Training agent-steps/s against VecEnv rows and batch size, interleaved; writes JSON."""
+        from training.bench_sizing import run_sizing
+
+        def ints(text: str, name: str) -> tuple[int, ...]:
+            try:
+                vals = tuple(int(v) for v in text.split(",") if v.strip())
+            except ValueError:
+                vals = ()
+            if not vals or any(v < 1 for v in vals):
+                fail(f"--{name}={text!r} is invalid; allowed: comma-separated positive integers")
+            return vals
+
+        run_sizing(profile, ints(rows, "rows"), ints(batches, "batches"), rounds, out=out)
+
 
 def _num(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"

@@ -76,3 +76,32 @@ def test_bench_env_bad_flag_is_one_line(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert res.stderr.strip().splitlines()[-1].startswith("error: --batches='1,x' is invalid")
     assert not (tmp_path / "e.json").exists()
+
+
+def test_bench_scale_quick_run_writes_json_and_plot(tmp_path: Path) -> None:
+    out, plot = tmp_path / "scale.json", tmp_path / "img" / "scaling.png"
+    res = _swarmops("bench", "scale", "--sides", "16,32", "--drones", "1,4", "--steps", "15",
+                    "--out", str(out), "--plot", str(plot))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    assert {(r["scenario"], r["side"], r["drones"]) for r in data["rows"]} == {
+        (s, side, n) for s in ("recon", "watering") for side in (16, 32) for n in (1, 4)}
+    for r in data["rows"]:
+        assert r["steps"] == 15 and r["sim_ms"] > 0 and r["heuristic_ms"] > 0 and r["policy_ms"] > 0
+        assert r["ratio"] == pytest.approx(r["heuristic_ms"] / r["sim_ms"], rel=0.05)
+        assert r["sim_state_bytes"] > 0 and r["heuristic_bytes"] > 0
+    assert "met" in data["target"] and plot.stat().st_size > 10_000
+    assert "lawnmower" in res.stdout and "CPU ms per step" in res.stdout
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--sides", "16,1024"], "error: --sides='16,1024' is out of range; allowed: 4..512"),
+    (["--drones", "a"], "error: --drones='a' is invalid"),
+    (["--steps", "0"], "error: --steps=0 is out of range; allowed: 1..100000"),
+])
+def test_bench_scale_bad_flags_are_one_line(tmp_path: Path, args: list, words: str) -> None:
+    res = _swarmops("bench", "scale", *args, "--out", str(tmp_path / "s.json"),
+                    "--plot", str(tmp_path / "s.png"))
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1].startswith(words)
+    assert not (tmp_path / "s.json").exists() and not (tmp_path / "s.png").exists()

@@ -46,6 +46,10 @@ def test_mission_end_to_end_on_a_small_field(tmp_path: Path) -> None:
     assert md.startswith("# SwarmOps mission report")
     assert "| mission | plants missed by recon |" in md and "![recon](recon.gif)" in md
     assert "| mission | plants watered |" in proc.stdout
+    # stderr is not a terminal here: progress comes as plain lines, from the first moment on.
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("[")]
+    assert lines[0].endswith("0% preparing the field") and lines[-1].endswith("100% done")
+    assert any("recon · heuristic" in ln for ln in lines)
 
 
 @pytest.mark.parametrize("args, words", [

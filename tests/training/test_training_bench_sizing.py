@@ -1,0 +1,41 @@
+"""`swarmops bench sizing`: rows x batch measured interleaved, one-line errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _swarmops(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200")
+    return subprocess.run([sys.executable, "-m", "swarmops", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_sizing_measures_every_valid_pair_against_the_profile(tmp_path: Path) -> None:
+    out = tmp_path / "sizing.json"
+    res = _swarmops("bench", "sizing", "--profile", "smoke", "--rows", "128,256", "--batches", "2048,3000",
+                    "--rounds", "2", "--out", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    # 3000 divides no rollout (rows x 32 steps): only the batch of 2048 is measured.
+    assert [(r["rows"], r["batch_size"]) for r in doc["results"]] == [(128, 2048), (256, 2048)]
+    own = doc["results"][0]
+    assert own["ratio_to_profile"] == 1.0 and len(own["seconds_per_update"]) == 2
+    assert all(r["agent_steps_per_s"] > 0 for r in doc["results"])
+    assert "x profile" in res.stdout
+
+
+def test_sizing_bad_flag_is_one_line(tmp_path: Path) -> None:
+    res = _swarmops("bench", "sizing", "--rows", "0,128", "--out", str(tmp_path / "s.json"))
+    assert res.returncode == 2
+    words = "error: --rows='0,128' is invalid; allowed: comma-separated positive integers"
+    assert res.stderr.strip() == words
+    assert not (tmp_path / "s.json").exists()
