@@ -11,7 +11,7 @@ ENV ?= staging
 REPORTS ?= reports
 
 .PHONY: help bootstrap bootstrap-python run test lint unit data infra bench train evaluate gate \
-        deploy verify promote review-up review-down mr-note clean
+        deploy verify promote review-up review-down mr-note clean lock
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ bootstrap:  ## install system packages, npm tools and the .venv (idempotent)
 
 bootstrap-python:  ## install only the .venv
 	bash scripts/bootstrap.sh --python-only
+
+lock: bootstrap-python  ## re-pin every dependency into requirements.lock (after editing pyproject.toml)
+	bash scripts/lock.sh
 
 run: bootstrap-python  ## main job: scenarios -> smoke training -> evaluation -> gate -> report (embedded defaults)
 	$(SWARMOPS) pipeline --scenario $(SCENARIO) --profile $(PROFILE)

@@ -17,6 +17,8 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from swarmops.errors import InputError, NotFoundError
+from swarmops.paths import check_database_file
 from training.paths import runs_root
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -146,8 +148,12 @@ def make_engine(url: str) -> sa.Engine:
             f"ledger URL {redact(url)} must use the psycopg2 driver (postgresql+psycopg2://...)"
         )
     if backend == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A mistyped folder is refused; only the runs root (SwarmOps' own) is created on demand.
+        try:
+            database = check_database_file(parsed.database or "", f"ledger URL {redact(url)}", runs_root())
+        except InputError as exc:
+            raise LedgerError(str(exc)) from None
+        database.parent.mkdir(parents=True, exist_ok=True)
         # Several processes (training, evaluation, tests) may write: wait for locks instead of failing.
         engine = sa.create_engine(parsed, connect_args={"timeout": 30})
 
@@ -258,7 +264,7 @@ class Ledger:
                     query = query.where(Run.scenario == scenario)
                 run = s.scalars(query.limit(1)).first()
                 if run is None:
-                    raise LookupError(
+                    raise NotFoundError(
                         f"no finished run{' for ' + scenario if scenario else ''} in the ledger "
                         f"{redact(self.url)}: train one first (swarmops train)"
                     )
@@ -269,7 +275,7 @@ class Ledger:
             matches = list(s.scalars(sa.select(Run).where(Run.id.startswith(ref)).limit(2)))
         if len(matches) == 1:
             return matches[0]
-        raise LookupError(
+        raise NotFoundError(
             f"run {ref!r} {'is ambiguous' if matches else 'not found'} in the ledger "
             f"{redact(self.url)} (see swarmops runs)"
         )
