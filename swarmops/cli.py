@@ -1,15 +1,17 @@
 """The `swarmops` command line: one Typer app, each area registers its own sub-commands.
 
 Each area module exposes ``register(app)`` and keeps heavy imports (torch, mlflow, ...)
-inside the command bodies so that ``swarmops --help`` stays fast. :func:`main` is the one error
-boundary of the CLI (see swarmops.errors): usage and domain errors are one line with exit code 2,
-an unexpected exception keeps its traceback and says how to report it.
+inside the command bodies so that ``swarmops --help`` stays fast. :func:`guarded` is the one error
+boundary of every command (see swarmops.errors): domain errors are one line with exit code 2, an
+unexpected exception keeps its traceback and says how to report it; :func:`run` turns usage errors
+(bad flags) into one line too.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import typer
 
@@ -65,6 +67,40 @@ def _root(
 _COMMAND_MODULES = ("env.cli", "training.cli", "mission.cli", "monitoring.cli")
 
 
+def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The error boundary around one command body: a domain error (swarmops.errors) becomes one line
+    on stderr and its exit code (2); any other exception is a bug: full traceback, how to report it,
+    exit 70. typer.Exit and usage errors pass through untouched."""
+    if getattr(func, "__swarmops_guarded__", False):
+        return func
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the boundary: sort the user's errors from bugs
+            if isinstance(exc, domain_error_types()):
+                typer.echo(f"error: {one_line(exc)}", err=True)
+                raise typer.Exit(int(getattr(exc, "exit_code", EXIT_USAGE))) from None
+            report_bug(exc)
+            raise typer.Exit(EXIT_BUG) from None
+
+    wrapper.__swarmops_guarded__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _guard_commands(typer_app: typer.Typer) -> None:
+    """Put every command of ``typer_app`` and of its groups behind :func:`guarded`."""
+    for info in typer_app.registered_commands:
+        if info.callback is not None:
+            info.callback = guarded(info.callback)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _guard_commands(group.typer_instance)
+
+
 def _register_all() -> None:
     for name in _COMMAND_MODULES:
         try:
@@ -74,6 +110,7 @@ def _register_all() -> None:
                 raise
             continue
         module.register(app)
+    _guard_commands(app)  # one boundary for every area's commands, also under typer's CliRunner
 
 
 _register_all()
@@ -108,10 +145,7 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         typer.echo("swarmops: interrupted", err=True)
         return EXIT_SIGINT
-    except Exception as exc:  # noqa: BLE001 - the boundary: sort the user's errors from bugs
-        if isinstance(exc, domain_error_types()):
-            typer.echo(f"error: {one_line(exc)}", err=True)
-            return int(getattr(exc, "exit_code", EXIT_USAGE))
+    except Exception as exc:  # noqa: BLE001 - outside any command body (registration, completion)
         report_bug(exc)
         return EXIT_BUG
     return code if isinstance(code, int) else 0

@@ -66,7 +66,8 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         table.add_row(*[_cell(v) for v in r])
     console = Console()
     if not console.is_terminal:  # a pipe: as wide as the table needs, never folded to 80 columns
-        console = Console(width=max(80, console.measure(table).maximum))
+        natural = Console(width=100_000).measure(table).maximum
+        console = Console(width=max(80, natural))
     console.print(table)
 
 

@@ -125,6 +125,15 @@ def check_compatible(model: Any, scenario: str, where: Any) -> None:
     shape = tuple(getattr(model.observation_space, "shape", ()) or ())
     actions = int(getattr(model.action_space, "n", -1))
     expected = get_scenario(scenario).n_actions
+    if shape == (OBS_DIM,) and actions != expected:  # the right simulator, another scenario's model
+        from env.scenarios import SCENARIOS
+
+        fits = [name for name in SCENARIOS if get_scenario(name).n_actions == actions]
+        if fits:
+            raise IncompatibleModel(
+                f"model {where} has {actions} actions: it is a {' or '.join(fits)} model, not {scenario} "
+                f"({expected} actions); evaluate it with --scenario {fits[0]}"
+            )
     if shape != (OBS_DIM,) or actions != expected:
         raise IncompatibleModel(
             f"model {where} expects observations {shape} and {actions} actions; the {scenario} simulator "
