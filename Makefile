@@ -107,5 +107,13 @@ review-up: $(SYSDEPS)  ## start the review environment for MR (its URL -> REPORT
 review-down: $(SYSDEPS)  ## stop the review environment for MR
 	bash infra/review.sh down $(MR) $(INFRA_ARGS)
 
-clean:  ## remove run outputs (keeps .venv)
-	rm -rf runs mlruns artifacts $(REPORTS) .pytest_cache
+# The runs root (SWARMOPS_RUNS_DIR, default runs/) holds the local ledger, MLflow registry and every
+# trained model: `make clean` keeps it unless asked with CLEAN_RUNS=1.
+RUNS_DIR := $(or $(SWARMOPS_RUNS_DIR),runs)
+
+clean:  ## remove artifacts/, REPORTS and caches; the runs root (ledger, registry, models) only with CLEAN_RUNS=1
+	rm -rf mlruns artifacts $(REPORTS) .pytest_cache
+	@if [ "$(CLEAN_RUNS)" = 1 ]; then echo "clean: removing $(RUNS_DIR) (ledger, MLflow store, models)"; \
+	  rm -rf "$(RUNS_DIR)"; \
+	elif [ -e "$(RUNS_DIR)" ]; then echo "clean: kept $(RUNS_DIR) (ledger, MLflow registry, models):" \
+	  "make clean CLEAN_RUNS=1 removes it"; fi
