@@ -56,7 +56,6 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         writer.writerows(["" if v is None else v for v in r] for r in rows)
         typer.echo(buf.getvalue().rstrip("\n"))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
@@ -64,11 +63,19 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         table.add_column(col, no_wrap=True)
     for r in rows:
         table.add_row(*[_cell(v) for v in r])
+    table_console(table).print(table)
+
+
+def table_console(table: Any) -> Any:
+    """A rich Console for printing ``table``: the terminal's on a terminal; in a pipe or a file (where
+    rich would fold every table to 80 columns) one as wide as the table needs."""
+    from rich.console import Console
+
     console = Console()
-    if not console.is_terminal:  # a pipe: as wide as the table needs, never folded to 80 columns
-        natural = Console(width=100_000).measure(table).maximum
-        console = Console(width=max(80, natural))
-    console.print(table)
+    if console.is_terminal:
+        return console
+    natural = Console(width=100_000).measure(table).maximum
+    return Console(width=max(80, natural))
 
 
 def _cell(value: Any) -> str:
