@@ -49,7 +49,8 @@ def mission(
                                    "obstacles": obstacles, "seed": seed, "max_steps": max_steps,
                                    "policy": policy, "mode": mode, "watering_policy": watering_policy})
     except SettingsError as exc:
-        fail(f"--{exc.field}: {exc}" if exc.field != "form" else str(exc))
+        flag = "--" + exc.field.replace("_", "-")  # the CLI flag, not the form field (--max-steps)
+        fail(f"{flag}: {exc}" if exc.field != "form" else str(exc))
     if out is not None and not out.exists():  # a typed folder must sit in an existing one (never created)
         check_output(out, "--out", kind="dir")
     out = out or runs_root() / "missions" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}-seed{seed}"

@@ -105,6 +105,7 @@ def register(app: typer.Typer) -> None:
         """Write the versioned scenario files (deterministic: same params, same bytes)."""
         from training.scenarios import generate_suite, load_params
 
+        check_output(out, "--out", kind="dir", default=SUITE_DEFAULT)
         files = generate_suite(load_params(params), out)
         typer.echo(f"wrote {len(files)} files to {out}")
 

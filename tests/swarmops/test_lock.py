@@ -106,3 +106,17 @@ def test_no_private_module_of_a_dependency_is_imported() -> None:
                 if top not in OUR_PACKAGES and any(part.startswith("_") for part in rest):
                     offenders.append(f"{path.relative_to(REPO)}:{node.lineno} imports {name}")
     assert not offenders, "private modules of dependencies: " + "; ".join(offenders)
+
+
+def test_bootstrap_installs_the_locked_torch_and_uv() -> None:
+    """scripts/bootstrap.sh reads the versions it installs first from the lock (one source)."""
+    import subprocess
+
+    script = (REPO / "scripts" / "bootstrap.sh").read_text()
+    assert '-c "$LOCK"' in script and "LOCK=requirements.lock" in script
+    helper = script[script.index("LOCK=requirements.lock"):script.index("install_python() {")]
+    pins = lock_pins(LOCK.read_text())
+    for name in ("torch", "uv"):
+        out = subprocess.run(["bash", "-c", f"{helper}\nlock_version {name}"], cwd=REPO, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        assert out == pins[name][0]
