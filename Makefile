@@ -11,7 +11,7 @@ ENV ?= staging
 REPORTS ?= reports
 
 .PHONY: help bootstrap bootstrap-python run test lint unit data infra drills bench tracking-check train evaluate gate \
-        deploy verify promote review-up review-down mr-note clean
+        deploy verify promote review-up review-down mr-note clean lock
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ bootstrap:  ## install system packages, npm tools and the .venv (idempotent)
 
 bootstrap-python:  ## install only the .venv
 	bash scripts/bootstrap.sh --python-only
+
+lock: bootstrap-python  ## re-pin every dependency into requirements.lock (after editing pyproject.toml)
+	bash scripts/lock.sh
 
 run: bootstrap-python  ## main job: scenarios -> smoke training -> evaluation -> gate -> report (embedded defaults)
 	$(SWARMOPS) pipeline --scenario $(SCENARIO) --profile $(PROFILE)
@@ -118,5 +121,13 @@ review-up: $(SYSDEPS)  ## start the review environment for MR (its URL -> REPORT
 review-down: $(PYDEPS)  ## stop the review environment for MR (Python venv only: no system bootstrap)
 	bash infra/review.sh down $(MR) $(INFRA_ARGS)
 
-clean:  ## remove run outputs (keeps .venv)
-	rm -rf runs mlruns artifacts $(REPORTS) .pytest_cache
+# The runs root (SWARMOPS_RUNS_DIR, default runs/) holds the local ledger, MLflow registry and every
+# trained model: `make clean` keeps it unless asked with CLEAN_RUNS=1.
+RUNS_DIR := $(or $(SWARMOPS_RUNS_DIR),runs)
+
+clean:  ## remove artifacts/, REPORTS and caches; the runs root (ledger, registry, models) only with CLEAN_RUNS=1
+	rm -rf mlruns artifacts $(REPORTS) .pytest_cache
+	@if [ "$(CLEAN_RUNS)" = 1 ]; then echo "clean: removing $(RUNS_DIR) (ledger, MLflow store, models)"; \
+	  rm -rf "$(RUNS_DIR)"; \
+	elif [ -e "$(RUNS_DIR)" ]; then echo "clean: kept $(RUNS_DIR) (ledger, MLflow registry, models):" \
+	  "make clean CLEAN_RUNS=1 removes it"; fi

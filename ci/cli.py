@@ -51,7 +51,7 @@ def _gitlab():  # type: ignore[no-untyped-def]
 @app.command()
 def stages() -> None:
     """The pipeline's stages: make target, Jenkins stage, GitLab job, when it runs."""
-    from rich.console import Console
+    from swarmops.cliutils import table_console
     from rich.table import Table
 
     from ci.stages import STAGES
@@ -61,7 +61,7 @@ def stages() -> None:
         table.add_column(col)
     for s in STAGES:
         table.add_row(s.make, s.jenkins, s.gitlab, s.when)
-    Console().print(table)
+    table_console(table).print(table)
 
 
 @app.command("tracking-check")
@@ -114,7 +114,7 @@ def jenkins_history(job: str = typer.Option(DEFAULT_JOB), limit: int = typer.Opt
                     html: Optional[Path] = typer.Option(None, help="also write a static HTML page here"),
                     ) -> None:
     """The job's recent builds: number, result, duration, commit and key metrics from their artifacts."""
-    from rich.console import Console
+    from swarmops.cliutils import table_console
     from rich.table import Table
 
     from ci.pages import COLUMNS, history_cells, history_html, history_markdown
@@ -125,7 +125,7 @@ def jenkins_history(job: str = typer.Option(DEFAULT_JOB), limit: int = typer.Opt
         table.add_column(col)
     for row in rows:
         table.add_row(*history_cells(row))
-    Console().print(table)
+    table_console(table).print(table)
     for path, text in ((markdown, history_markdown(job, rows) if markdown else ""),
                        (html, history_html(job, rows) if html else "")):
         if path:
@@ -215,7 +215,7 @@ def gitlab_play_production(pipeline: int = typer.Option(..., min=1, help="pipeli
 def gitlab_pipelines(ref: Optional[str] = typer.Option(None, help="branch or tag"),
                      limit: int = typer.Option(10, min=1, max=100)) -> None:
     """Recent pipelines of the project, newest first."""
-    from rich.console import Console
+    from swarmops.cliutils import table_console
     from rich.table import Table
 
     rows = _gitlab().pipelines(ref, limit)
@@ -224,7 +224,7 @@ def gitlab_pipelines(ref: Optional[str] = typer.Option(None, help="branch or tag
         table.add_column(col)
     for r in rows:
         table.add_row(str(r.id), r.status, r.ref, r.sha, r.source, r.created_at, r.url)
-    Console().print(table)
+    table_console(table).print(table)
 
 
 @app.command("review-url")

@@ -233,7 +233,7 @@ def _cpu_name() -> str:
 
 
 def _print_table(result: dict[str, Any]) -> None:
-    from rich.console import Console
+    from swarmops.cliutils import table_console
     from rich.table import Table
 
     table = Table(
@@ -255,7 +255,7 @@ def _print_table(result: dict[str, Any]) -> None:
             f"{r['ms_per_step']:.2f}",
             f"{r['state_bytes_per_field']:,}" if r["state_bytes_per_field"] else "-",
         )
-    console = Console()
+    console = table_console(table)  # every column, also in a pipe
     console.print(table)
     for dens, s in result["summary"].items():
         extra = f", obstacle cost {s['obstacle_cost']:.1%} (CPU {s['obstacle_cost_cpu']:.1%})" \

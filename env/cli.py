@@ -11,6 +11,9 @@ from typing import Optional
 import typer
 
 from swarmops.cliutils import command_group, fail
+from swarmops.paths import check_output
+
+DEMO_OUT = Path("artifacts/demo/demo.gif")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +44,7 @@ def register(app: typer.Typer) -> None:
         ),
         coverage_target: float = typer.Option(0.95, help="recon ends at this covered fraction (0..1]"),
         seed: int = typer.Option(0, help="random seed (>= 0)"),
-        out: Path = typer.Option(Path("artifacts/demo/demo.gif"), help="animation to write (.gif or .mp4)"),
+        out: Path = typer.Option(DEMO_OUT, help="animation to write (.gif or .mp4)"),
         fps: int = typer.Option(10, help="animation frames per second (1..60)"),
         ansi: bool = typer.Option(False, help="also print the last frame as text"),
     ) -> None:
@@ -53,6 +56,7 @@ def register(app: typer.Typer) -> None:
             fail(f"--out {str(out)!r} has suffix {out.suffix or '(none)'!r}; allowed: .gif, .mp4")
         if not 1 <= fps <= 60:
             fail(f"--fps={fps} is out of range; allowed: 1..60")
+        check_output(out, "--out", default=DEMO_OUT)  # a mistyped folder is refused, not created
         try:
             cfg = FieldConfig(
                 width=width,

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from swarmops.cliutils import fail
+from swarmops.paths import check_output
 
 
 _POLICY_HELP = ("champion (registry @champion, else the heuristic), heuristic, or a registered model "
@@ -48,7 +49,10 @@ def mission(
                                    "obstacles": obstacles, "seed": seed, "max_steps": max_steps,
                                    "policy": policy, "mode": mode, "watering_policy": watering_policy})
     except SettingsError as exc:
-        fail(f"--{exc.field}: {exc}" if exc.field != "form" else str(exc))
+        flag = "--" + exc.field.replace("_", "-")  # the CLI flag, not the form field (--max-steps)
+        fail(f"{flag}: {exc}" if exc.field != "form" else str(exc))
+    if out is not None and not out.exists():  # a typed folder must sit in an existing one (never created)
+        check_output(out, "--out", kind="dir")
     out = out or runs_root() / "missions" / f"{time.strftime('%Y%m%d-%H%M%S')}-{mode}-seed{seed}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         fail(f"--out {out} exists and is not an empty folder; allowed: a new or empty folder")

@@ -26,16 +26,33 @@ install_system() {
   }
 }
 
+# Every Python package at the version pinned in requirements.lock (`make lock` regenerates it from
+# pyproject.toml). pip installs torch's CPU wheel and uv first, uv the rest (seconds where pip takes minutes).
+LOCK=requirements.lock
+
+lock_version() {  # the version requirements.lock pins for package $1
+  sed -n "s/^$1==\([^ ]*\).*/\1/p" "$LOCK"
+}
+
 install_python() {
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
-  # torch first: the CPU wheel on disk; a later unpinned resolve would pull a multi-GB CUDA build.
-  .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/pip install -q torch==2.13.0
-  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
-    .venv/bin/pip install -q -e '.[dev]'
-    touch .venv/.installed
+  if [ -f .venv/.installed ] && [ ! pyproject.toml -nt .venv/.installed ] && [ ! "$LOCK" -nt .venv/.installed ]; then
+    return 0
   fi
+  local torch uv
+  torch=$(lock_version torch)
+  uv=$(lock_version uv)
+  if [ -z "$torch" ] || [ -z "$uv" ]; then
+    echo "bootstrap: $LOCK pins no torch or uv version; regenerate it with: make lock" >&2
+    exit 1
+  fi
+  # torch first, through pip's own configuration (its find-links hold the CPU wheel here; elsewhere set
+  # PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu): an unpinned resolve pulls a multi-GB CUDA build.
+  .venv/bin/pip install -q "torch==$torch" "uv==$uv"
+  .venv/bin/uv pip install --quiet --python .venv/bin/python -c "$LOCK" -e '.[dev]'
+  touch .venv/.installed
 }
 
 if [ "${1:-}" != "--python-only" ]; then install_system; fi

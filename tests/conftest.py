@@ -62,10 +62,9 @@ def _isolate_mlflow_uris() -> Iterator[None]:
     yield
     if "mlflow" in sys.modules:
         import mlflow
-        from mlflow.tracking._model_registry import utils as registry_utils
 
         mlflow.set_tracking_uri(None)
-        registry_utils._registry_uri = None  # set_registry_uri(None) keeps the old value in os.environ
+        mlflow.set_registry_uri(None)  # clears MLflow's global; the loop below restores os.environ
     for name, value in saved.items():
         if value is None:
             os.environ.pop(name, None)

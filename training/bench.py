@@ -75,7 +75,7 @@ def bench_one(profile_name: str, updates: int, scenario: str = "recon") -> dict[
 
 def run_bench(profiles: list[str], updates: int, out: Path) -> dict[str, Any]:
     """Benchmark each profile in a child process, print a table and write the JSON file."""
-    from rich.console import Console
+    from swarmops.cliutils import table_console
     from rich.table import Table
 
     from training.config import load_profile
@@ -141,7 +141,7 @@ def run_bench(profiles: list[str], updates: int, out: Path) -> dict[str, Any]:
             "-" if r["peak_gpu_mb"] is None else f"{r['peak_gpu_mb']:,.0f}",
             f"{target:,} {ok}" if target else ok,
         )
-    Console(width=160).print(table)
+    table_console(table).print(table)  # every column, also in a pipe
     if not doc["machine"]["cuda"]:
         print("no CUDA device here: the gpu profile ran on the CPU (one update) for the table only")
     print(f"wrote {out}")

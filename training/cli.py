@@ -3,53 +3,41 @@ pipeline, bench train. Heavy imports stay inside the command bodies so `swarmops
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, List, Optional
 
 import typer
 
-from swarmops.cliutils import command_group, fail
+from swarmops.cliutils import FORMAT_HELP, OutputFormat, command_group, fail, print_table
+from swarmops.paths import check_output
 
 SUITE_DEFAULT = Path("data/scenarios")
-
-
-def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Known bad-input errors become one line on stderr and exit code 2 (nothing else printed)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from training.config import ProfileError
-        from training.errors import CheckpointError, TrackingError, TrainingInterrupted
-        from training.ledger import LedgerError
-        from training.scenarios import SuiteError
-
-        known: tuple[type[BaseException], ...] = (
-            ProfileError,
-            LedgerError,
-            SuiteError,
-            TrackingError,
-            CheckpointError,
-            LookupError,
-            FileNotFoundError,
-            ValueError,
-        )
-        try:
-            return func(*args, **kwargs)
-        except TrainingInterrupted as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(130 if exc.signum == 2 else 143)
-        except known as exc:
-            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            fail(msg.strip("'\""))
-
-    return wrapper
+DASHBOARD_DEFAULT = Path("reports/dashboard")
+MAX_LIMIT = 100_000  # `runs --limit`: more rows than any ledger table prints usefully
 
 
 def _ledger() -> Any:
     from training.ledger import Ledger
 
     return Ledger()
+
+
+def _stores() -> Any:
+    """The ledger, after both stores were checked (a bad or unreachable URL fails here, in one line)."""
+    from training.tracking import check_separate_stores, check_tracking_uri, tracking_uri
+
+    ledger = _ledger()
+    check_tracking_uri(tracking_uri())
+    check_separate_stores(ledger.url)
+    return ledger
+
+
+def _check_scenario(scenario: Optional[str], flag: str = "--scenario") -> None:
+    """Refuse an unknown scenario name before the ledger or the registry is asked about it."""
+    from env import SCENARIOS
+
+    if scenario is not None and scenario not in SCENARIOS:
+        fail(f"{flag} {scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
 
 
 def register(app: typer.Typer) -> None:
@@ -61,13 +49,16 @@ def register(app: typer.Typer) -> None:
     bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
 
     @app.command()
-    @_clean_errors
     def train(
         scenario: str = typer.Option("recon", help="recon | watering"),
-        profile: str = typer.Option("smoke", help="smoke | default | gpu, or a YAML path"),
+        profile: Optional[str] = typer.Option(
+            None, help="smoke | default | gpu, or a YAML path [default: smoke]"
+        ),
         set_: Optional[List[str]] = typer.Option(None, "--set", help="override: key.sub=value"),
-        resume: Optional[str] = typer.Option(None, help="continue RUN from its last checkpoint"),
-        export: Optional[Path] = typer.Option(None, help="also copy model.zip + run.json here"),
+        resume: Optional[str] = typer.Option(
+            None, help="continue RUN from its last checkpoint, with its saved profile (not with --profile)"
+        ),
+        export: Optional[Path] = typer.Option(None, help="also copy model.zip + run.json to this folder"),
         progress: bool = typer.Option(True, help="show the progress bar"),
     ) -> None:
         """Train a PPO swarm policy from a profile (Ctrl-C saves a checkpoint; --resume continues)."""
@@ -80,15 +71,20 @@ def register(app: typer.Typer) -> None:
 
         if scenario not in SCENARIOS:
             fail(f"--scenario {scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
+        if resume and profile is not None:
+            fail(f"--resume {resume} continues with the run's saved profile: drop --profile {profile} "
+                 "(change values with --set key=value)")
+        if export is not None:  # before hours of training, not after
+            check_output(export, "--export", kind="dir")
         if resume:  # continue with the run's own profile (saved with it); --set may still override
-            ledger = _ledger()
+            ledger = _stores()
             prior = ledger.resolve_run(resume)
             scenario, resume = prior.scenario, prior.id
             prof = load_profile(Path(prior.run_dir or "") / "profile.yaml", set_ or [])
         else:
             # bad profiles fail before the ledger is touched
-            prof = load_profile(profile, set_ or [], scenario=scenario)
-            ledger = _ledger()
+            prof = load_profile(profile or "smoke", set_ or [], scenario=scenario)
+            ledger = _stores()
         data_hash = directory_hash(SUITE_DEFAULT) if SUITE_DEFAULT.is_dir() else None
         result = run_training(
             scenario, prof, resume=resume, ledger=ledger, progress=progress, data_hash=data_hash
@@ -102,7 +98,6 @@ def register(app: typer.Typer) -> None:
         )
 
     @scen.command("generate")
-    @_clean_errors
     def scenarios_generate(
         params: Path = typer.Option(Path("params.yaml"), help="params file (section scenarios)"),
         out: Path = typer.Option(SUITE_DEFAULT, help="output folder"),
@@ -110,23 +105,24 @@ def register(app: typer.Typer) -> None:
         """Write the versioned scenario files (deterministic: same params, same bytes)."""
         from training.scenarios import generate_suite, load_params
 
+        check_output(out, "--out", kind="dir", default=SUITE_DEFAULT)
         files = generate_suite(load_params(params), out)
         typer.echo(f"wrote {len(files)} files to {out}")
 
     @scen.command("validate")
-    @_clean_errors
     def scenarios_validate(suite: Path = typer.Argument(SUITE_DEFAULT)) -> None:
-        """Validate every scenario file against the schema."""
-        from training.scenarios import load_suite
+        """Validate every scenario file: the schema, then the simulator's own checks that evaluate applies
+        (obstacles, reachability), so a suite that passes here is one that evaluate accepts."""
+        from training.scenarios import check_runnable, load_suite
 
         loaded = load_suite(suite)
+        check_runnable(loaded)
         typer.echo(
             f"{suite}: {len(loaded.entries)} scenario files valid "
             f"(suite {loaded.version}, hash {loaded.hash})"
         )
 
     @app.command()
-    @_clean_errors
     def evaluate(
         model: str = typer.Argument(..., help="run id | latest | @alias | model.zip | exported folder"),
         suite: Path = typer.Option(SUITE_DEFAULT, help="scenario suite folder"),
@@ -138,7 +134,10 @@ def register(app: typer.Typer) -> None:
         """Evaluate a policy and every heuristic baseline on the suite (metrics, tables, plots, report)."""
         from training.workflow import evaluate_model, resolve_model
 
-        ledger = _ledger()
+        _check_scenario(scenario)
+        if out is not None:
+            check_output(out, "--out", kind="dir")
+        ledger = _stores()
         run, path = resolve_model(ledger, model, scenario)
         scenario = scenario or (run.scenario if run else None)
         if scenario is None:
@@ -153,20 +152,19 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"report: {report.out_dir / 'report.md'}")
 
     @app.command("register")
-    @_clean_errors
     def register_cmd(
         run: str = typer.Argument("latest"), scenario: Optional[str] = typer.Option(None)
     ) -> None:
         """Register a finished run's model as a new version of swarmops-<scenario>-ppo."""
         from training.registry import model_name, register_run
 
-        ledger = _ledger()
+        _check_scenario(scenario)
+        ledger = _stores()
         found = ledger.resolve_run(run, scenario)
         version = register_run(ledger, found)
         typer.echo(f"{model_name(found.scenario)} version {version} <- run {found.id}")
 
     @app.command()
-    @_clean_errors
     def gate(
         scenario: str = typer.Option("recon"),
         candidate: str = typer.Option("latest", help="run id or latest finished run"),
@@ -177,61 +175,57 @@ def register(app: typer.Typer) -> None:
         """Compare the candidate with @champion (bootstrap CI); exit 1 when it is not better."""
         from training.workflow import gate as run_gate
 
-        decision = run_gate(_ledger(), scenario, candidate, suite, min_delta, n_boot)
+        _check_scenario(scenario)
+        decision = run_gate(_stores(), scenario, candidate, suite, min_delta, n_boot)
         typer.echo(decision.summary())
         if not decision.passed:
             raise typer.Exit(1)
 
     @app.command()
-    @_clean_errors
     def runs(
-        limit: int = typer.Option(20, min=1),
-        scenario: Optional[str] = typer.Option(None),
-        status: Optional[str] = typer.Option(None),
+        limit: int = typer.Option(20, min=1, max=MAX_LIMIT, help="most recent runs to list"),
+        scenario: Optional[str] = typer.Option(None, help="recon | watering"),
+        status: Optional[str] = typer.Option(None, help="running | finished | failed | interrupted"),
+        fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help=FORMAT_HELP),
     ) -> None:
         """Recent runs from the ledger."""
-        from rich.console import Console
-        from rich.table import Table
+        from training.ledger import RUN_STATUSES, redact
 
+        _check_scenario(scenario)
+        if status is not None and status not in RUN_STATUSES:
+            fail(f"--status {status!r} is unknown (allowed: {', '.join(RUN_STATUSES)})")
         ledger = _ledger()
-        table = Table(title=f"runs ({ledger.url.split('@')[-1]})")
-        for col in (
-            "run",
-            "status",
-            "scenario",
-            "profile",
-            "device",
-            "steps",
-            "agent-steps/s",
-            "version",
-            "started (UTC)",
-        ):
-            table.add_column(col)
-        for r in ledger.list_runs(limit, scenario, status):
-            table.add_row(
+        columns = ("run", "status", "scenario", "profile", "device", "steps", "agent-steps/s", "version",
+                   "started (UTC)")
+        rows = [
+            (
                 r.id,
                 r.status,
                 r.scenario,
                 r.profile,
                 r.device,
-                f"{r.timesteps_done:,}",
-                f"{r.agent_steps_per_second:,.0f}" if r.agent_steps_per_second else "-",
-                r.model_version or "-",
+                r.timesteps_done,
+                round(r.agent_steps_per_second) if r.agent_steps_per_second else None,
+                r.model_version,
                 r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             )
-        Console(width=160).print(table)
+            for r in ledger.list_runs(limit, scenario, status)
+        ]
+        print_table(f"runs ({redact(ledger.url)})", columns, rows, fmt)
 
     @app.command()
-    @_clean_errors
     def report(
         run: str = typer.Argument(..., help="run id | latest | dashboard"),
-        out: Path = typer.Option(Path("reports/dashboard"), help="output folder for `report dashboard`"),
-        show: bool = typer.Option(True, help="print the Markdown report"),
+        out: Path = typer.Option(DASHBOARD_DEFAULT, help="output folder for `report dashboard`"),
+        show: bool = typer.Option(
+            True, help="print the Markdown report (rendered on a terminal, as is in a pipe)"
+        ),
     ) -> None:
         """Render a run's evaluation report (or, with `dashboard`, the training dashboard)."""
         if run == "dashboard":
             from training.ledger import default_db_url
 
+            check_output(out, "--out", kind="dir", default=DASHBOARD_DEFAULT)
             try:
                 from monitoring.dashboard_render import render_training_dashboard
             except ImportError as exc:
@@ -244,14 +238,17 @@ def register(app: typer.Typer) -> None:
 
         from training.workflow import render_run_report
 
+        import sys
+
         ledger = _ledger()
         path = render_run_report(ledger, ledger.resolve_run(run))
-        if show:
+        if show and sys.stdout.isatty():
             Console().print(Markdown(path.read_text()))
+        elif show:  # a pipe or a file: the Markdown itself, whose tables keep every column
+            typer.echo(path.read_text().rstrip("\n"))
         typer.echo(f"report: {path}")
 
     @app.command()
-    @_clean_errors
     def pipeline(
         scenario: str = typer.Option("recon"),
         profile: str = typer.Option("smoke"),
@@ -262,11 +259,11 @@ def register(app: typer.Typer) -> None:
         """The main job: scenarios -> training -> evaluation -> gate -> report, on embedded defaults."""
         from training.pipeline import run_pipeline
 
+        _check_scenario(scenario)
         if not run_pipeline(scenario, profile, suite, progress=progress) and strict_gate:
             raise typer.Exit(1)
 
     @bench.command("train")
-    @_clean_errors
     def bench_train(
         profiles: str = typer.Option("smoke,gpu", help="comma-separated profiles"),
         updates: int = typer.Option(3, min=1, help="PPO updates timed per profile"),
@@ -275,6 +272,7 @@ def register(app: typer.Typer) -> None:
         """PPO agent-steps/s (collection + update) and peak memory per profile; writes JSON."""
         from training.bench import run_bench
 
+        check_output(out, "--out", default=Path("bench/results/train.json"))
         run_bench([p.strip() for p in profiles.split(",") if p.strip()], updates, out)
 
     @bench.command("sizing")

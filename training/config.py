@@ -108,11 +108,36 @@ def available_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
 
 
-def _format_error(exc: ValidationError, source: str) -> str:
+def _allowed_keys(loc: tuple[Any, ...]) -> str:
+    """The keys allowed beside the unknown key at ``loc`` (walks the profile's models)."""
+    model: Any = Profile
+    for part in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return "see training/profiles/default.yaml"
+        model = annotation
+    keys = [k for k in model.model_fields if k != "name"]
+    return ", ".join(keys + ([SCENARIO_SECTION] if model is Profile else []))
+
+
+def _blame(loc: str, overrides: list[str]) -> str | None:
+    """The ``--set`` override that wrote the key at ``loc`` (or a section above/below it), if any."""
+    for item in reversed(overrides):  # the last override of a key wins, so it is the one to name
+        key = item.split("=", 1)[0].strip()
+        if loc == key or loc.startswith(key + ".") or key.startswith(loc + "."):
+            return item
+    return None
+
+
+def _format_error(exc: ValidationError, source: str, overrides: list[str] | None = None) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"]) or "(profile)"
+    item = _blame(loc, overrides or [])
+    if item is not None:  # the user's --set wrote this value, not the profile file
+        source = f"--set {item}"
     if err["type"] == "extra_forbidden":
-        return f"{source}: unknown key '{loc}' (allowed here: see training/profiles/default.yaml)"
+        return f"{source}: unknown key '{loc}' (allowed here: {_allowed_keys(tuple(err['loc']))})"
     if err["type"] == "missing":
         return f"{source}: missing required key '{loc}'"
     msg = err["msg"].removeprefix("Value error, ")
@@ -208,20 +233,21 @@ def load_profile(
     if path.name != "profile.yaml":  # a run's saved copy already carries its name
         data.setdefault("name", path.stem)
     sections = _scenario_sections(data, path.name)
+    _validate(data, path.name)  # the shared keys first, so that their mistakes are blamed on them
     for name, section in sections.items():  # each merged variant must be a valid profile too
         _validate(_merge(data, section), f"{path.name} ({SCENARIO_SECTION}.{name})")
     if scenario is not None:
         data = _merge(data, sections.get(scenario, {}))
     for item in overrides or []:
         _apply(data, *parse_override(item))
-    return _validate(data, path.name)
+    return _validate(data, path.name, overrides or [])
 
 
-def _validate(data: dict[str, Any], source: str) -> Profile:
+def _validate(data: dict[str, Any], source: str, overrides: list[str] | None = None) -> Profile:
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(_format_error(exc, source)) from None
+        raise ProfileError(_format_error(exc, source, overrides)) from None
     _check_field_configs(profile, source)
     return profile
 

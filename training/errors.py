@@ -5,6 +5,8 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+from swarmops.errors import InputError, NotFoundError  # noqa: F401 - re-exported for the training area
+
 
 class TrackingError(RuntimeError):
     """The MLflow tracking URI is invalid or its store cannot be reached."""
@@ -23,3 +25,8 @@ class TrainingInterrupted(RuntimeError):
             f"{checkpoint} (continue with: swarmops train --resume {run_id})"
         )
         self.run_id, self.signum, self.checkpoint = run_id, signum, checkpoint
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention for a process stopped by a signal: 128 + its number (130, 143)."""
+        return 128 + int(self.signum)

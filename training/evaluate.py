@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from training.scenarios import ScenarioFile, Suite
+from training.errors import NotFoundError
+from training.scenarios import ScenarioFile, Suite, entry_layouts
 
 BASELINES = ("random", "lawnmower", "greedy")  # env.baselines.BASELINES; each scenario supports some
 POLICY = "ppo"
@@ -108,20 +109,18 @@ def evaluate_policies(
     import torch
     from rich.progress import Progress
 
-    from env.config import ConfigError, FieldConfig
-    from env.layout import Layout
+    from env.config import ConfigError
     from env.rollout import run_episodes
 
     entries = suite.for_scenario(scenario)
     if not entries:
-        raise LookupError(f"the suite at {suite.directory} has no {scenario!r} scenarios")
+        raise NotFoundError(f"the suite at {suite.directory} has no {scenario!r} scenarios")
     rows: list[dict[str, Any]] = []
     curves: dict[str, dict[str, np.ndarray]] = {}
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(f"evaluating {scenario}", total=len(entries) * len(policies))
         for entry in entries:
-            cfg = FieldConfig.from_dict(entry.config)
-            layouts = [Layout.from_dict(lay.model_dump(), cfg) for lay in entry.layouts]
+            cfg, layouts = entry_layouts(entry)
             need = total_need(entry)
             curves[entry.id] = {}
             for name, policy in policies.items():

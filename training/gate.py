@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from training.errors import NotFoundError
 from training.ledger import Ledger, Run
 
 
@@ -125,7 +126,7 @@ def decide(
     else:
         keys, cand, champ = paired_scores(ledger, candidate.id, champion.id, suite_hash, metric)
         if not keys:
-            raise LookupError(
+            raise NotFoundError(
                 f"runs {candidate.id} and {champion.id} share no evaluation on suite {suite_hash}"
             )
         mean, low, high = bootstrap_ci(cand - champ, n_boot=n_boot, alpha=alpha)

@@ -21,6 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from swarmops.errors import InputError, NotFoundError
+from swarmops.paths import check_database_file
 from training.paths import runs_root
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -155,8 +157,12 @@ def make_engine(url: str) -> sa.Engine:
             f"ledger URL {redact(url)} must use the psycopg2 driver (postgresql+psycopg2://...)"
         )
     if backend == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A mistyped folder is refused; only the runs root (SwarmOps' own) is created on demand.
+        try:
+            database = check_database_file(parsed.database or "", f"ledger URL {redact(url)}", runs_root())
+        except InputError as exc:
+            raise LedgerError(str(exc)) from None
+        database.parent.mkdir(parents=True, exist_ok=True)
         # Several processes (training, evaluation, tests) may write: wait for locks instead of failing.
         engine = sa.create_engine(parsed, connect_args={"timeout": 30})
 
@@ -267,7 +273,7 @@ class Ledger:
                     query = query.where(Run.scenario == scenario)
                 run = s.scalars(query.limit(1)).first()
                 if run is None:
-                    raise LookupError(
+                    raise NotFoundError(
                         f"no finished run{' for ' + scenario if scenario else ''} in the ledger "
                         f"{redact(self.url)}: train one first (swarmops train)"
                     )
@@ -278,7 +284,7 @@ class Ledger:
             matches = list(s.scalars(sa.select(Run).where(Run.id.startswith(ref)).limit(2)))
         if len(matches) == 1:
             return matches[0]
-        raise LookupError(
+        raise NotFoundError(
             f"run {ref!r} {'is ambiguous' if matches else 'not found'} in the ledger "
             f"{redact(self.url)} (see swarmops runs)"
         )

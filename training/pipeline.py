@@ -38,12 +38,13 @@ def run_pipeline(
     """Run every step; returns True when the gate promoted the candidate (or it is the first champion)."""
     from training.config import load_profile
     from training.scenarios import SuiteError, generate_suite, load_params, load_suite
-    from training.tracking import tracking_uri
+    from training.tracking import check_tracking_uri, tracking_uri
     from training.train import train
     from training.workflow import evaluate_model, gate
 
     profile = load_profile(profile_name, scenario=scenario)
     ledger = Ledger()  # fails here, before anything is written, when the database is unreachable
+    check_tracking_uri(tracking_uri())  # and here when the MLflow store is (seconds, not minutes)
 
     t0 = _step("scenarios")
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from training.errors import NotFoundError
 from training.ledger import Ledger, Run
 from training.tracking import setup_mlflow
 
@@ -34,7 +35,7 @@ def register_run(ledger: Ledger, run: Run) -> str:
     if run.model_version:
         return run.model_version
     if not run.mlflow_run_id:
-        raise LookupError(f"run {run.id} has no MLflow run; it cannot be registered")
+        raise NotFoundError(f"run {run.id} has no MLflow run; it cannot be registered")
     client = _client(run.scenario)
     name = model_name(run.scenario)
     try:

@@ -271,3 +271,30 @@ def load_suite(directory: Path = DEFAULT_SUITE_DIR) -> Suite:
         raise SuiteError(f"{manifest_path}: lists no scenario files")
     check_held_out([(e.split, e.config["width"], e.config["height"], e.config["n_drones"]) for e in entries])
     return Suite(directory, entries, directory_hash(directory), str(manifest.get("suite_version")))
+
+
+def entry_layouts(entry: ScenarioFile, where: str = "") -> tuple[Any, list[Any]]:
+    """The simulator's FieldConfig and Layouts of one suite entry, built by env itself (obstacles,
+    reachability from the base...): the one conversion that both `scenarios validate` and evaluation
+    use, so a suite that validates is a suite that evaluates. A refusal is a one-line SuiteError."""
+    from env.config import ConfigError, FieldConfig
+    from env.layout import Layout
+
+    name = where or entry.id
+    try:
+        cfg = FieldConfig.from_dict(entry.config)
+    except ConfigError as exc:
+        raise SuiteError(f"{name}: config: {exc}") from None
+    layouts = []
+    for i, lay in enumerate(entry.layouts):
+        try:
+            layouts.append(Layout.from_dict(lay.model_dump(), cfg))
+        except ConfigError as exc:
+            raise SuiteError(f"{name}: layouts[{i}]: {exc}") from None
+    return cfg, layouts
+
+
+def check_runnable(suite: Suite) -> None:
+    """Build every entry's layouts with the simulator (see :func:`entry_layouts`); SuiteError if one fails."""
+    for entry in suite.entries:
+        entry_layouts(entry, f"{suite.directory / (entry.id + '.json')}")

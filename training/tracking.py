@@ -26,31 +26,121 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{runs_root() / 'mlflow.db'}"
 
 
-def check_tracking_uri(uri: str) -> None:
-    """Fail fast, in one line, when a database-backed tracking store is unreachable.
+TRACKING_URIS = (
+    "http(s)://HOST:PORT, sqlite:///PATH/mlflow.db, postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB "
+    "or file:///ABSOLUTE/FOLDER"
+)
+PROBE_TIMEOUT_S = 3.0  # connect + read timeout of the reachability probe of a tracking server
 
-    MLflow itself retries for minutes on a dead PostgreSQL; a short probe gives a clear error
-    before any run is created.
+
+def _redact_http(uri: str) -> str:
+    """An http(s) URI without its user:password part."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _tls_verify() -> bool | str:
+    """The TLS verification MLflow's client will use (its own environment variables)."""
+    cert = os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH")
+    if cert:
+        return cert
+    return os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() not in ("true", "1")
+
+
+def _probe_http(uri: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """One GET of the server's /health with a short timeout: any HTTP answer means reachable."""
+    import re
+
+    import requests
+
+    shown = _redact_http(uri)
+    try:
+        requests.get(uri.rstrip("/") + "/health", timeout=(timeout, timeout), verify=_tls_verify())
+    except requests.exceptions.SSLError:
+        raise TrackingError(
+            f"TLS verification failed for the MLflow server {shown} (set MLFLOW_TRACKING_SERVER_CERT_PATH "
+            "to its certificate)"
+        ) from None
+    except requests.exceptions.Timeout:
+        raise TrackingError(
+            f"the MLflow server {shown} did not answer within {timeout:g} s (check MLFLOW_TRACKING_URI)"
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        found = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+        reason = found.group(0).strip() if found else type(exc).__name__
+        raise TrackingError(
+            f"cannot reach the MLflow server {shown}: {reason} (check MLFLOW_TRACKING_URI)"
+        ) from None
+
+
+def check_tracking_uri(uri: str) -> None:
+    """Fail fast, in one line, when the tracking URI is malformed or its store is unreachable.
+
+    MLflow itself retries for minutes on a dead server or PostgreSQL, and takes a bare word as a
+    folder to create; this check runs before any run is created. Creates nothing except the runs
+    root's own folder for the embedded SQLite store.
     """
     import sqlalchemy as sa
 
-    if uri.startswith(("http://", "https://", "file:", "databricks")) or "://" not in uri:
+    from swarmops.errors import InputError
+    from swarmops.paths import check_database_file
+
+    if uri.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit
+
+        try:
+            host = urlsplit(uri).hostname
+        except ValueError:  # e.g. a port that is not a number
+            host = None
+        if not host:
+            raise TrackingError(
+                f"invalid MLFLOW_TRACKING_URI {_redact_http(uri)!r} (allowed: {TRACKING_URIS})"
+            )
+        _probe_http(uri)
         return
+    if uri.startswith("databricks"):
+        return
+    if uri.startswith("file:"):
+        folder = uri[len("file://"):] if uri.startswith("file://") else ""
+        if not folder.startswith("/"):
+            raise TrackingError(
+                f"MLFLOW_TRACKING_URI {uri!r} needs an absolute folder: file:///ABSOLUTE/FOLDER"
+            )
+        if not Path(folder).parent.is_dir():
+            raise TrackingError(f"MLFLOW_TRACKING_URI {uri!r}: folder {Path(folder).parent} does not exist")
+        return
+    if "://" not in uri:
+        raise TrackingError(f"MLFLOW_TRACKING_URI {uri!r} is not a URI (allowed: {TRACKING_URIS})")
     try:
         url = sa.make_url(uri)
     except sa.exc.ArgumentError:
-        raise TrackingError(f"invalid MLFLOW_TRACKING_URI {uri!r}") from None
+        raise TrackingError(f"invalid MLFLOW_TRACKING_URI {uri!r} (allowed: {TRACKING_URIS})") from None
     if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg2":
         raise TrackingError(
             "MLFLOW_TRACKING_URI must use postgresql+psycopg2:// (MLflow's plain "
             "postgresql:// needs psycopg 3, which is not installed)"
         )
     if url.get_backend_name() == "sqlite":
-        if url.database:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path = check_database_file(url.database or "", "MLFLOW_TRACKING_URI", runs_root())
+        except InputError as exc:
+            raise TrackingError(str(exc)) from None
+        path.parent.mkdir(parents=True, exist_ok=True)
         return
+    if url.get_backend_name() not in ("postgresql", "mysql", "mssql"):
+        raise TrackingError(
+            f"unsupported MLFLOW_TRACKING_URI scheme {url.drivername!r} (allowed: {TRACKING_URIS})"
+        )
     args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
-    engine = sa.create_engine(url, connect_args=args)
+    try:
+        engine = sa.create_engine(url, connect_args=args)
+    except (sa.exc.ArgumentError, ImportError) as exc:  # e.g. a driver that is not installed
+        shown = url.render_as_string(hide_password=True)
+        raise TrackingError(f"MLFLOW_TRACKING_URI {shown}: {exc}") from None
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -88,6 +178,11 @@ def setup_mlflow(experiment: str) -> str:
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # no store-migration chatter on stderr
     uri = tracking_uri()
     check_tracking_uri(uri)
+    if uri.startswith(("http://", "https://")):
+        # MLflow's own request settings: its defaults (7 retries, 120 s timeout) turn a server that dies
+        # mid-run into minutes of silence; the user's values win.
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     existing = mlflow.get_experiment_by_name(experiment)

@@ -25,7 +25,7 @@ import numpy as np
 from training.config import Profile, dump_profile
 from training.ledger import Ledger, utcnow
 from training.paths import run_dir as run_dir_of
-from training.errors import CheckpointError, TrainingInterrupted
+from training.errors import CheckpointError, InputError, TrainingInterrupted
 from training.tracking import PushgatewayReporter, check_separate_stores, dvc_data_md5, git_sha, setup_mlflow
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def resolve_device(requested: str) -> str:
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: 'cuda' requested but torch sees no CUDA device (allowed here: auto, cpu)")
+        raise InputError("device: 'cuda' requested but torch sees no CUDA device (allowed here: auto, cpu)")
     return requested
 
 
@@ -256,7 +256,7 @@ def train(
     import env as swarm_env
 
     if scenario not in swarm_env.SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r} (allowed: {', '.join(swarm_env.SCENARIOS)})")
+        raise InputError(f"unknown scenario {scenario!r} (allowed: {', '.join(swarm_env.SCENARIOS)})")
     ledger = ledger or Ledger()
     check_separate_stores(ledger.url)
     device = resolve_device(profile.device)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from training.errors import CheckpointError
+from training.errors import CheckpointError, InputError, NotFoundError
 from training.ledger import Ledger, Run
 from training.paths import run_dir as run_dir_of
 
@@ -29,10 +29,10 @@ def resolve_model(ledger: Ledger, ref: str, scenario: str | None = None) -> tupl
         from training.registry import alias_version, download_model, run_of_version
 
         if not scenario:
-            raise ValueError(f"{ref}: give --scenario to pick the registered model")
+            raise InputError(f"{ref}: give --scenario to pick the registered model")
         version = alias_version(scenario, ref[1:])
         if version is None:
-            raise LookupError(f"no model version has alias {ref} for scenario {scenario}")
+            raise NotFoundError(f"no model version has alias {ref} for scenario {scenario}")
         run = ledger.get_run(run_of_version(version))
         return run, download_model(scenario, ref)
     run = ledger.resolve_run(ref, scenario)
@@ -45,7 +45,9 @@ def run_model_path(run: Run) -> Path:
     if local.is_file():
         return local
     if run.status != "finished" or not run.mlflow_run_id:
-        raise LookupError(f"run {run.id} has status {run.status} and no model (only finished runs have one)")
+        raise NotFoundError(
+            f"run {run.id} has status {run.status} and no model (only finished runs have one)"
+        )
     import mlflow
 
     from training.tracking import setup_mlflow
@@ -123,6 +125,15 @@ def check_compatible(model: Any, scenario: str, where: Any) -> None:
     shape = tuple(getattr(model.observation_space, "shape", ()) or ())
     actions = int(getattr(model.action_space, "n", -1))
     expected = get_scenario(scenario).n_actions
+    if shape == (OBS_DIM,) and actions != expected:  # the right simulator, another scenario's model
+        from env.scenarios import SCENARIOS
+
+        fits = [name for name in SCENARIOS if get_scenario(name).n_actions == actions]
+        if fits:
+            raise IncompatibleModel(
+                f"model {where} has {actions} actions: it is a {' or '.join(fits)} model, not {scenario} "
+                f"({expected} actions); evaluate it with --scenario {fits[0]}"
+            )
     if shape != (OBS_DIM,) or actions != expected:
         raise IncompatibleModel(
             f"model {where} expects observations {shape} and {actions} actions; the {scenario} simulator "
@@ -176,11 +187,11 @@ def gate(
 
     candidate = ledger.resolve_run(candidate_ref, scenario)
     if candidate.status != "finished":
-        raise LookupError(
+        raise NotFoundError(
             f"run {candidate.id} has status {candidate.status}; only finished runs can be gated"
         )
     if candidate.scenario != scenario:
-        raise ValueError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
+        raise InputError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
     version = registry.register_run(ledger, candidate)
     suite_hash = ensure_evaluated(ledger, candidate, suite_dir, progress)
     champ_version = registry.alias_version(scenario, registry.CHAMPION)
@@ -189,7 +200,7 @@ def gate(
         champ_run_id = registry.run_of_version(champ_version)
         champion = ledger.get_run(champ_run_id)
         if champion is None:
-            raise LookupError(
+            raise NotFoundError(
                 f"@champion v{champ_version.version} comes from run {champ_run_id!r}, which this "
                 f"ledger ({ledger.url.split('@')[-1]}) does not know; use the ledger it was gated with"
             )
@@ -235,7 +246,7 @@ def render_run_report(ledger: Ledger, run: Run) -> Path:
         for r in ledger.evaluation(run.id)
     ]
     if not rows:
-        raise LookupError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")
+        raise NotFoundError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")
     metrics = summarise(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(run.id, run.scenario, metrics, per_scenario_table(rows)))

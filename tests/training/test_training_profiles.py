@@ -67,7 +67,7 @@ def test_cli_reports_bad_profile_without_traceback(runs_home: Path) -> None:
 
     result = CliRunner().invoke(app, ["train", "--profile", "smoke", "--set", "ppo.n_epochs=0"])
     assert result.exit_code == 2
-    assert "error: smoke.yaml: ppo.n_epochs" in result.output and "Traceback" not in result.output
+    assert "error: --set ppo.n_epochs=0: ppo.n_epochs" in result.output and "Traceback" not in result.output
     assert not runs_home.exists()  # nothing written
 
 
