@@ -19,7 +19,7 @@ from env.core import BIT_BLOCKED, BIT_DRONE, SwarmSim
 from env.layout import bfs_distance
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 
-BASELINES = ("random", "lawnmower", "greedy")
+BASELINES = ("random", "lawnmower", "partition", "greedy")
 _MOVES = np.array([UP, DOWN, LEFT, RIGHT])
 _NONE = -1
 
@@ -158,7 +158,7 @@ class Lawnmower:
         b, n = sim.B, sim.N
         covered = (sim.packed.reshape(b, sim.C) & 3) != 0  # covered or blocked: nothing to sense
         # Advance past way points that are reached, blocked, or whose surroundings are all covered.
-        m = self.wp.shape[1]
+        m = self.wp.shape[-1]  # way points may be (N, M) or per field (B, N, M): env.partition
         wp = np.broadcast_to(self.wp, (b, n, m))
         done_wp = np.ones((b, n, m), dtype=bool)
         valid = wp != _NONE
@@ -250,13 +250,17 @@ class GreedyWatering:
 def make_baseline(name: str, sim: SwarmSim, seed: int) -> Callable[[SwarmSim], np.ndarray]:
     """The baseline called ``name`` bound to ``sim`` ("heuristic" = the scenario's own heuristic)."""
     if name == "heuristic":
-        name = "greedy" if sim.scenario.watering else "lawnmower"
+        name = sim.scenario.heuristic
     if name == "random":
         return lambda s: random_actions(s, seed)
     if name == "lawnmower":
         return Lawnmower(sim)
     if name == "greedy":
         return GreedyWatering(sim)
+    if name == "partition":
+        from env.partition import Partition  # a subclass of Lawnmower: imported late, no cycle
+
+        return Partition(sim)
     raise ConfigError(
         f"policy={name!r} is unknown; allowed: {', '.join(BASELINES)}, heuristic or a callable"
     )

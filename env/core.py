@@ -25,7 +25,20 @@ WINDOW = 2 * OBS_RADIUS + 1
 N_CHANNELS = 5  # channel-major window planes: blocked, covered, plant, drone, need/7
 OWN_FEATURES = 12
 GLOBAL_FEATURES = 4 + COARSE * COARSE
-OBS_DIM = WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES
+# Far field (multi-scale egocentric maps): FAR_GRID x FAR_GRID blocks of FAR_BLOCK x FAR_BLOCK cells
+# centred on the drone, each summarised by the fraction of its cells with work left (recon: free
+# and uncovered; watering: a plant needing water), then the fraction blocked (obstacle or outside).
+FAR_GRID = 5
+FAR_BLOCK = 5
+FAR_FEATURES = 2 * FAR_GRID * FAR_GRID
+# Identity features (drone index / (N-1), golden-ratio hash of the index): identical drones that see
+# the same thing can still act differently, so deterministic (argmax) acting does not collide.
+ID_FEATURES = 2
+OBS_DIM = WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
+OBS_LAYOUT_VERSION = 2
+"""Bumped whenever the meaning or order of observation features changes; saved in every model
+(training.registry refuses a model of another version)."""
+GOLDEN = 0.6180339887498949
 _BIG = np.iinfo(np.int32).max
 
 
@@ -474,8 +487,41 @@ class SwarmSim:
         nb = COARSE * COARSE
         glob[4:] = (self.coarse_rem[fields, :nb] / self.coarse_tot[fields, :nb]).T
         feat[o:].reshape(GLOBAL_FEATURES, k, n)[...] = glob[:, :, None]
-        obs[:, nwin:] = feat.T
+        end = nwin + OWN_FEATURES + GLOBAL_FEATURES
+        obs[:, nwin:end] = feat.T
+        obs[:, end:end + FAR_FEATURES] = self._far_field(fields, cell)
+        ids = np.arange(n, dtype=np.float64)
+        obs[:, end + FAR_FEATURES] = np.tile(ids / max(n - 1, 1), k)
+        obs[:, end + FAR_FEATURES + 1] = np.tile((ids * GOLDEN) % 1.0, k)
         return obs
+
+    def _far_field(self, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.
+
+        Summed-area tables of the unpadded fields give every block sum in four gathers."""
+        k, n, p, h, w = len(fields), self.N, self.P, self.H, self.W
+        pk = self.packed.reshape(self.B, self.Hp, self.Wp)[fields, p:p + h, p:p + w]
+        if self.scenario.watering:
+            work = self.need.reshape(self.B, self.Hp, self.Wp)[fields, p:p + h, p:p + w] > 0
+        else:
+            work = (pk & (BIT_BLOCKED | BIT_COVERED)) == 0
+        sat = np.zeros((2, k, h + 1, w + 1), dtype=np.int32)
+        np.cumsum(np.cumsum(work, axis=1, dtype=np.int32), axis=2, out=sat[0, :, 1:, 1:])
+        np.cumsum(np.cumsum((pk & BIT_BLOCKED) > 0, axis=1, dtype=np.int32), axis=2, out=sat[1, :, 1:, 1:])
+        offs = (np.arange(FAR_GRID) - FAR_GRID // 2) * FAR_BLOCK - FAR_BLOCK // 2
+        y = (cell // self.Wp - p)[..., None] + offs  # (k, N, G) first row of each block
+        x = (cell % self.Wp - p)[..., None] + offs
+        y0, y1 = np.clip(y, 0, h)[..., :, None], np.clip(y + FAR_BLOCK, 0, h)[..., :, None]
+        x0, x1 = np.clip(x, 0, w)[..., None, :], np.clip(x + FAR_BLOCK, 0, w)[..., None, :]
+        fi = np.arange(k)[:, None, None, None]
+        sums = sat[:, fi, y1, x1] - sat[:, fi, y0, x1] - sat[:, fi, y1, x0] + sat[:, fi, y0, x0]
+        area = float(FAR_BLOCK * FAR_BLOCK)
+        outside = area - (y1 - y0) * (x1 - x0)
+        out = np.empty((k * n, FAR_FEATURES), dtype=np.float32)
+        g2 = FAR_GRID * FAR_GRID
+        out[:, :g2] = sums[0].reshape(k * n, g2) / area
+        out[:, g2:] = (sums[1] + outside).reshape(k * n, g2) / area
+        return out
 
     # ------------------------------------------------------------------ metrics and views
     def coverage(self) -> np.ndarray:

@@ -15,12 +15,22 @@ SUITE_DEFAULT = Path("data/scenarios")
 
 
 def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Known bad-input errors become one line on stderr and exit code 2 (nothing else printed)."""
+    """Domain errors (bad input, missing runs/models) become one line on stderr and exit code 2.
+
+    Only the domain's own error types are caught: a bug (a KeyError, an IndexError, a TypeError...)
+    keeps its traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from env.config import ConfigError
         from training.config import ProfileError
-        from training.errors import CheckpointError, TrackingError, TrainingInterrupted
+        from training.errors import (
+            CheckpointError,
+            NotFoundError,
+            TrackingError,
+            TrainingInterrupted,
+            UsageError,
+        )
         from training.ledger import LedgerError
         from training.scenarios import SuiteError
 
@@ -30,9 +40,9 @@ def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             SuiteError,
             TrackingError,
             CheckpointError,
-            LookupError,
-            FileNotFoundError,
-            ValueError,
+            NotFoundError,
+            UsageError,
+            ConfigError,
         )
         try:
             return func(*args, **kwargs)
@@ -146,9 +156,10 @@ def register(app: typer.Typer) -> None:
         report = evaluate_model(ledger, run, path, scenario, suite, out, progress=progress, seed=seed)
         m = report.metrics
         typer.echo(
-            f"score {m['score']:.3f} | ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])} | "
-            f"ratio to random {_num(m['ratio_to_random'])} | ratio to lower bound "
-            f"{_num(m['ratio_to_lower_bound'])}"
+            f"time ratio to {m['best_heuristic']} {_num(m.get('time_ratio_to_heuristic'))} "
+            f"(held-out {_num(m.get('time_ratio_to_heuristic_held_out'))}) | to the lower bound "
+            f"{_num(m.get('time_ratio_to_lower_bound'))} | gate score {m['score']:.3f} | "
+            f"{_num(m.get('ratio_to_random'))}x random"
         )
         typer.echo(f"report: {report.out_dir / 'report.md'}")
 

@@ -14,6 +14,14 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, corrupt or does not belong to this run."""
 
 
+class NotFoundError(LookupError):
+    """A run, model file, registry alias or evaluation that a command names does not exist."""
+
+
+class UsageError(ValueError):
+    """A request that contradicts the data (a run of another scenario, a missing --scenario, ...)."""
+
+
 class TrainingInterrupted(RuntimeError):
     """Training stopped on SIGINT/SIGTERM after saving a checkpoint."""
 

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from training.errors import NotFoundError
 from training.paths import runs_root
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -258,7 +259,7 @@ class Ledger:
                     query = query.where(Run.scenario == scenario)
                 run = s.scalars(query.limit(1)).first()
                 if run is None:
-                    raise LookupError(
+                    raise NotFoundError(
                         f"no finished run{' for ' + scenario if scenario else ''} in the ledger "
                         f"{redact(self.url)}: train one first (swarmops train)"
                     )
@@ -269,7 +270,7 @@ class Ledger:
             matches = list(s.scalars(sa.select(Run).where(Run.id.startswith(ref)).limit(2)))
         if len(matches) == 1:
             return matches[0]
-        raise LookupError(
+        raise NotFoundError(
             f"run {ref!r} {'is ambiguous' if matches else 'not found'} in the ledger "
             f"{redact(self.url)} (see swarmops runs)"
         )

@@ -25,7 +25,7 @@ import numpy as np
 from training.config import Profile, dump_profile
 from training.ledger import Ledger, utcnow
 from training.paths import run_dir as run_dir_of
-from training.errors import CheckpointError, TrainingInterrupted
+from training.errors import CheckpointError, TrainingInterrupted, UsageError
 from training.tracking import PushgatewayReporter, check_separate_stores, dvc_data_md5, git_sha, setup_mlflow
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def resolve_device(requested: str) -> str:
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: 'cuda' requested but torch sees no CUDA device (allowed here: auto, cpu)")
+        raise UsageError("device: 'cuda' requested but torch sees no CUDA device (allowed here: auto, cpu)")
     return requested
 
 
@@ -60,10 +60,7 @@ def field_config(profile: Profile, stage_index: int) -> Any:
     """env.config.FieldConfig of one curriculum stage (profile.field values apply to every stage)."""
     from env.config import FieldConfig
 
-    stage = profile.curriculum[stage_index]
-    return FieldConfig(
-        **{**profile.field, "width": stage.width, "height": stage.height, "n_drones": stage.n_drones}
-    )
+    return FieldConfig(**profile.stage_field(stage_index))
 
 
 def stage_budgets(profile: Profile) -> list[int]:
@@ -98,8 +95,10 @@ def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
     import torch
     from stable_baselines3 import PPO
 
+    from training.registry import stamp_layout
+
     p = profile.ppo
-    return PPO(
+    return stamp_layout(PPO(
         "MlpPolicy",
         vec_env,
         learning_rate=p.learning_rate,
@@ -116,7 +115,7 @@ def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
         seed=profile.seed,
         device=device,
         verbose=0,
-    )
+    ))
 
 
 def set_threads(profile: Profile) -> None:
@@ -256,7 +255,7 @@ def train(
     import env as swarm_env
 
     if scenario not in swarm_env.SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r} (allowed: {', '.join(swarm_env.SCENARIOS)})")
+        raise UsageError(f"unknown scenario {scenario!r} (allowed: {', '.join(swarm_env.SCENARIOS)})")
     ledger = ledger or Ledger()
     check_separate_stores(ledger.url)
     device = resolve_device(profile.device)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from training.errors import CheckpointError
+from training.errors import CheckpointError, NotFoundError, UsageError
 from training.ledger import Ledger, Run
 from training.paths import run_dir as run_dir_of
 
@@ -23,16 +23,16 @@ def resolve_model(ledger: Ledger, ref: str, scenario: str | None = None) -> tupl
         return run, path / "model.zip"
     if path.suffix == ".zip":
         if not path.is_file():
-            raise FileNotFoundError(f"model file {path} does not exist")
+            raise NotFoundError(f"model file {path} does not exist")
         return None, path
     if ref.startswith("@"):
         from training.registry import alias_version, download_model, run_of_version
 
         if not scenario:
-            raise ValueError(f"{ref}: give --scenario to pick the registered model")
+            raise UsageError(f"{ref}: give --scenario to pick the registered model")
         version = alias_version(scenario, ref[1:])
         if version is None:
-            raise LookupError(f"no model version has alias {ref} for scenario {scenario}")
+            raise NotFoundError(f"no model version has alias {ref} for scenario {scenario}")
         run = ledger.get_run(run_of_version(version))
         return run, download_model(scenario, ref)
     run = ledger.resolve_run(ref, scenario)
@@ -45,7 +45,9 @@ def run_model_path(run: Run) -> Path:
     if local.is_file():
         return local
     if run.status != "finished" or not run.mlflow_run_id:
-        raise LookupError(f"run {run.id} has status {run.status} and no model (only finished runs have one)")
+        raise NotFoundError(
+            f"run {run.id} has status {run.status} and no model (only finished runs have one)"
+        )
     import mlflow
 
     from training.tracking import setup_mlflow
@@ -88,6 +90,7 @@ def evaluate_model(
         policy_callable,
         write_outputs,
     )
+    from training.registry import check_compatible
     from training.scenarios import load_suite
 
     suite = load_suite(suite_dir)
@@ -111,25 +114,6 @@ def evaluate_model(
     return EvaluationReport(Path(out_dir), metrics, rows, curves)
 
 
-class IncompatibleModel(CheckpointError):
-    """A model trained for another version of the simulator's observation/action spaces."""
-
-
-def check_compatible(model: Any, scenario: str, where: Any) -> None:
-    """Refuse a model whose observation/action spaces differ from the simulator's current ones."""
-    from env.core import OBS_DIM
-    from env.scenarios import get_scenario
-
-    shape = tuple(getattr(model.observation_space, "shape", ()) or ())
-    actions = int(getattr(model.action_space, "n", -1))
-    expected = get_scenario(scenario).n_actions
-    if shape != (OBS_DIM,) or actions != expected:
-        raise IncompatibleModel(
-            f"model {where} expects observations {shape} and {actions} actions; the {scenario} simulator "
-            f"gives ({OBS_DIM},) and {expected}: it was trained on another env version, retrain it"
-        )
-
-
 def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
     import mlflow
 
@@ -140,7 +124,7 @@ def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
     setup_mlflow(f"swarmops-{run.scenario}")
     flat = {f"eval_{k}": v for k, v in metrics.items() if isinstance(v, (int, float)) and v is not None}
     for name, values in metrics.get("policies", {}).items():
-        flat.update({f"eval_{name}_{k}": v for k, v in values.items()})
+        flat.update({f"eval_{name}_{k}": v for k, v in values.items() if isinstance(v, (int, float))})
     client = mlflow.MlflowClient()
     for key, value in flat.items():
         client.log_metric(run.mlflow_run_id, key, float(value))
@@ -173,14 +157,15 @@ def gate(
     """Register + evaluate the candidate, compare with @champion, move the aliases, record the decision."""
     from training import registry
     from training.gate import decide
+    from training.registry import IncompatibleModel
 
     candidate = ledger.resolve_run(candidate_ref, scenario)
     if candidate.status != "finished":
-        raise LookupError(
+        raise NotFoundError(
             f"run {candidate.id} has status {candidate.status}; only finished runs can be gated"
         )
     if candidate.scenario != scenario:
-        raise ValueError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
+        raise UsageError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
     version = registry.register_run(ledger, candidate)
     suite_hash = ensure_evaluated(ledger, candidate, suite_dir, progress)
     champ_version = registry.alias_version(scenario, registry.CHAMPION)
@@ -189,7 +174,7 @@ def gate(
         champ_run_id = registry.run_of_version(champ_version)
         champion = ledger.get_run(champ_run_id)
         if champion is None:
-            raise LookupError(
+            raise NotFoundError(
                 f"@champion v{champ_version.version} comes from run {champ_run_id!r}, which this "
                 f"ledger ({ledger.url.split('@')[-1]}) does not know; use the ledger it was gated with"
             )
@@ -218,7 +203,7 @@ def gate(
 
 def render_run_report(ledger: Ledger, run: Run) -> Path:
     """Path of the run's Markdown report; rebuilt from the ledger when the file is not here."""
-    from training.evaluate import per_scenario_table, render_report, summarise
+    from training.evaluate import per_scenario_table, render_report, summarise, time_ratio_table
 
     out = Path(run.run_dir or run_dir_of(run.id)) / "eval" / "report.md"
     if out.is_file():
@@ -235,8 +220,10 @@ def render_run_report(ledger: Ledger, run: Run) -> Path:
         for r in ledger.evaluation(run.id)
     ]
     if not rows:
-        raise LookupError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")
+        raise NotFoundError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")
     metrics = summarise(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(run.id, run.scenario, metrics, per_scenario_table(rows)))
+    out.write_text(
+        render_report(run.id, run.scenario, metrics, per_scenario_table(rows), time_ratio_table(rows))
+    )
     return out
