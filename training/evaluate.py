@@ -70,6 +70,44 @@ RATIO_CAP = 10.0
 """Per-field time ratios are capped here (a policy that delivers no net water has an infinite one)."""
 
 
+def suite_headline(
+    model: Any,
+    scenario: str = "recon",
+    suite_dir: Path | str = Path("data/scenarios"),
+    seed: int = 0,
+    split: str | None = None,
+    deterministic: bool = False,
+) -> float:
+    """The suite's headline number for a model: median time ratio to the best heuristic.
+
+    Lower is better; 1.0 = as fast as the best heuristic of each suite entry (recon: steps to 95 %
+    coverage; watering: time to deliver the net water greedy delivers), capped at RATIO_CAP per field.
+    ``model``: a stable-baselines3 PPO model or the path of its model.zip; ``split``: "train",
+    "held_out" or None for the whole suite. No ledger, MLflow or files are touched (for tuning loops).
+    Raises training.registry.IncompatibleModel for a model of another observation layout.
+    """
+    from training.registry import check_compatible
+    from training.scenarios import load_suite
+
+    if isinstance(model, (str, Path)):
+        from stable_baselines3 import PPO
+
+        where = model
+        model = PPO.load(model, device="cpu")
+    else:
+        where = "in memory"
+    check_compatible(model, scenario, where)
+    suite = load_suite(Path(suite_dir))
+    rows, _ = evaluate_policies(
+        suite, scenario, {POLICY: policy_callable(model, deterministic)}, seed=seed, progress=False
+    )
+    metrics = summarise(rows)
+    value = metrics.get(f"time_ratio_to_heuristic_{split}" if split else "time_ratio_to_heuristic")
+    if value is None:
+        raise NotFoundError(f"the suite at {suite_dir} has no {split or ''} {scenario} fields to score")
+    return float(value)
+
+
 def steps_to_target(metrics: dict[str, Any], max_steps: int) -> float:
     """Recon: steps to 95 % coverage, or the fixed penalty when the field never got there."""
     s = metrics.get("steps_to_95")
