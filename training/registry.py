@@ -51,7 +51,7 @@ def check_compatible(model: Any, scenario: str, where: Any) -> None:
         raise IncompatibleModel(
             f"model {where} has observation layout v{version if version is not None else '?'} "
             f"{shape} with {actions} actions; the {scenario} simulator uses layout v{OBS_LAYOUT_VERSION} "
-            f"({OBS_DIM},) with {expected} actions: retrain it"
+            f"({OBS_DIM},) with {expected} actions: trained on another env version, retrain it"
         )
 
 

@@ -84,7 +84,8 @@ def test_run_record_is_complete(smoke_pipeline: dict) -> None:
     steps = sorted({m.step for m in ledger.metrics(run.id) if m.name == "loss"})
     assert len(steps) >= 40  # one row per PPO update (48 updates in the smoke profile)
     rows = ledger.evaluation(run.id)
-    assert {r.policy for r in rows} == {"ppo", "random", "lawnmower"}
+    assert {r.policy for r in rows} == {"ppo", "random", "lawnmower", "partition"}
+    assert {"score", "steps_to_target", "time_ratio_lb", "time_ratio"} <= {r.metric for r in rows}
     assert ledger.promotions("recon")[0].decision == "first"
 
     client = _mlflow_client(smoke_pipeline["home"])
@@ -145,7 +146,10 @@ ledger.create_run(id="recon-untrained", scenario="recon", profile="smoke", seed=
     ledger = _ledger(home)
     decision = ledger.promotions("recon")[0]
     assert decision.decision == "rejected" and decision.candidate_run_id == "recon-untrained"
-    assert decision.ci_high < 0 and decision.n_pairs == 20
+    from training.scenarios import load_suite
+
+    recon = load_suite(smoke_pipeline["suite"]).for_scenario("recon")
+    assert decision.ci_high < 0 and decision.n_pairs == sum(len(e.layouts) for e in recon)
     evidence = json.loads(decision.evidence_json)
     assert evidence["candidate_mean"] < evidence["champion_mean"] and len(evidence["pairs"]) == 20
     client = _mlflow_client(home)
