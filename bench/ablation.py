@@ -43,6 +43,23 @@ def _no_far_field() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _no_compass() -> Iterator[None]:
+    """The observation without the frontier compass (zeros)."""
+    from env.core import COMPASS_FEATURES, SwarmSim
+
+    original = SwarmSim._compass
+
+    def zeros(self: Any, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        return np.zeros((len(fields) * self.N, COMPASS_FEATURES), dtype=np.float32)
+
+    SwarmSim._compass = zeros
+    try:
+        yield
+    finally:
+        SwarmSim._compass = original
+
+
+@contextlib.contextmanager
 def _no_ids() -> Iterator[None]:
     """The observation without the identity features (zeros): identical drones look identical."""
     from env.core import ID_FEATURES, SwarmSim
@@ -62,16 +79,26 @@ def _no_ids() -> Iterator[None]:
 
 
 # name -> (description, context manager factory, profile overrides); every variant is scored with
-# sampled actions and with deterministic (argmax) acting.
+# sampled actions + the battery shield, without the shield, and with deterministic (argmax) acting.
 VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
-    "base": ("obs v2 (7x7 window + far field + ids)", contextlib.nullcontext, []),
+    "base": ("obs v3 (7x7 window + far field + ids + frontier compass)", contextlib.nullcontext, []),
+    "no_compass": ("without the frontier compass", _no_compass, []),
     "no_far": ("without the far-field maps", _no_far_field, []),
     "no_ids": ("without the identity features", _no_ids, []),
+    "big_stage": (
+        "curriculum + a 24x24/4-drone stage with obstacles (battery and travel matter there)",
+        contextlib.nullcontext,
+        [
+            "curriculum=[{width: 8, height: 8, n_drones: 2, share: 0.3, obstacle_density: 0.0},"
+            " {width: 12, height: 12, n_drones: 4, share: 0.4, obstacle_density: 0.1},"
+            " {width: 24, height: 24, n_drones: 4, share: 0.3, obstacle_density: 0.1}]"
+        ],
+    ),
 }
 
 
 def run_variant(name: str, profile_name: str, suite_dir: Path) -> list[dict[str, Any]]:
-    """Train one variant and score it on the suite (sampled, then argmax actions); two table rows."""
+    """Train one variant and score it on the suite (three ways of acting); three table rows."""
     from training.config import load_profile
     from training.evaluate import POLICY, evaluate_policies, policy_callable, summarise
     from training.ledger import Ledger
@@ -88,11 +115,11 @@ def run_variant(name: str, profile_name: str, suite_dir: Path) -> list[dict[str,
 
         model = PPO.load(result.model_path, device="cpu")
         out = []
-        for deterministic in (False, True):
-            policy = {POLICY: policy_callable(model, deterministic)}
+        for deterministic, shield in ((False, True), (False, False), (True, True)):
+            policy = {POLICY: policy_callable(model, deterministic, shield)}
             rows, _ = evaluate_policies(load_suite(suite_dir), "recon", policy, progress=False)
-            out.append(_row(name, description, "argmax" if deterministic else "sampled", profile_name,
-                            result, train_s, summarise(rows)))
+            acting = ("argmax" if deterministic else "sampled") + (" + shield" if shield else "")
+            out.append(_row(name, description, acting, profile_name, result, train_s, summarise(rows)))
     return out
 
 

@@ -34,8 +34,15 @@ FAR_FEATURES = 2 * FAR_GRID * FAR_GRID
 # Identity features (drone index / (N-1), golden-ratio hash of the index): identical drones that see
 # the same thing can still act differently, so deterministic (argmax) acting does not collide.
 ID_FEATURES = 2
-OBS_DIM = WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
-OBS_LAYOUT_VERSION = 2
+# Frontier compass: where the nearest cell with work left is (Manhattan; first in row-major order on
+# ties): up, down, left, right components (0/1 each) and the distance / (height + width); all zero
+# when no work is left. It reads the same on any field size, unlike the absolute coarse grid.
+COMPASS_FEATURES = 5
+OBS_DIM = (
+    WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
+    + COMPASS_FEATURES
+)
+OBS_LAYOUT_VERSION = 3
 """Bumped whenever the meaning or order of observation features changes; saved in every model
 (training.registry refuses a model of another version)."""
 GOLDEN = 0.6180339887498949
@@ -493,7 +500,31 @@ class SwarmSim:
         ids = np.arange(n, dtype=np.float64)
         obs[:, end + FAR_FEATURES] = np.tile(ids / max(n - 1, 1), k)
         obs[:, end + FAR_FEATURES + 1] = np.tile((ids * GOLDEN) % 1.0, k)
+        obs[:, end + FAR_FEATURES + ID_FEATURES:] = self._compass(fields, cell)
         return obs
+
+    def _compass(self, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """(k*N, COMPASS_FEATURES): direction and distance to the nearest cell with work left."""
+        k, n = len(fields), self.N
+        pk = self.packed.reshape(self.B, self.C)[fields]
+        if self.scenario.watering:
+            work = self.need.reshape(self.B, self.C)[fields] > 0
+        else:
+            work = (pk & (BIT_BLOCKED | BIT_COVERED)) == 0
+        cy, cx = self.cell_y[cell], self.cell_x[cell]  # (k, N)
+        dist = np.abs(self.cell_y[None, None, :] - cy[..., None]) + np.abs(
+            self.cell_x[None, None, :] - cx[..., None]
+        )
+        dist = np.where(work[:, None, :], dist, np.inf)
+        best = np.argmin(dist, axis=2)  # (k, N) first nearest cell in row-major order
+        found = np.isfinite(np.take_along_axis(dist, best[..., None], 2)[..., 0])
+        dy, dx = self.cell_y[best] - cy, self.cell_x[best] - cx
+        out = np.zeros((k, n, COMPASS_FEATURES), dtype=np.float32)
+        out[..., 0], out[..., 1] = dy < 0, dy > 0
+        out[..., 2], out[..., 3] = dx < 0, dx > 0
+        out[..., 4] = (np.abs(dy) + np.abs(dx)) / (self.H + self.W)
+        out[~found] = 0.0
+        return out.reshape(k * n, COMPASS_FEATURES)
 
     def _far_field(self, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
         """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.

@@ -48,18 +48,23 @@ class EvaluationReport:
     curves: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
-def policy_callable(model: Any, deterministic: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+def policy_callable(
+    model: Any, deterministic: bool = False, shield: bool = True
+) -> Callable[[np.ndarray], np.ndarray]:
     """Batched action function obs[num_envs, D] -> actions[num_envs] of a PPO model.
 
     Sampled by default: with argmax actions, drones that see the same thing make the same move
     and keep colliding (measured: 4-5x more steps); sampling is seeded by the caller via torch.
+    ``shield``: env.shield.battery_shield sends drones home before their battery runs out.
     """
     import torch
+
+    from env.shield import battery_shield
 
     def act(obs: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             actions, _ = model.policy.predict(obs, deterministic=deterministic)
-        return np.asarray(actions)
+        return battery_shield(obs, actions) if shield else np.asarray(actions)
 
     return act
 
