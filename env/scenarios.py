@@ -62,7 +62,7 @@ class Scenario:
     heuristics: tuple[str, ...]
     """Heuristic baselines that solve this scenario; the first is the default ("heuristic")."""
     metric_keys: tuple[str, ...]
-    """Task metrics (env.rollout keys) that describe how well the scenario was done."""
+    """Task metrics (env.rollout keys) that describe how well the scenario was done (demo tables)."""
     rewards: Rewards = Rewards()
 
     @property
@@ -86,13 +86,30 @@ SPECS: dict[str, Scenario] = {
         "recon",
         5,
         heuristics=("lawnmower", "partition"),
-        metric_keys=("coverage", "steps_to_95", "plants_found", "collisions"),
+        metric_keys=(
+            "steps",
+            "coverage",
+            "steps_to_95",
+            "lower_bound_steps",
+            "bound_ratio",
+            "plants_found",
+            "plants_total",
+        ),
     ),
     "watering": Scenario(
         "watering",
         6,
         heuristics=("greedy",),
-        metric_keys=("water_delivered", "water_wasted", "plants_watered", "collisions"),
+        metric_keys=(
+            "steps",
+            "plants_watered",
+            "plants_total",
+            "water_need",
+            "water_delivered",
+            "water_wasted",
+            "water_drawn",
+            "wasted_trips",
+        ),
     ),
 }
 
