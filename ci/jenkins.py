@@ -20,7 +20,7 @@ from ci.settings import JenkinsSettings
 T = TypeVar("T")
 PROMOTION_INPUT = "Promote"  # `input { id 'Promote' }` of the Jenkinsfile's production stage
 METRICS_ARTIFACT = "reports/eval/metrics.json"  # written by `make evaluate`
-KEY_METRICS = ("score", "ratio_to_heuristic", "ratio_to_random")
+KEY_METRICS = ("time_ratio_to_heuristic", "time_ratio_to_lower_bound", "score")
 
 
 @dataclass

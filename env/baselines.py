@@ -20,7 +20,7 @@ from env.core import BIT_BLOCKED, BIT_DRONE, SwarmSim
 from env.navigation import PathBook, astar, descend
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 
-BASELINES = ("random", "lawnmower", "greedy")
+BASELINES = ("random", "lawnmower", "partition", "greedy")
 _MOVES = np.array([UP, DOWN, LEFT, RIGHT])
 _NONE = -1
 _CLAIM_ROUNDS = 8  # rounds of choosing again for drones that lost a target to a lower-index drone
@@ -189,7 +189,7 @@ class Lawnmower:
         _sync_episodes(self, sim)
         # Advance past way points that are reached, blocked, or whose surroundings are all covered
         # (gathers at the way points only: nothing here scales with the field).
-        m = self.wp.shape[1]
+        m = self.wp.shape[-1]  # way points may be (N, M) or per field (B, N, M): env.partition
         wp = np.broadcast_to(self.wp, (b, n, m))
         valid = wp != _NONE
         cells = np.where(valid, wp, 0) + sim.field_off[:, None, None]
@@ -506,13 +506,17 @@ def _first_per_cell(cells: np.ndarray, valid: np.ndarray) -> np.ndarray:
 def make_baseline(name: str, sim: SwarmSim, seed: int) -> Callable[[SwarmSim], np.ndarray]:
     """The baseline called ``name`` bound to ``sim`` ("heuristic" = the scenario's own heuristic)."""
     if name == "heuristic":
-        name = "greedy" if sim.scenario.watering else "lawnmower"
+        name = sim.scenario.heuristic
     if name == "random":
         return lambda s: random_actions(s, seed)
     if name == "lawnmower":
         return Lawnmower(sim)
     if name == "greedy":
         return GreedyWatering(sim)
+    if name == "partition":
+        from env.partition import Partition  # a subclass of Lawnmower: imported late, no cycle
+
+        return Partition(sim)
     raise ConfigError(
         f"policy={name!r} is unknown; allowed: {', '.join(BASELINES)}, heuristic or a callable"
     )

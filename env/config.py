@@ -19,7 +19,15 @@ MAX_WATER_NEED = 7  # need levels are packed into 3 bits of the observation map
 
 
 class ConfigError(ValueError):
-    """A field parameter (or a layout/scenario file value) is out of its allowed range."""
+    """A field parameter (or a layout/scenario file value) is out of its allowed range.
+
+    ``field`` names the FieldConfig key (or layout key) at fault, when there is one, so callers
+    (mission's form, the CLIs) need not parse the message.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -77,21 +85,26 @@ class FieldConfig:
         if not isinstance(self.obstacles_block_sensor, bool):
             raise ConfigError(
                 f"obstacles_block_sensor={self.obstacles_block_sensor!r} is invalid; "
-                "allowed: true or false"
+                "allowed: true or false",
+                field="obstacles_block_sensor",
             )
         _float_range("coverage_target", self.coverage_target, 0.0, 1.0, low_open=True)
         cells = self.width * self.height
         if self.n_drones > cells - 1:
             raise ConfigError(
                 f"n_drones={self.n_drones} is out of range; allowed: 1..{cells - 1} "
-                f"(fewer than the {cells} cells of a {self.width}x{self.height} field)"
+                f"(fewer than the {cells} cells of a {self.width}x{self.height} field)",
+                field="n_drones",
             )
         if self.n_plants is None and self.plant_density is None:
-            raise ConfigError("n_plants=None and plant_density=None; allowed: set exactly one of them")
+            raise ConfigError(
+                "n_plants=None and plant_density=None; allowed: set exactly one of them", field="n_plants"
+            )
         if self.n_plants is not None and self.plant_density is not None:
             raise ConfigError(
                 f"n_plants={self.n_plants} and plant_density={self.plant_density} are both set; "
-                "allowed: set exactly one of them"
+                "allowed: set exactly one of them",
+                field="n_plants",
             )
         # Plants never sit on the base; obstacles take their share of the remaining cells.
         max_plants = int((cells - 1) * (1.0 - self.obstacle_density))
@@ -138,21 +151,23 @@ class FieldConfig:
         known = {f.name for f in fields(cls)}
         for key in data:
             if key not in known:
-                raise ConfigError(f"unknown field config key {key!r}; allowed: {', '.join(sorted(known))}")
+                raise ConfigError(
+                    f"unknown field config key {key!r}; allowed: {', '.join(sorted(known))}", field=key
+                )
         return cls(**dict(data))
 
 
 def _int_range(name: str, value: Any, low: int, high: int, hint: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name}={value!r} is not an integer; allowed: {low}..{high}{hint}")
+        raise ConfigError(f"{name}={value!r} is not an integer; allowed: {low}..{high}{hint}", field=name)
     if not low <= value <= high:
-        raise ConfigError(f"{name}={value} is out of range; allowed: {low}..{high}{hint}")
+        raise ConfigError(f"{name}={value} is out of range; allowed: {low}..{high}{hint}", field=name)
 
 
 def _float_range(name: str, value: Any, low: float, high: float, low_open: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{name}={value!r} is not a number; allowed: {low}..{high}")
+        raise ConfigError(f"{name}={value!r} is not a number; allowed: {low}..{high}", field=name)
     bad = value <= low if low_open else value < low
     if bad or value > high or value != value:
         lo = f"({low}" if low_open else f"[{low}"
-        raise ConfigError(f"{name}={value} is out of range; allowed: {lo}, {high}]")
+        raise ConfigError(f"{name}={value} is out of range; allowed: {lo}, {high}]", field=name)

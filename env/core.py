@@ -25,7 +25,27 @@ WINDOW = 2 * OBS_RADIUS + 1
 N_CHANNELS = 5  # channel-major window planes: blocked, covered, plant, drone, need/7
 OWN_FEATURES = 12
 GLOBAL_FEATURES = 4 + COARSE * COARSE
-OBS_DIM = WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES
+# Far field (multi-scale egocentric maps): FAR_GRID x FAR_GRID blocks of FAR_BLOCK x FAR_BLOCK cells
+# centred on the drone, each summarised by the fraction of its cells with work left (recon: free
+# and uncovered; watering: a plant needing water), then the fraction blocked (obstacle or outside).
+FAR_GRID = 5
+FAR_BLOCK = 5
+FAR_FEATURES = 2 * FAR_GRID * FAR_GRID
+# Identity features (drone index / (N-1), golden-ratio hash of the index): identical drones that see
+# the same thing can still act differently, so deterministic (argmax) acting does not collide.
+ID_FEATURES = 2
+# Frontier compass: where the nearest cell with work left is (Manhattan; first in row-major order on
+# ties): up, down, left, right components (0/1 each) and the distance / (height + width); all zero
+# when no work is left. It reads the same on any field size, unlike the absolute coarse grid.
+COMPASS_FEATURES = 5
+OBS_DIM = (
+    WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
+    + COMPASS_FEATURES
+)
+OBS_LAYOUT_VERSION = 3
+"""Bumped whenever the meaning or order of observation features changes; saved in every model
+(training.registry refuses a model of another version)."""
+GOLDEN = 0.6180339887498949
 _BIG = np.iinfo(np.int32).max
 
 
@@ -474,8 +494,65 @@ class SwarmSim:
         nb = COARSE * COARSE
         glob[4:] = (self.coarse_rem[fields, :nb] / self.coarse_tot[fields, :nb]).T
         feat[o:].reshape(GLOBAL_FEATURES, k, n)[...] = glob[:, :, None]
-        obs[:, nwin:] = feat.T
+        end = nwin + OWN_FEATURES + GLOBAL_FEATURES
+        obs[:, nwin:end] = feat.T
+        obs[:, end:end + FAR_FEATURES] = self._far_field(fields, cell)
+        ids = np.arange(n, dtype=np.float64)
+        obs[:, end + FAR_FEATURES] = np.tile(ids / max(n - 1, 1), k)
+        obs[:, end + FAR_FEATURES + 1] = np.tile((ids * GOLDEN) % 1.0, k)
+        obs[:, end + FAR_FEATURES + ID_FEATURES:] = self._compass(fields, cell)
         return obs
+
+    def _compass(self, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """(k*N, COMPASS_FEATURES): direction and distance to the nearest cell with work left."""
+        k, n = len(fields), self.N
+        pk = self.packed.reshape(self.B, self.C)[fields]
+        if self.scenario.watering:
+            work = self.need.reshape(self.B, self.C)[fields] > 0
+        else:
+            work = (pk & (BIT_BLOCKED | BIT_COVERED)) == 0
+        cy, cx = self.cell_y[cell], self.cell_x[cell]  # (k, N)
+        dist = np.abs(self.cell_y[None, None, :] - cy[..., None]) + np.abs(
+            self.cell_x[None, None, :] - cx[..., None]
+        )
+        dist = np.where(work[:, None, :], dist, np.inf)
+        best = np.argmin(dist, axis=2)  # (k, N) first nearest cell in row-major order
+        found = np.isfinite(np.take_along_axis(dist, best[..., None], 2)[..., 0])
+        dy, dx = self.cell_y[best] - cy, self.cell_x[best] - cx
+        out = np.zeros((k, n, COMPASS_FEATURES), dtype=np.float32)
+        out[..., 0], out[..., 1] = dy < 0, dy > 0
+        out[..., 2], out[..., 3] = dx < 0, dx > 0
+        out[..., 4] = (np.abs(dy) + np.abs(dx)) / (self.H + self.W)
+        out[~found] = 0.0
+        return out.reshape(k * n, COMPASS_FEATURES)
+
+    def _far_field(self, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.
+
+        Summed-area tables of the unpadded fields give every block sum in four gathers."""
+        k, n, p, h, w = len(fields), self.N, self.P, self.H, self.W
+        pk = self.packed.reshape(self.B, self.Hp, self.Wp)[fields, p:p + h, p:p + w]
+        if self.scenario.watering:
+            work = self.need.reshape(self.B, self.Hp, self.Wp)[fields, p:p + h, p:p + w] > 0
+        else:
+            work = (pk & (BIT_BLOCKED | BIT_COVERED)) == 0
+        sat = np.zeros((2, k, h + 1, w + 1), dtype=np.int32)
+        np.cumsum(np.cumsum(work, axis=1, dtype=np.int32), axis=2, out=sat[0, :, 1:, 1:])
+        np.cumsum(np.cumsum((pk & BIT_BLOCKED) > 0, axis=1, dtype=np.int32), axis=2, out=sat[1, :, 1:, 1:])
+        offs = (np.arange(FAR_GRID) - FAR_GRID // 2) * FAR_BLOCK - FAR_BLOCK // 2
+        y = (cell // self.Wp - p)[..., None] + offs  # (k, N, G) first row of each block
+        x = (cell % self.Wp - p)[..., None] + offs
+        y0, y1 = np.clip(y, 0, h)[..., :, None], np.clip(y + FAR_BLOCK, 0, h)[..., :, None]
+        x0, x1 = np.clip(x, 0, w)[..., None, :], np.clip(x + FAR_BLOCK, 0, w)[..., None, :]
+        fi = np.arange(k)[:, None, None, None]
+        sums = sat[:, fi, y1, x1] - sat[:, fi, y0, x1] - sat[:, fi, y1, x0] + sat[:, fi, y0, x0]
+        area = float(FAR_BLOCK * FAR_BLOCK)
+        outside = area - (y1 - y0) * (x1 - x0)
+        out = np.empty((k * n, FAR_FEATURES), dtype=np.float32)
+        g2 = FAR_GRID * FAR_GRID
+        out[:, :g2] = sums[0].reshape(k * n, g2) / area
+        out[:, g2:] = (sums[1] + outside).reshape(k * n, g2) / area
+        return out
 
     # ------------------------------------------------------------------ metrics and views
     def coverage(self) -> np.ndarray:

@@ -41,13 +41,8 @@ def run_demo(
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
-    if scenario == "watering":
-        keys = ["steps", "plants_watered", "plants_total", "water_need", "water_delivered", "water_wasted",
-                "water_drawn", "wasted_trips"]
-    else:
-        keys = ["steps", "coverage", "steps_to_95", "lower_bound_steps", "bound_ratio", "plants_found",
-                "plants_total"]
-    keys += ["collisions", "battery_depletions", "energy", "episode_return"]
+    extra = ["collisions", "battery_depletions", "energy", "episode_return"]
+    keys = [*get_scenario(scenario).metric_keys, *extra]
     for key in keys:
         val = metrics[key]
         table.add_row(key, f"{val:.3f}" if isinstance(val, float) else str(val))

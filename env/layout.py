@@ -234,7 +234,8 @@ def generate_batch(config: FieldConfig, seed: int, fields: np.ndarray, episodes:
     if (free < config.n_drones).any():
         raise ConfigError(
             f"obstacle_density={dens} leaves {int(free.min())} reachable free cells, fewer than "
-            f"n_drones={config.n_drones}; allowed: a lower obstacle_density or fewer drones"
+            f"n_drones={config.n_drones}; allowed: a lower obstacle_density or fewer drones",
+            field="obstacle_density",
         )
     if config.n_plants is not None:
         n_plants = np.full(k, config.n_plants, dtype=np.int64)
@@ -245,7 +246,8 @@ def generate_batch(config: FieldConfig, seed: int, fields: np.ndarray, episodes:
         raise ConfigError(
             f"n_plants={int(n_plants[i])} does not fit the {int(free[i]) - 1} reachable free "
             f"cells (base excluded) left by obstacle_density={dens}; allowed: fewer plants or "
-            "a lower obstacle_density"
+            "a lower obstacle_density",
+            field="n_plants",
         )
     # Plants: the n smallest random keys among eligible cells (free, not the base).
     u = crng.uniform(key(_S_PLANT), n_cells).reshape(k, n_cells)

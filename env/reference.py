@@ -12,7 +12,19 @@ from typing import Any
 import numpy as np
 
 from env.config import OBS_RADIUS, FieldConfig
-from env.core import COARSE, GLOBAL_FEATURES, OBS_DIM, OWN_FEATURES, line_of_sight_matrix
+from env.core import (
+    COARSE,
+    COMPASS_FEATURES,
+    FAR_BLOCK,
+    FAR_FEATURES,
+    FAR_GRID,
+    GLOBAL_FEATURES,
+    GOLDEN,
+    ID_FEATURES,
+    OBS_DIM,
+    OWN_FEATURES,
+    line_of_sight_matrix,
+)
 from env.layout import UNREACHABLE, LayoutBatch, generate_batch
 from env.scenarios import WATER, get_scenario
 
@@ -240,8 +252,44 @@ class PlainField:
                     self.battery[i] / cfg.battery_capacity,
                     self.tank[i] / cfg.tank_capacity, min(here / cfg.battery_capacity, 1.0), *home,
                     float(here == 0), float(self.active[i]), self.need[self.y[i]][self.x[i]] / 7.0]
-            rows.append(row + glob)
+            ids = [i / max(n - 1, 1), (i * GOLDEN) % 1.0]
+            rows.append(row + glob + self._far(i) + ids + self._compass(i))
         return rows
+
+    def _compass(self, i: int) -> list[float]:
+        """Direction and distance to the first nearest (row-major) cell with work left."""
+        cfg, watering = self.sim.config, self.sim.scenario.watering
+        best = None
+        for y in range(cfg.height):
+            for x in range(cfg.width):
+                todo = (self.need[y][x] > 0) if watering else not (self.obst[y][x] or self.covered[y][x])
+                d = abs(y - self.y[i]) + abs(x - self.x[i])
+                if todo and (best is None or d < best[0]):
+                    best = (d, y - self.y[i], x - self.x[i])
+        if best is None:
+            return [0.0] * COMPASS_FEATURES
+        d, dy, dx = best
+        return [float(dy < 0), float(dy > 0), float(dx < 0), float(dx > 0), d / (cfg.height + cfg.width)]
+
+    def _far(self, i: int) -> list[float]:
+        """Far-field block fractions of drone i, cell by cell (work left, then blocked/outside)."""
+        cfg, watering = self.sim.config, self.sim.scenario.watering
+        h, w, half = cfg.height, cfg.width, FAR_GRID // 2
+        work, blocked = [], []
+        for by in range(-half, half + 1):
+            for bx in range(-half, half + 1):
+                nw = nb = 0
+                for dy in range(FAR_BLOCK):
+                    for dx in range(FAR_BLOCK):
+                        y = self.y[i] + by * FAR_BLOCK - FAR_BLOCK // 2 + dy
+                        x = self.x[i] + bx * FAR_BLOCK - FAR_BLOCK // 2 + dx
+                        if not (0 <= y < h and 0 <= x < w) or self.obst[y][x]:
+                            nb += 1
+                        elif (self.need[y][x] > 0) if watering else not self.covered[y][x]:
+                            nw += 1
+                work.append(nw / FAR_BLOCK**2)
+                blocked.append(nb / FAR_BLOCK**2)
+        return work + blocked
 
 
 class PlainSwarm:
@@ -262,7 +310,10 @@ class PlainSwarm:
         """All observation rows (B*N, OBS_DIM)."""
         rows = [row for f in self.fields for row in f.observe()]
         out = np.array(rows, dtype=np.float32)
-        assert out.shape[1] == OBS_DIM == 5 * (2 * OBS_RADIUS + 1) ** 2 + OWN_FEATURES + GLOBAL_FEATURES
+        assert out.shape[1] == OBS_DIM == (
+            5 * (2 * OBS_RADIUS + 1) ** 2 + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
+            + COMPASS_FEATURES
+        )
         return out
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[bool]]:

@@ -54,11 +54,26 @@ class Rewards:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A scenario: its name, number of discrete actions and reward terms."""
+    """A scenario and every fact other modules need about it (one home: env.bench, env.demo,
+    env.baselines, mission and training.evaluate read these instead of restating them)."""
 
     name: str
     n_actions: int
+    heuristics: tuple[str, ...]
+    """Heuristic baselines that solve this scenario; the first is the default ("heuristic")."""
+    metric_keys: tuple[str, ...]
+    """Task metrics (env.rollout keys) that describe how well the scenario was done (demo tables)."""
     rewards: Rewards = Rewards()
+
+    @property
+    def heuristic(self) -> str:
+        """The scenario's reference heuristic (what ``policy="heuristic"`` means)."""
+        return self.heuristics[0]
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        """Every baseline this scenario accepts: random plus its heuristics."""
+        return ("random", *self.heuristics)
 
     @property
     def watering(self) -> bool:
@@ -66,11 +81,41 @@ class Scenario:
         return self.name == "watering"
 
 
-_SPECS = {"recon": Scenario("recon", 5), "watering": Scenario("watering", 6)}
+SPECS: dict[str, Scenario] = {
+    "recon": Scenario(
+        "recon",
+        5,
+        heuristics=("lawnmower", "partition"),
+        metric_keys=(
+            "steps",
+            "coverage",
+            "steps_to_95",
+            "lower_bound_steps",
+            "bound_ratio",
+            "plants_found",
+            "plants_total",
+        ),
+    ),
+    "watering": Scenario(
+        "watering",
+        6,
+        heuristics=("greedy",),
+        metric_keys=(
+            "steps",
+            "plants_watered",
+            "plants_total",
+            "water_need",
+            "water_delivered",
+            "water_wasted",
+            "water_drawn",
+            "wasted_trips",
+        ),
+    ),
+}
 
 
 def get_scenario(name: str) -> Scenario:
     """The scenario called ``name``; an unknown name raises ConfigError listing the allowed ones."""
-    if name not in _SPECS:
+    if name not in SPECS:
         raise ConfigError(f"scenario={name!r} is unknown; allowed: {', '.join(SCENARIOS)}")
-    return _SPECS[name]
+    return SPECS[name]

@@ -37,16 +37,17 @@ class ResolvedPolicy:
 
 
 def model_name(scenario: str) -> str:
-    """Registry name of a scenario's PPO model."""
-    return f"swarmops-{scenario}-ppo"
+    """Registry name of a scenario's PPO model (training.registry is the one home of the rule)."""
+    from training.registry import model_name as registry_name
+
+    return registry_name(scenario)
 
 
 def heuristic_name(scenario: str) -> str:
-    """The env baseline that is the scenario's heuristic."""
-    import env
+    """The env baseline that is the scenario's heuristic (env.scenarios is the one home of the fact)."""
+    from env.scenarios import get_scenario
 
-    table = getattr(env, "HEURISTICS", None) or {"recon": "lawnmower", "watering": "greedy"}
-    return table[scenario]
+    return get_scenario(scenario).heuristic
 
 
 def heuristic(scenario: str, warning: str | None = None) -> ResolvedPolicy:
@@ -97,21 +98,15 @@ def _client() -> Any:
 
 
 def check_compatible(model: Any, scenario: str, uri: str) -> None:
-    """Refuse a model whose observation/action spaces are not the simulator's current ones.
+    """Refuse a model that does not fit the simulator (training.registry.check_compatible), as a
+    PolicyError: a model trained before a change of env's observation layout would otherwise fail
+    deep inside SB3 (or, worse, run on misread inputs if the size happened to match)."""
+    from training.registry import IncompatibleModel, check_compatible as registry_check
 
-    A model trained before a change of env's observation layout would otherwise fail deep inside
-    SB3 (or, worse, run on misread inputs if the size happened to match).
-    """
-    from env.core import OBS_DIM
-    from env.scenarios import get_scenario
-
-    obs_shape = tuple(getattr(model.observation_space, "shape", ()) or ())
-    n_actions = int(getattr(model.action_space, "n", -1))
-    expected = get_scenario(scenario).n_actions
-    if obs_shape != (OBS_DIM,) or n_actions != expected:
-        raise PolicyError(f"{uri} expects observations {obs_shape} and {n_actions} actions, the {scenario} "
-                          f"simulator gives ({OBS_DIM},) and {expected}: trained on another env version; "
-                          "retrain it")
+    try:
+        registry_check(model, scenario, uri)
+    except IncompatibleModel as exc:
+        raise PolicyError(str(exc)) from None
 
 
 def load_model_act(uri: str, scenario: str) -> ActFn:

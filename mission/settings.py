@@ -95,15 +95,9 @@ class RunSettings:
 
 
 def _form_field_of(exc: Exception) -> str:
-    """The form field an env ConfigError is about (its ``field`` attribute, else the name it mentions)."""
+    """The form field an env ConfigError is about (its ``field`` attribute), else the whole form."""
     named = getattr(exc, "field", None)
-    for form, cfg in FORM_TO_FIELD.items():
-        if named == cfg:
-            return form
-    # The message leads with the field it is about ("n_plants=40 does not fit ..."): take the first named.
-    text = str(exc)
-    hits = [(m.start(), form) for form, cfg in FORM_TO_FIELD.items() if (m := re.search(rf"\b{cfg}\b", text))]
-    return min(hits)[1] if hits else "form"
+    return next((form for form, cfg in FORM_TO_FIELD.items() if named == cfg), "form")
 
 
 def _env_message(name: str, raw: Any, fallback: str) -> SettingsError:

@@ -113,11 +113,12 @@ def _evaluation_panel(ax: Any, df: Any) -> None:
         return _empty(ax, title)
     labels = [f"{row.scenario}: {row.policy}" for row in df.itertuples()]
     colours = ["tab:blue" if p == "ppo" else "tab:grey" for p in df["policy"]]
-    err = [df["mean_score"] - df["min_score"], df["max_score"] - df["mean_score"]]
-    ax.barh(labels, df["mean_score"], xerr=err, color=colours, capsize=3)
+    err = [df["mean_time_ratio"] - df["min_time_ratio"], df["max_time_ratio"] - df["mean_time_ratio"]]
+    ax.barh(labels, df["mean_time_ratio"], xerr=err, color=colours, capsize=3)
+    ax.axvline(1.0, color="black", linewidth=0.8)  # parity with the best heuristic
     ax.invert_yaxis()
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel("score (mean, min-max over fields); blue = trained policy")
+    ax.set_xlabel("time ratio to the best heuristic (mean, min-max over fields); blue = trained policy")
     ax.tick_params(axis="y", labelsize=8)
 
 

@@ -57,20 +57,22 @@ GROUP BY scenario, status ORDER BY scenario, status""".strip(),
 SELECT started_at AS time, scenario AS metric, agent_steps_per_second AS value
 FROM runs WHERE agent_steps_per_second IS NOT NULL ORDER BY started_at""".strip(),
         columns=("time", "metric", "value")),
-    # the latest evaluation of each scenario: the trained policy (ppo) next to every heuristic baseline
+    # the latest evaluation of each scenario: the trained policy (ppo) next to every baseline, as the
+    # per-field time ratio to the best heuristic of each suite entry (1 = parity, lower is better)
     "evaluation_vs_baselines": LedgerQuery(
-        title="Evaluation: policy vs baselines (suite score, latest evaluation per scenario)",
+        title="Evaluation: time ratio to the best heuristic (latest per scenario; lower is better)",
         sql="""
-SELECT r.scenario AS scenario, e.run_id AS run_id, e.policy AS policy, AVG(e.value) AS mean_score,
-       MIN(e.value) AS min_score, MAX(e.value) AS max_score, COUNT(*) AS fields
+SELECT r.scenario AS scenario, e.run_id AS run_id, e.policy AS policy, AVG(e.value) AS mean_time_ratio,
+       MIN(e.value) AS min_time_ratio, MAX(e.value) AS max_time_ratio, COUNT(*) AS fields
 FROM evaluation_results e JOIN runs r ON r.id = e.run_id
-WHERE e.metric = 'score'
+WHERE e.metric = 'time_ratio'
   AND e.recorded_at = (SELECT MAX(e2.recorded_at)
                        FROM evaluation_results e2 JOIN runs r2 ON r2.id = e2.run_id
-                       WHERE r2.scenario = r.scenario AND e2.metric = 'score')
+                       WHERE r2.scenario = r.scenario AND e2.metric = 'time_ratio')
 GROUP BY r.scenario, e.run_id, e.policy
-ORDER BY r.scenario, mean_score DESC""".strip(),
-        columns=("scenario", "run_id", "policy", "mean_score", "min_score", "max_score", "fields")),
+ORDER BY r.scenario, mean_time_ratio""".strip(),
+        columns=("scenario", "run_id", "policy", "mean_time_ratio", "min_time_ratio", "max_time_ratio",
+                 "fields")),
     "promotions": LedgerQuery(
         title="Promotion history (gate decisions)",
         sql="""

@@ -145,9 +145,10 @@ def register(app: typer.Typer) -> None:
         report = evaluate_model(ledger, run, path, scenario, suite, out, progress=progress, seed=seed)
         m = report.metrics
         typer.echo(
-            f"score {m['score']:.3f} | ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])} | "
-            f"ratio to random {_num(m['ratio_to_random'])} | ratio to lower bound "
-            f"{_num(m['ratio_to_lower_bound'])}"
+            f"time ratio to {m['best_heuristic']} {_num(m.get('time_ratio_to_heuristic'))} "
+            f"(held-out {_num(m.get('time_ratio_to_heuristic_held_out'))}) | to the lower bound "
+            f"{_num(m.get('time_ratio_to_lower_bound'))} | gate score {m['score']:.3f} | "
+            f"{_num(m.get('ratio_to_random'))}x random"
         )
         typer.echo(f"report: {report.out_dir / 'report.md'}")
 
@@ -276,7 +277,6 @@ def register(app: typer.Typer) -> None:
         run_bench([p.strip() for p in profiles.split(",") if p.strip()], updates, out)
 
     @bench.command("sizing")
-    @_clean_errors
     def bench_sizing(
         profile: str = typer.Option("default", help="profile whose rows/batch are varied"),
         rows: str = typer.Option("128,256,512,1024", help="VecEnv rows (num_agents), comma-separated"),

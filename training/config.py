@@ -53,6 +53,9 @@ class Stage(_Strict):
     height: int = Field(ge=4, le=256)
     n_drones: int = Field(ge=1, le=64)
     share: float = Field(1.0, gt=0, le=1, description="fraction of total_timesteps spent here")
+    obstacle_density: float | None = Field(
+        None, ge=0.0, le=0.4, description="obstacle density of this stage (None: the profile's field value)"
+    )
 
 
 class Profile(_Strict):
@@ -101,6 +104,18 @@ class Profile(_Strict):
     def training_sizes(self) -> set[tuple[int, int, int]]:
         """(width, height, n_drones) combinations this profile trains on."""
         return {(s.width, s.height, s.n_drones) for s in self.curriculum}
+
+    def stage_field(self, index: int) -> dict[str, Any]:
+        """env.config.FieldConfig values of curriculum stage ``index`` (profile.field + the stage's)."""
+        stage = self.curriculum[index]
+        values = {**self.field, "width": stage.width, "height": stage.height, "n_drones": stage.n_drones}
+        if stage.obstacle_density is not None:
+            values["obstacle_density"] = stage.obstacle_density
+        return values
+
+    def training_densities(self) -> set[float]:
+        """Obstacle densities this profile trains on."""
+        return {float(self.stage_field(i).get("obstacle_density", 0.0)) for i in range(len(self.curriculum))}
 
 
 def available_profiles() -> list[str]:
@@ -258,8 +273,7 @@ def _check_field_configs(profile: Profile, source: str) -> None:
 
     for i, stage in enumerate(profile.curriculum):
         try:
-            FieldConfig(**{**profile.field, "width": stage.width, "height": stage.height,
-                           "n_drones": stage.n_drones})
+            FieldConfig(**profile.stage_field(i))
         except ConfigError as exc:
             raise ProfileError(f"{source}: curriculum[{i}] with field: {exc}") from None
         except TypeError as exc:  # an unknown FieldConfig keyword

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -16,9 +17,9 @@ from typing import Any, Callable
 import numpy as np
 
 from training.errors import NotFoundError
-from training.scenarios import ScenarioFile, Suite, entry_layouts
+from training.scenarios import Suite, entry_layouts
 
-BASELINES = ("random", "lawnmower", "greedy")  # env.baselines.BASELINES; each scenario supports some
+BASELINES = ("random", "lawnmower", "partition", "greedy")  # each scenario supports some (env.scenarios)
 POLICY = "ppo"
 # Per-field metrics kept in the ledger and tables (names from env.rollout.run_episodes).
 FIELD_METRICS = (
@@ -47,55 +48,109 @@ class EvaluationReport:
     curves: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
-def policy_callable(model: Any, deterministic: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+def policy_callable(
+    model: Any, deterministic: bool = False, shield: bool = True
+) -> Callable[[np.ndarray], np.ndarray]:
     """Batched action function obs[num_envs, D] -> actions[num_envs] of a PPO model.
 
     Sampled by default: with argmax actions, drones that see the same thing make the same move
     and keep colliding (measured: 4-5x more steps); sampling is seeded by the caller via torch.
+    ``shield``: env.shield.battery_shield sends drones home before their battery runs out.
     """
     import torch
+
+    from env.shield import battery_shield
 
     def act(obs: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             actions, _ = model.policy.predict(obs, deterministic=deterministic)
-        return np.asarray(actions)
+        return battery_shield(obs, actions) if shield else np.asarray(actions)
 
     return act
 
 
-def total_need(entry: ScenarioFile) -> np.ndarray:
-    """Water units each layout needs in total (for the watering score)."""
-    return np.array([max(1, sum(lay.needs)) for lay in entry.layouts], dtype=float)
+PENALTY_FACTOR = 2.0
+"""A recon field that never reaches the coverage target counts as PENALTY_FACTOR x its step budget."""
+RATIO_CAP = 10.0
+"""Per-field time ratios are capped here (a policy that delivers no net water has an infinite one)."""
 
 
-def score(scenario: str, metrics: dict[str, Any], need: float, max_steps: int) -> float:
-    """The gate's higher-is-better score of one field.
+def suite_headline(
+    model: Any,
+    scenario: str = "recon",
+    suite_dir: Path | str = Path("data/scenarios"),
+    seed: int = 0,
+    split: str | None = None,
+    deterministic: bool = False,
+) -> float:
+    """The suite's headline number for a model: median time ratio to the best heuristic.
 
-    recon: area under the coverage curve (mean coverage over the step budget), so finishing the
-    same coverage sooner scores higher. watering: fraction of the total water need delivered,
-    minus the wasted fraction, times a speed factor.
+    Lower is better; 1.0 = as fast as the best heuristic of each suite entry (recon: steps to 95 %
+    coverage; watering: time to deliver the net water greedy delivers), capped at RATIO_CAP per field.
+    ``model``: a stable-baselines3 PPO model or the path of its model.zip; ``split``: "train",
+    "held_out" or None for the whole suite. No ledger, MLflow or files are touched (for tuning loops).
+    Raises training.registry.IncompatibleModel for a model of another observation layout.
     """
-    curve = np.asarray(metrics.get("coverage_curve") or [metrics["coverage"]], dtype=float)
-    if scenario == "recon":
-        padded = np.concatenate(
-            [curve, np.full(max(0, max_steps - len(curve)), curve[-1] if len(curve) else 0)]
-        )
-        return float(padded[:max_steps].mean())
-    delivered = float(metrics.get("water_delivered", 0.0)) / need
-    wasted = float(metrics.get("water_wasted", 0.0)) / need
-    speed = 1.0 - 0.5 * float(metrics.get("steps", max_steps)) / max_steps
-    return float(max(0.0, delivered - wasted) * speed)
+    from training.registry import check_compatible
+    from training.scenarios import load_suite
+
+    if isinstance(model, (str, Path)):
+        from stable_baselines3 import PPO
+
+        where = model
+        model = PPO.load(model, device="cpu")
+    else:
+        where = "in memory"
+    check_compatible(model, scenario, where)
+    suite = load_suite(Path(suite_dir))
+    rows, _ = evaluate_policies(
+        suite, scenario, {POLICY: policy_callable(model, deterministic)}, seed=seed, progress=False
+    )
+    metrics = summarise(rows)
+    value = metrics.get(f"time_ratio_to_heuristic_{split}" if split else "time_ratio_to_heuristic")
+    if value is None:
+        raise NotFoundError(f"the suite at {suite_dir} has no {split or ''} {scenario} fields to score")
+    return float(value)
 
 
-def _steps_for_bound(scenario: str, m: dict[str, Any], max_steps: int) -> float:
+def steps_to_target(metrics: dict[str, Any], max_steps: int) -> float:
+    """Recon: steps to 95 % coverage, or the fixed penalty when the field never got there."""
+    s = metrics.get("steps_to_95")
+    if s is None or (isinstance(s, float) and math.isnan(s)) or s <= 0:
+        return PENALTY_FACTOR * max_steps
+    return float(s)
+
+
+def net_rate(metrics: dict[str, Any]) -> float:
+    """Watering: net water delivered (delivered minus wasted) per step of the episode."""
+    net = float(metrics.get("water_delivered", 0)) - float(metrics.get("water_wasted", 0))
+    return net / max(1.0, float(metrics.get("steps", 1)))
+
+
+def field_values(
+    scenario: str, m: dict[str, Any], max_steps: int, greedy_rate: float | None
+) -> dict[str, float]:
+    """Per-field metrics of one episode, including the gate's ``score`` (higher is better).
+
+    recon: score = lower bound / steps to the target (1 = optimal; the reciprocal of the time ratio
+    to the lower bound, ``time_ratio_lb``). watering: score = net water per step / the greedy
+    heuristic's on the same layout (1 = greedy's pace); ``greedy_rate`` is that reference.
+    """
+    values = {k: float(m[k]) for k in FIELD_METRICS if m.get(k) is not None}
     if scenario == "recon":
-        s = m.get("steps_to_95")
-        return (
-            float(s)
-            if s is not None and not (isinstance(s, float) and math.isnan(s)) and s > 0
-            else float(max_steps)
-        )
-    return float(max(1, m.get("steps", max_steps)))
+        steps = steps_to_target(m, max_steps)
+        bound = max(1.0, float(m.get("lower_bound_steps", 0)))
+        values["steps_to_target"] = steps
+        values["time_ratio_lb"] = steps / bound
+        values["score"] = bound / steps
+    else:
+        rate = net_rate(m)
+        drawn = float(m.get("water_drawn", 0))
+        values["net_delivered"] = float(m.get("water_delivered", 0)) - float(m.get("water_wasted", 0))
+        values["net_rate"] = rate
+        values["waste_fraction"] = float(m.get("water_wasted", 0)) / drawn if drawn > 0 else 0.0
+        values["score"] = rate / greedy_rate if greedy_rate and greedy_rate > 0 else 0.0
+    return values
 
 
 def evaluate_policies(
@@ -103,48 +158,46 @@ def evaluate_policies(
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, np.ndarray]]]:
     """Run each policy on every suite entry of ``scenario``: all layouts of an entry in one batch.
 
-    Returns ledger rows (scenario_id, split, policy, seed, metric, value) and mean coverage curves
-    per entry and policy.
+    The scenario's heuristics always run (the watering score is relative to greedy on the same
+    layout, and the report's ratios to the best heuristic need them). Returns ledger rows
+    (scenario_id, split, policy, seed, metric, value) and mean coverage curves per entry and policy.
     """
     import torch
     from rich.progress import Progress
 
-    from env.config import ConfigError
     from env.rollout import run_episodes
+    from env.scenarios import get_scenario
 
+    spec = get_scenario(scenario)
     entries = suite.for_scenario(scenario)
     if not entries:
         raise NotFoundError(f"the suite at {suite.directory} has no {scenario!r} scenarios")
+    policies = {**policies, **{h: h for h in spec.heuristics if h not in policies}}
     rows: list[dict[str, Any]] = []
     curves: dict[str, dict[str, np.ndarray]] = {}
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task(f"evaluating {scenario}", total=len(entries) * len(policies))
         for entry in entries:
             cfg, layouts = entry_layouts(entry)
-            need = total_need(entry)
             curves[entry.id] = {}
+            results: dict[str, list[dict[str, Any]]] = {}
             for name, policy in policies.items():
-                torch.manual_seed(entry.seed + seed)  # the PPO policy samples its actions: seed them
-                try:
-                    results = run_episodes(
-                        scenario,
-                        cfg,
-                        policy,
-                        num_fields=len(layouts),
-                        seed=entry.seed + seed,
-                        layouts=layouts,
-                    )
-                except ConfigError as exc:
-                    if isinstance(policy, str) and "is for scenario" in str(exc):
-                        bar.advance(task)
-                        continue  # a heuristic of the other scenario (e.g. greedy watering on recon)
-                    raise
-                for i, m in enumerate(results):
-                    values = {k: float(m[k]) for k in FIELD_METRICS if m.get(k) is not None}
-                    values["score"] = score(scenario, m, need[i], cfg.max_steps)
-                    values["lower_bound_ratio"] = float(m.get("lower_bound_steps", 0)) / _steps_for_bound(
-                        scenario, m, cfg.max_steps
-                    )
+                if isinstance(policy, str) and policy not in spec.baselines:
+                    bar.advance(task)
+                    continue  # a heuristic of the other scenario (e.g. greedy watering on recon)
+                torch.manual_seed(entry.seed + seed)  # the PPO policy may sample its actions: seed them
+                results[name] = run_episodes(
+                    scenario, cfg, policy, num_fields=len(layouts), seed=entry.seed + seed, layouts=layouts
+                )
+                curves[entry.id][name] = _mean_curve(
+                    [m.get("coverage_curve") or [m["coverage"]] for m in results[name]], cfg.max_steps
+                )
+                bar.advance(task)
+            reference = results.get(spec.heuristic)
+            for name, per_field in results.items():
+                for i, m in enumerate(per_field):
+                    greedy = net_rate(reference[i]) if reference and spec.watering else None
+                    values = field_values(scenario, m, cfg.max_steps, greedy)
                     rows += [
                         {
                             "scenario_id": entry.id,
@@ -157,10 +210,21 @@ def evaluate_policies(
                         for k, v in values.items()
                         if math.isfinite(v)
                     ]
-                curves[entry.id][name] = _mean_curve(
-                    [m.get("coverage_curve") or [m["coverage"]] for m in results], cfg.max_steps
-                )
-                bar.advance(task)
+    # Per-field time ratio to the entry's best heuristic, stored too (ledger, gate evidence, dashboards).
+    for name in policies:
+        ratios = time_ratios(rows, name)
+        rows += [
+            {
+                "scenario_id": r.scenario_id,
+                "split": r.split,
+                "policy": name,
+                "seed": int(r.seed),
+                "metric": "time_ratio",
+                "value": float(r.time_ratio),
+            }
+            for r in ratios.itertuples()
+            if math.isfinite(r.time_ratio)
+        ]
     return rows, curves
 
 
@@ -173,41 +237,125 @@ def _mean_curve(curves: list[list[float]], max_steps: int) -> np.ndarray:
     return out.mean(axis=0)
 
 
-def summarise(rows: list[dict[str, Any]], policy: str = POLICY) -> dict[str, Any]:
-    """metrics.json content: per-policy means (overall and per split) and the policy's ratios."""
+def obstacle_group(scenario_id: str) -> str:
+    """``o0``, ``o10``, ``o20``: the obstacle-density tag of a suite id (``o0`` when it has none)."""
+    tail = scenario_id.rsplit("-", 1)[-1]
+    return tail if re.fullmatch(r"o\d+", tail) else "o0"
+
+
+def _wide(rows: list[dict[str, Any]]) -> Any:
     import pandas as pd
 
-    df = pd.DataFrame(rows)
-    out: dict[str, Any] = {"policies": {}}
-    wide = df.pivot_table(
+    return pd.DataFrame(rows).pivot_table(
         index=["scenario_id", "split", "policy", "seed"], columns="metric", values="value"
     ).reset_index()
+
+
+def time_ratios(rows: list[dict[str, Any]], policy: str = POLICY) -> Any:
+    """Per field of ``policy``: its time ratio to the best heuristic of that suite entry.
+
+    The best heuristic of an entry is the one with the highest mean score there (fewest steps to
+    the target for recon, most net water per step for watering); the per-field ratio is
+    heuristic score / policy score = policy steps / heuristic steps on the same layout (recon), or
+    greedy's net water per step / the policy's (watering), capped at RATIO_CAP. Returns a DataFrame
+    (scenario_id, split, group, seed, best_heuristic, time_ratio, time_ratio_lb).
+    """
+    import pandas as pd
+
+    from env.scenarios import SPECS
+
+    wide = _wide(rows)
+    heuristics = {h for s in SPECS.values() for h in s.heuristics}
+    out = []
+    for sid, entry in wide.groupby("scenario_id"):
+        heur = entry[entry["policy"].isin(heuristics)]
+        mine = entry[entry["policy"] == policy].set_index("seed")
+        if heur.empty or mine.empty:
+            continue
+        best = str(heur.groupby("policy")["score"].mean().idxmax())
+        ref = heur[heur["policy"] == best].set_index("seed")["score"]
+        for s, row in mine.iterrows():
+            ratio = float(ref.get(s, np.nan)) / max(float(row["score"]), 1e-9)
+            out.append(
+                {
+                    "scenario_id": sid,
+                    "split": row["split"],
+                    "group": obstacle_group(str(sid)),
+                    "seed": s,
+                    "best_heuristic": best,
+                    "time_ratio": min(RATIO_CAP, ratio),
+                    "time_ratio_lb": float(row["time_ratio_lb"]) if "time_ratio_lb" in row else np.nan,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def _median(values: Any) -> float | None:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else None
+
+
+def summarise(rows: list[dict[str, Any]], policy: str = POLICY) -> dict[str, Any]:
+    """metrics.json content: the time ratios first, then per-policy means (overall and per split).
+
+    Headline keys: time_ratio_to_heuristic (median over fields of the policy's time ratio to the
+    best heuristic of each entry; lower is better, 1 = parity), its per-split and per-(split,
+    obstacle density) versions, time_ratio_to_lower_bound (recon), waste_fraction (watering).
+    """
+    wide = _wide(rows)
+    out: dict[str, Any] = {"policies": {}}
     for name, group in wide.groupby("policy"):
         entry: dict[str, Any] = {
             k: float(group[k].mean())
-            for k in ("score", "coverage", "lower_bound_ratio", "collisions", "episode_return")
+            for k in (
+                "score",
+                "coverage",
+                "steps_to_target",
+                "collisions",
+                "episode_return",
+                "net_delivered",
+                "net_rate",
+                "waste_fraction",
+                "water_delivered",
+                "water_wasted",
+            )
             if k in group
         }
+        if "time_ratio_lb" in group:
+            entry["time_ratio_lb"] = _median(group["time_ratio_lb"])
         for split, sub in group.groupby("split"):
             entry[f"score_{split}"] = float(sub["score"].mean())
         out["policies"][str(name)] = entry
-    if policy in out["policies"]:
-        heur = {b: out["policies"][b]["score"] for b in BASELINES if b in out["policies"] and b != "random"}
-        best_name = max(heur, key=heur.get) if heur else None
-        mine = out["policies"][policy]
-        out["policy"] = policy
-        out["score"] = mine["score"]
-        out["best_heuristic"] = best_name
-        out["ratio_to_heuristic"] = mine["score"] / heur[best_name] if best_name and heur[best_name] else None
-        out["ratio_to_random"] = (
-            mine["score"] / out["policies"]["random"]["score"]
-            if out["policies"].get("random", {}).get("score")
-            else None
-        )
-        out["ratio_to_lower_bound"] = mine.get("lower_bound_ratio")
-        for split in ("train", "held_out"):
-            if f"score_{split}" in mine:
-                out[f"score_{split}"] = mine[f"score_{split}"]
+    if policy not in out["policies"]:
+        return out
+    mine = out["policies"][policy]
+    ratios = time_ratios(rows, policy)
+    out["policy"] = policy
+    out["score"] = mine["score"]
+    out["time_ratio_to_heuristic"] = _median(ratios["time_ratio"]) if len(ratios) else None
+    out["time_ratio_to_lower_bound"] = _median(ratios["time_ratio_lb"]) if len(ratios) else None
+    out["best_heuristic"] = ratios["best_heuristic"].mode().iat[0] if len(ratios) else None
+    groups: dict[str, Any] = {}
+    for split in ("train", "held_out"):
+        if f"score_{split}" in mine:
+            out[f"score_{split}"] = mine[f"score_{split}"]
+        sub = ratios[ratios["split"] == split] if len(ratios) else ratios
+        if len(sub):
+            out[f"time_ratio_to_heuristic_{split}"] = _median(sub["time_ratio"])
+            out[f"time_ratio_to_lower_bound_{split}"] = _median(sub["time_ratio_lb"])
+            for grp, part in sub.groupby("group"):
+                groups[f"{split}/{grp}"] = {
+                    "time_ratio_to_heuristic": _median(part["time_ratio"]),
+                    "time_ratio_to_lower_bound": _median(part["time_ratio_lb"]),
+                    "fields": int(len(part)),
+                }
+    out["groups"] = groups
+    rnd = out["policies"].get("random", {}).get("score")
+    out["ratio_to_random"] = mine["score"] / rnd if rnd else None
+    if "waste_fraction" in mine:
+        out["waste_fraction"] = mine["waste_fraction"]
+        out["net_ratio_to_greedy"] = _median(wide[wide["policy"] == policy]["score"])
     return out
 
 
@@ -224,16 +372,33 @@ def per_scenario_table(rows: list[dict[str, Any]]) -> Any:
         "split",
         "policy",
         "score",
+        "steps_to_target",
+        "time_ratio_lb",
         "coverage",
         "steps",
-        "steps_to_95",
-        "lower_bound_ratio",
+        "net_rate",
         "water_delivered",
         "water_wasted",
+        "waste_fraction",
         "collisions",
-        "episode_return",
     ]
+    if "net_rate" not in table.columns:  # recon: no water columns
+        keep = [c for c in keep if not c.startswith("water")]
     return table[[c for c in keep if c in table.columns]].round(4)
+
+
+def time_ratio_table(rows: list[dict[str, Any]], policy: str = POLICY) -> Any:
+    """DataFrame: per suite entry, the policy's median time ratio to its best heuristic and to the
+    lower bound (recon), with the heuristic's name; the report's leading table."""
+    ratios = time_ratios(rows, policy)
+    if not len(ratios):
+        return ratios
+    return (
+        ratios.groupby(["scenario_id", "split", "best_heuristic"])[["time_ratio", "time_ratio_lb"]]
+        .median()
+        .reset_index()
+        .round(3)
+    )
 
 
 def write_outputs(
@@ -299,14 +464,16 @@ def write_outputs(
         ax.bar(np.arange(len(scores)) + j * width, scores[p].values, width, label=p)
     ax.set_xticks(np.arange(len(scores)) + 0.4 - width / 2)
     ax.set_xticklabels(scores.index, rotation=25, ha="right", fontsize=8)
-    ax.set_ylabel("score (higher is better)")
+    ax.set_ylabel("gate score (higher is better)")
     ax.set_title(f"{title}: policy vs baselines")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out_dir / "plots" / "policy_vs_baselines.png", dpi=90)
     plt.close(fig)
 
-    (out_dir / "report.md").write_text(render_report(title, scenario, metrics, table))
+    ratios = time_ratio_table(rows)
+    ratios.to_csv(out_dir / "time_ratios.csv", index=False)
+    (out_dir / "report.md").write_text(render_report(title, scenario, metrics, table, ratios))
     return metrics
 
 
@@ -324,37 +491,67 @@ def _fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def render_report(title: str, scenario: str, metrics: dict[str, Any], table: Any) -> str:
-    """The Markdown evaluation report."""
+def render_report(title: str, scenario: str, metrics: dict[str, Any], table: Any, ratios: Any = None) -> str:
+    """The Markdown evaluation report: time ratios first (per split, obstacle density and entry)."""
+    if scenario == "recon":
+        what = (
+            "steps to 95 % coverage, relative to the best heuristic on the same layout and to the lower "
+            f"bound (a field that never gets there counts as {PENALTY_FACTOR:g}x its step budget)"
+        )
+    else:
+        what = (
+            "greedy's net water per step (delivered minus wasted) divided by the policy's on the same "
+            "layout: the time the policy needs to deliver what greedy delivers"
+        )
     lines = [
         f"# Evaluation: {title}",
         "",
-        f"Scenario: **{scenario}**. Score: "
-        + (
-            "area under the coverage curve"
-            if scenario == "recon"
-            else "delivered minus wasted water " "fraction, times a speed factor"
-        )
-        + " (higher is better).",
+        f"Scenario: **{scenario}**. Time ratio (lower is better, 1 = the best heuristic): {what}. "
+        "Medians over fields.",
         "",
-        "| policy | score | score (train sizes) | score (held-out sizes) | lower-bound ratio | collisions |",
+        f"- **time ratio to the best heuristic: {_fmt(metrics.get('time_ratio_to_heuristic'))}** "
+        f"(train {_fmt(metrics.get('time_ratio_to_heuristic_train'))}, held-out "
+        f"{_fmt(metrics.get('time_ratio_to_heuristic_held_out'))})",
+    ]
+    if scenario == "recon":
+        lines.append(
+            f"- **time ratio to the lower bound: {_fmt(metrics.get('time_ratio_to_lower_bound'))}** "
+            f"(train {_fmt(metrics.get('time_ratio_to_lower_bound_train'))}, held-out "
+            f"{_fmt(metrics.get('time_ratio_to_lower_bound_held_out'))})"
+        )
+    else:
+        lines.append(
+            f"- net water delivered vs greedy: {_fmt(metrics.get('net_ratio_to_greedy'))}; waste "
+            f"{_fmt(metrics.get('waste_fraction'))} of the water drawn"
+        )
+    lines += [
+        f"- gate score (mean per-field score, higher is better): {_fmt(metrics.get('score'))}; "
+        f"ratio to random {_fmt(metrics.get('ratio_to_random'))}",
+        "",
+        "| split / obstacle density | time ratio to best heuristic | time ratio to lower bound | fields |",
+        "|---|---|---|---|",
+    ]
+    for group, g in sorted(metrics.get("groups", {}).items()):
+        lines.append(
+            f"| {group} | {_fmt(g.get('time_ratio_to_heuristic'))} | "
+            f"{_fmt(g.get('time_ratio_to_lower_bound'))} | {g.get('fields')} |"
+        )
+    lines += [
+        "",
+        "| policy | score | score (train) | score (held-out) | median steps / lower bound | collisions |",
         "|---|---|---|---|---|---|",
     ]
     for name, m in sorted(metrics["policies"].items()):
         lines.append(
             f"| {name} | {_fmt(m.get('score'))} | {_fmt(m.get('score_train'))} | "
-            f"{_fmt(m.get('score_held_out'))} | {_fmt(m.get('lower_bound_ratio'))} | "
+            f"{_fmt(m.get('score_held_out'))} | {_fmt(m.get('time_ratio_lb'))} | "
             f"{_fmt(m.get('collisions'))} |"
         )
+    if ratios is not None and len(ratios):
+        lines += ["", "## Time ratio per suite entry (median over seeds)", "", _markdown_table(ratios)]
     lines += [
         "",
-        f"- ratio to the best heuristic ({metrics.get('best_heuristic')}): "
-        f"**{_fmt(metrics.get('ratio_to_heuristic'))}**",
-        f"- ratio to random: {_fmt(metrics.get('ratio_to_random'))}",
-        f"- ratio to the lower bound (lower-bound steps / steps, 1 = optimal): "
-        f"**{_fmt(metrics.get('ratio_to_lower_bound'))}**",
-        "",
-        "## Per scenario (mean over seeds)",
+        "## Per suite entry and policy (mean over seeds)",
         "",
         _markdown_table(table),
         "",

@@ -1,8 +1,11 @@
 """The promotion gate: is the candidate better than @champion over the suite x seeds?
 
-Paired differences of the score (same scenario file, same layout seed) are bootstrapped; the
-candidate is promoted only when the lower end of the confidence interval of the mean difference
-is above ``min_delta``. The decision and its evidence go to the ledger's ``promotions`` table.
+Paired differences of the per-field score (same scenario file, same layout seed) are bootstrapped;
+the candidate is promoted only when the lower end of the confidence interval of the mean difference
+is above ``min_delta``. The score is time-based (training.evaluate.field_values): recon, lower
+bound / steps to 95 % coverage (a field that never gets there counts as twice its step budget);
+watering, net water delivered per step relative to greedy on the same layout. Higher is better.
+The decision and its evidence go to the ledger's ``promotions`` table.
 """
 
 from __future__ import annotations

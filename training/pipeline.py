@@ -65,8 +65,10 @@ def run_pipeline(
     m = report.metrics
     _done(
         t0,
-        f"score {m['score']:.3f}, ratio to {m['best_heuristic']} {_num(m['ratio_to_heuristic'])}, "
-        f"ratio to random {_num(m['ratio_to_random'])}",
+        f"time ratio to {m['best_heuristic']} {_num(m.get('time_ratio_to_heuristic'))} "
+        f"(held-out {_num(m.get('time_ratio_to_heuristic_held_out'))}), to the lower bound "
+        f"{_num(m.get('time_ratio_to_lower_bound'))}; gate score {m['score']:.3f}, "
+        f"{_num(m.get('ratio_to_random'))}x random",
     )
 
     t0 = _step("gate (candidate vs @champion, bootstrap CI)")

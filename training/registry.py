@@ -1,4 +1,5 @@
-"""MLflow model registry: one registered model per scenario, versions per run, @champion/@challenger.
+"""MLflow model registry: one registered model per scenario, versions per run, @champion/@challenger,
+and the one place that says whether a saved model fits the current simulator (``check_compatible``).
 
 Stages are deprecated in MLflow; aliases carry the meaning instead.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from training.errors import NotFoundError
+from training.errors import CheckpointError, NotFoundError
 from training.ledger import Ledger, Run
 from training.tracking import setup_mlflow
 
@@ -19,6 +20,49 @@ CHALLENGER = "challenger"
 def model_name(scenario: str) -> str:
     """Registered model name of a scenario's PPO policy."""
     return f"swarmops-{scenario}-ppo"
+
+
+LAYOUT_ATTR = "obs_layout_version"
+"""Attribute stamped on every PPO model (saved in its zip by SB3) with env.core.OBS_LAYOUT_VERSION."""
+
+
+class IncompatibleModel(CheckpointError):
+    """A model trained for another version of the simulator's observation layout or action set."""
+
+
+def stamp_layout(model: Any) -> Any:
+    """Record the simulator's observation-layout version on ``model`` (saved with it)."""
+    from env.core import OBS_LAYOUT_VERSION
+
+    setattr(model, LAYOUT_ATTR, OBS_LAYOUT_VERSION)
+    return model
+
+
+def check_compatible(model: Any, scenario: str, where: Any) -> None:
+    """Refuse, in one line, a model of another observation-layout version, shape or action count."""
+    from env.core import OBS_DIM, OBS_LAYOUT_VERSION
+    from env.scenarios import get_scenario
+
+    version = getattr(model, LAYOUT_ATTR, None)
+    shape = tuple(getattr(model.observation_space, "shape", ()) or ())
+    actions = int(getattr(model.action_space, "n", -1))
+    expected = get_scenario(scenario).n_actions
+    if version == OBS_LAYOUT_VERSION and shape == (OBS_DIM,) and actions != expected:
+        # The right simulator, another scenario's model: say which, not "retrain it".
+        from env.scenarios import SCENARIOS
+
+        fits = [name for name in SCENARIOS if get_scenario(name).n_actions == actions]
+        if fits:
+            raise IncompatibleModel(
+                f"model {where} has {actions} actions: it is a {' or '.join(fits)} model, not {scenario} "
+                f"({expected} actions); evaluate it with --scenario {fits[0]}"
+            )
+    if version != OBS_LAYOUT_VERSION or shape != (OBS_DIM,) or actions != expected:
+        raise IncompatibleModel(
+            f"model {where} has observation layout v{version if version is not None else '?'} "
+            f"{shape} with {actions} actions; the {scenario} simulator uses layout v{OBS_LAYOUT_VERSION} "
+            f"({OBS_DIM},) with {expected} actions: trained on another env version, retrain it"
+        )
 
 
 def _client(scenario: str) -> Any:

@@ -70,7 +70,7 @@ class ScenarioFile(_Strict):
 
     schema_version: Literal[1]
     suite_version: str = Field(pattern=r"^v\d+$")
-    id: str = Field(pattern=r"^[a-z]+-(train|held_out)-\d+x\d+-d\d+$")
+    id: str = Field(pattern=r"^[a-z]+-(train|held_out)-\d+x\d+-d\d+(-o\d+)?$")
     scenario: Literal["recon", "watering"]
     split: Literal["train", "held_out"]
     seed: int = Field(ge=0)
@@ -98,12 +98,18 @@ class ScenarioFile(_Strict):
 
 
 class SuiteEntry(_Strict):
-    """Generation parameters of one configuration (params.yaml, section scenarios.configs)."""
+    """Generation parameters of one configuration (params.yaml, section scenarios.configs).
+
+    ``obstacle_density`` and any other env.config.FieldConfig key may be set per entry (``field``);
+    they override the section-wide ``scenarios.field`` values.
+    """
 
     split: Literal["train", "held_out"]
     width: int = Field(ge=4, le=512)
     height: int = Field(ge=4, le=512)
     n_drones: int = Field(ge=1, le=64)
+    obstacle_density: float = Field(0.0, ge=0.0, le=0.4)
+    field: dict[str, Any] = {}
 
 
 class SuiteParams(_Strict):
@@ -115,6 +121,11 @@ class SuiteParams(_Strict):
     scenarios: list[Literal["recon", "watering"]] = Field(min_length=1)
     field: dict[str, Any] = {}
     configs: list[SuiteEntry] = Field(min_length=1)
+
+
+def training_densities() -> set[float]:
+    """Obstacle densities that any shipped training profile trains on."""
+    return {d for name in available_profiles() for d in load_profile(name).training_densities()}
 
 
 def training_sizes() -> tuple[set[tuple[int, int]], set[int]]:
@@ -166,8 +177,11 @@ def load_params(path: Path = Path("params.yaml")) -> SuiteParams:
 
 
 def scenario_id(scenario: str, entry: SuiteEntry) -> str:
-    """Stable id, e.g. recon-held_out-20x20-d6."""
-    return f"{scenario}-{entry.split}-{entry.width}x{entry.height}-d{entry.n_drones}"
+    """Stable id, e.g. recon-held_out-20x20-d6-o10 (o = obstacle density in percent)."""
+    return (
+        f"{scenario}-{entry.split}-{entry.width}x{entry.height}-d{entry.n_drones}"
+        f"-o{round(100 * entry.obstacle_density)}"
+    )
 
 
 def build_files(params: SuiteParams) -> dict[str, dict[str, Any]]:
@@ -183,7 +197,14 @@ def build_files(params: SuiteParams) -> dict[str, dict[str, Any]]:
         for c_index, entry in enumerate(params.configs):
             try:
                 cfg = FieldConfig.from_dict(
-                    {**params.field, "width": entry.width, "height": entry.height, "n_drones": entry.n_drones}
+                    {
+                        **params.field,
+                        **entry.field,
+                        "width": entry.width,
+                        "height": entry.height,
+                        "n_drones": entry.n_drones,
+                        "obstacle_density": entry.obstacle_density,
+                    }
                 )
             except ConfigError as exc:
                 raise SuiteError(f"params.yaml [scenarios] configs[{c_index}]: {exc}") from None

@@ -60,10 +60,7 @@ def field_config(profile: Profile, stage_index: int) -> Any:
     """env.config.FieldConfig of one curriculum stage (profile.field values apply to every stage)."""
     from env.config import FieldConfig
 
-    stage = profile.curriculum[stage_index]
-    return FieldConfig(
-        **{**profile.field, "width": stage.width, "height": stage.height, "n_drones": stage.n_drones}
-    )
+    return FieldConfig(**profile.stage_field(stage_index))
 
 
 def stage_budgets(profile: Profile) -> list[int]:
@@ -98,8 +95,10 @@ def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
     import torch
     from stable_baselines3 import PPO
 
+    from training.registry import stamp_layout
+
     p = profile.ppo
-    return PPO(
+    return stamp_layout(PPO(
         "MlpPolicy",
         vec_env,
         learning_rate=p.learning_rate,
@@ -116,7 +115,7 @@ def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
         seed=profile.seed,
         device=device,
         verbose=0,
-    )
+    ))
 
 
 def set_threads(profile: Profile) -> None:

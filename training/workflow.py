@@ -23,7 +23,7 @@ def resolve_model(ledger: Ledger, ref: str, scenario: str | None = None) -> tupl
         return run, path / "model.zip"
     if path.suffix == ".zip":
         if not path.is_file():
-            raise FileNotFoundError(f"model file {path} does not exist")
+            raise NotFoundError(f"model file {path} does not exist")
         return None, path
     if ref.startswith("@"):
         from training.registry import alias_version, download_model, run_of_version
@@ -90,6 +90,7 @@ def evaluate_model(
         policy_callable,
         write_outputs,
     )
+    from training.registry import check_compatible
     from training.scenarios import load_suite
 
     suite = load_suite(suite_dir)
@@ -113,34 +114,6 @@ def evaluate_model(
     return EvaluationReport(Path(out_dir), metrics, rows, curves)
 
 
-class IncompatibleModel(CheckpointError):
-    """A model trained for another version of the simulator's observation/action spaces."""
-
-
-def check_compatible(model: Any, scenario: str, where: Any) -> None:
-    """Refuse a model whose observation/action spaces differ from the simulator's current ones."""
-    from env.core import OBS_DIM
-    from env.scenarios import get_scenario
-
-    shape = tuple(getattr(model.observation_space, "shape", ()) or ())
-    actions = int(getattr(model.action_space, "n", -1))
-    expected = get_scenario(scenario).n_actions
-    if shape == (OBS_DIM,) and actions != expected:  # the right simulator, another scenario's model
-        from env.scenarios import SCENARIOS
-
-        fits = [name for name in SCENARIOS if get_scenario(name).n_actions == actions]
-        if fits:
-            raise IncompatibleModel(
-                f"model {where} has {actions} actions: it is a {' or '.join(fits)} model, not {scenario} "
-                f"({expected} actions); evaluate it with --scenario {fits[0]}"
-            )
-    if shape != (OBS_DIM,) or actions != expected:
-        raise IncompatibleModel(
-            f"model {where} expects observations {shape} and {actions} actions; the {scenario} simulator "
-            f"gives ({OBS_DIM},) and {expected}: it was trained on another env version, retrain it"
-        )
-
-
 def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
     import mlflow
 
@@ -151,7 +124,7 @@ def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
     setup_mlflow(f"swarmops-{run.scenario}")
     flat = {f"eval_{k}": v for k, v in metrics.items() if isinstance(v, (int, float)) and v is not None}
     for name, values in metrics.get("policies", {}).items():
-        flat.update({f"eval_{name}_{k}": v for k, v in values.items()})
+        flat.update({f"eval_{name}_{k}": v for k, v in values.items() if isinstance(v, (int, float))})
     client = mlflow.MlflowClient()
     for key, value in flat.items():
         client.log_metric(run.mlflow_run_id, key, float(value))
@@ -184,6 +157,7 @@ def gate(
     """Register + evaluate the candidate, compare with @champion, move the aliases, record the decision."""
     from training import registry
     from training.gate import decide
+    from training.registry import IncompatibleModel
 
     candidate = ledger.resolve_run(candidate_ref, scenario)
     if candidate.status != "finished":
@@ -229,7 +203,7 @@ def gate(
 
 def render_run_report(ledger: Ledger, run: Run) -> Path:
     """Path of the run's Markdown report; rebuilt from the ledger when the file is not here."""
-    from training.evaluate import per_scenario_table, render_report, summarise
+    from training.evaluate import per_scenario_table, render_report, summarise, time_ratio_table
 
     out = Path(run.run_dir or run_dir_of(run.id)) / "eval" / "report.md"
     if out.is_file():
@@ -249,5 +223,7 @@ def render_run_report(ledger: Ledger, run: Run) -> Path:
         raise NotFoundError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")
     metrics = summarise(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(run.id, run.scenario, metrics, per_scenario_table(rows)))
+    out.write_text(
+        render_report(run.id, run.scenario, metrics, per_scenario_table(rows), time_ratio_table(rows))
+    )
     return out

@@ -260,7 +260,7 @@ def _metrics(path: Path, score: float, collisions: float, held_out: float) -> Pa
                 "scenario": "recon",
                 "score": score,
                 "score_held_out": held_out,
-                "ratio_to_heuristic": score / 0.7,
+                "time_ratio_to_heuristic": 0.7 / score,
                 "best_heuristic": "lawnmower",
                 "policies": {
                     "ppo": {"score": score, "coverage": 0.9, "collisions": collisions},

@@ -102,7 +102,7 @@ def test_history_reads_builds_commits_and_metrics_artifact(
     api.get(
         f"{URL}job/{JOB_PATH}/12/artifact/{METRICS_ARTIFACT}",
         body=json.dumps(
-            {"score": 0.8123, "ratio_to_heuristic": 1.07, "ratio_to_random": 2.5, "policies": {}}
+            {"score": 0.8123, "time_ratio_to_heuristic": 1.07, "ratio_to_random": 2.5, "policies": {}}
         ),
     )
     rows = client.history(JOB, limit=5)
@@ -111,7 +111,7 @@ def test_history_reads_builds_commits_and_metrics_artifact(
         (11, "FAILURE", "1b2c3d4e"),
     ]
     assert rows[0].duration_s == 754.0
-    assert rows[0].metrics == {"score": 0.8123, "ratio_to_heuristic": 1.07, "ratio_to_random": 2.5}
+    assert rows[0].metrics == {"score": 0.8123, "time_ratio_to_heuristic": 1.07}
     assert rows[1].metrics == {}  # no metrics artifact: nothing downloaded
 
 
@@ -305,7 +305,7 @@ def test_cli_history_writes_markdown_and_html(
     out = capsys.readouterr().out
     assert "#3" in out and "SUCCESS" in out and "abcdef12" in out and TOKEN not in out
     assert f"| [#3]({URL}job/{JOB_PATH}/3/) | SUCCESS | 12m34s | abcdef12 |" in md.read_text()
-    assert "0.500 | – | – |" in md.read_text()
+    assert "| – | – | 0.500 |" in md.read_text()  # time ratios first, then the gate score
     html = page.read_text()
     assert html.startswith("<!doctype html>") and f'<a href="{URL}job/{JOB_PATH}/3/">#3</a>' in html
 

@@ -20,7 +20,7 @@ def _rows(ppo_score: float) -> list[dict]:
         for scenario_id, split in (("recon-a", "train"), ("recon-b", "held_out")):
             for seed in (0, 1):
                 values = {"score": score + 0.01 * seed, "coverage": 0.9, "collisions": collisions,
-                          "episode_return": 10 * score, "lower_bound_ratio": score / 2}
+                          "episode_return": 10 * score, "time_ratio_lb": 2 / score}
                 rows += [{"scenario_id": scenario_id, "split": split, "policy": policy, "seed": seed,
                           "metric": metric, "value": value} for metric, value in values.items()]
     return rows
@@ -38,10 +38,11 @@ def test_reads_training_metrics_and_marks_direction(tmp_path: Path) -> None:
     candidate = load_metrics(_write(tmp_path, "candidate", 0.8))
     champion = load_metrics(_write(tmp_path, "champion", 0.75))
     assert candidate["score"] == pytest.approx(0.805)
-    assert candidate["ratio_to_heuristic"] == pytest.approx(0.805 / 0.705)
+    # per field: best heuristic's score / the policy's = lawnmower steps / policy steps; median
+    assert candidate["time_ratio_to_heuristic"] == pytest.approx((0.7 / 0.8 + 0.71 / 0.81) / 2)
     assert candidate["collisions"] == 2.0  # from policies.ppo
     verdicts = {c.metric: c.verdict for c in compare(candidate, champion)}
-    assert verdicts["score"] == verdicts["ratio_to_heuristic"] == "improved"
+    assert verdicts["score"] == verdicts["time_ratio_to_heuristic"] == "improved"  # a lower ratio is better
     assert verdicts["collisions"] == verdicts["coverage"] == "same"
     worse = {c.metric: c.verdict for c in compare(champion, candidate)}
     assert worse["score"] == "worse"

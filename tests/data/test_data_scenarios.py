@@ -15,6 +15,7 @@ from training.scenarios import (
     generate_suite,
     load_params,
     load_suite,
+    training_densities,
     training_sizes,
 )
 
@@ -56,6 +57,39 @@ def test_held_out_split_is_disjoint_from_training_sizes(suite_dir: Path) -> None
     for entry in suite.entries:
         if entry.split == "train":
             assert (entry.config["width"], entry.config["height"]) in fields
+
+
+def test_suite_looks_like_farms(suite_dir: Path) -> None:
+    """Obstacle densities 0 / 0.1 / 0.2, fields up to 64x64, swarms up to 16, a held-out density."""
+    suite = load_suite(suite_dir)
+    configs = [e.config for e in suite.entries]
+    assert {c["obstacle_density"] for c in configs} == {0.0, 0.1, 0.2}
+    assert max(c["width"] * c["height"] for c in configs) == 64 * 64
+    assert max(c["n_drones"] for c in configs) == 16
+    trained = training_densities()
+    held = {e.config["obstacle_density"] for e in suite.entries if e.split == "held_out"}
+    assert held - trained, f"no held-out obstacle density: suite {held}, trained {trained}"
+    for entry in suite.entries:
+        if entry.split == "train":
+            assert entry.config["obstacle_density"] in trained, entry.id
+        assert entry.id.endswith(f"-o{round(100 * entry.config['obstacle_density'])}")
+        walls = [len(lay.obstacles) for lay in entry.layouts]
+        assert (min(walls) > 0) == (entry.config["obstacle_density"] > 0), entry.id
+
+
+def test_per_entry_field_keys_reach_the_config() -> None:
+    params = load_params(REPO / "params.yaml")
+    entry = params.configs[0].model_copy(update={"field": {"max_steps": 123}, "obstacle_density": 0.1})
+    files = build_files(params.model_copy(update={"configs": [entry], "scenarios": ["recon"]}))
+    (body,) = [b for name, b in files.items() if name != "suite.json"]
+    assert body["config"]["max_steps"] == 123 and body["config"]["obstacle_density"] == 0.1
+
+
+def test_bad_per_entry_field_key_is_one_line() -> None:
+    params = load_params(REPO / "params.yaml")
+    entry = params.configs[0].model_copy(update={"field": {"max_stepz": 1}})
+    with pytest.raises(SuiteError, match=r"configs\[0\]: unknown field config key 'max_stepz'"):
+        build_files(params.model_copy(update={"configs": [entry]}))
 
 
 def test_generation_is_byte_for_byte_deterministic(tmp_path: Path, suite_dir: Path) -> None:

@@ -44,7 +44,10 @@ def test_demo_prints_metrics_and_writes_an_animation(tmp_path: Path, scenario: s
      "error: --plants=500 is out of range; allowed: 0..56"),
     (["--obstacle-density", "0.9"], "error: --obstacle-density=0.9 is out of range; allowed: [0.0, 0.4]"),
     (["--scenario", "orbit"], "error: --scenario='orbit' is unknown; allowed: recon, watering"),
-    (["--policy", "smart"], "error: --policy='smart' is unknown; allowed: random, lawnmower, greedy"),
+    (
+        ["--policy", "smart"],
+        "error: --policy='smart' is unknown; allowed: random, lawnmower, partition, greedy",
+    ),
     (["--out", "demo.png"], "error: --out 'demo.png' has suffix '.png'; allowed: .gif, .mp4"),
 ])
 def test_bad_flags_give_one_line_and_no_output(tmp_path: Path, args: list[str], message: str) -> None:

@@ -46,8 +46,12 @@ def _register(scenario: str, tmp_path: Path, foreign: bool = False) -> str:
     config = FieldConfig(width=8, height=8, n_drones=2, n_plants=4)
     vec = (DummyVecEnv([lambda: gym.make("CartPole-v1")]) if foreign
            else env.make_vec_env(scenario, config, num_fields=1, seed=0))
+    from training.registry import stamp_layout
+
     model = PPO("MlpPolicy", vec, n_steps=16, batch_size=16, seed=0, device="cpu",
                 policy_kwargs={"net_arch": [16]})
+    if not foreign:
+        stamp_layout(model)  # as training.train.build_model does
     path = tmp_path / "model.zip"
     model.save(path)
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'runs' / 'mlflow.db'}")
@@ -81,7 +85,7 @@ def test_registered_champion_is_loaded_and_drives_the_phase(empty_store: Path, t
     foreign = _register("watering", tmp_path, foreign=True)
     fallback = resolve_policy("watering", "champion")
     assert fallback.is_heuristic and "trained on another env version" in fallback.warning
-    with pytest.raises(PolicyError, match=r"expects observations \(4,\) and 2 actions"):
+    with pytest.raises(PolicyError, match=r"observation layout v\? \(4,\) with 2 actions"):
         resolve_policy("watering", f"models:/swarmops-watering-ppo/{foreign}")
     with pytest.raises(PolicyError, match="cannot be loaded"):
         resolve_policy("recon", "models:/swarmops-recon-ppo/99")

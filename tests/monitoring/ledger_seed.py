@@ -46,7 +46,8 @@ def seed_ledger(url: str) -> dict[str, list[str]]:
                          "metric": metric, "value": value + 0.01 * seed}
                         for policy, base in {**BASELINE_SCORES, "ppo": 0.70 + 0.02 * i}.items()
                         for seed in range(3)
-                        for metric, value in (("score", base), ("coverage", min(1.0, base + 0.2)))]
+                        for metric, value in (("score", base), ("coverage", min(1.0, base + 0.2)),
+                                              ("time_ratio", 0.6 / base))]
                 ledger.add_evaluation(run_id, suite_hash="suite-v1", rows=rows)
                 decision = decisions[i]
                 compared = decision != "first"

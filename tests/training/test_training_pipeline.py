@@ -54,11 +54,15 @@ def test_pipeline_prints_report_and_mlflow_ui(smoke_pipeline: dict) -> None:
     ):
         assert (eval_dir / name).stat().st_size > 0, name
     text = report.read_text()
-    assert "ratio to the best heuristic (lawnmower)" in text and "ratio to the lower bound" in text
+    assert "**time ratio to the best heuristic: " in text and "**time ratio to the lower bound: " in text
+    assert "| held_out/o20 |" in text  # per split and obstacle density
+    assert (eval_dir / "time_ratios.csv").stat().st_size > 0
 
 
 def test_smoke_policy_clearly_beats_random(smoke_pipeline: dict) -> None:
-    """Fixed seeds (profile seed 0, suite seeds from params.yaml): PPO beats random on every scenario file."""
+    """Fixed seeds (profile seed 0, suite seeds from params.yaml): PPO beats random on every scenario file:
+    a higher time-based score, or, where neither reaches 95 % coverage in the budget (both get the
+    fixed penalty: the 48x24 and 64x64 held-out fields for the smoke policy), far more coverage."""
     _, run = _run(smoke_pipeline)
     metrics = json.loads((Path(run.run_dir) / "eval" / "metrics.json").read_text())
     assert metrics["ratio_to_random"] > 1.15, metrics
@@ -67,7 +71,10 @@ def test_smoke_policy_clearly_beats_random(smoke_pipeline: dict) -> None:
 
     table = pd.read_csv(Path(run.run_dir) / "eval" / "per_scenario.csv")
     scores = table.pivot(index="scenario_id", columns="policy", values="score")
-    assert (scores["ppo"] > scores["random"] + 0.03).all(), scores
+    coverage = table.pivot(index="scenario_id", columns="policy", values="coverage")
+    better = (scores["ppo"] > scores["random"] + 0.03) | (coverage["ppo"] > coverage["random"] + 0.2)
+    assert better.all(), table
+    assert metrics["time_ratio_to_lower_bound"] < metrics["policies"]["random"]["time_ratio_lb"] / 3
 
 
 def test_run_record_is_complete(smoke_pipeline: dict) -> None:
@@ -77,7 +84,8 @@ def test_run_record_is_complete(smoke_pipeline: dict) -> None:
     steps = sorted({m.step for m in ledger.metrics(run.id) if m.name == "loss"})
     assert len(steps) >= 40  # one row per PPO update (48 updates in the smoke profile)
     rows = ledger.evaluation(run.id)
-    assert {r.policy for r in rows} == {"ppo", "random", "lawnmower"}
+    assert {r.policy for r in rows} == {"ppo", "random", "lawnmower", "partition"}
+    assert {"score", "steps_to_target", "time_ratio_lb", "time_ratio"} <= {r.metric for r in rows}
     assert ledger.promotions("recon")[0].decision == "first"
 
     client = _mlflow_client(smoke_pipeline["home"])
@@ -138,7 +146,10 @@ ledger.create_run(id="recon-untrained", scenario="recon", profile="smoke", seed=
     ledger = _ledger(home)
     decision = ledger.promotions("recon")[0]
     assert decision.decision == "rejected" and decision.candidate_run_id == "recon-untrained"
-    assert decision.ci_high < 0 and decision.n_pairs == 20
+    from training.scenarios import load_suite
+
+    recon = load_suite(smoke_pipeline["suite"]).for_scenario("recon")
+    assert decision.ci_high < 0 and decision.n_pairs == sum(len(e.layouts) for e in recon)
     evidence = json.loads(decision.evidence_json)
     assert evidence["candidate_mean"] < evidence["champion_mean"] and len(evidence["pairs"]) == 20
     client = _mlflow_client(home)
@@ -208,7 +219,7 @@ set_alias("recon", "champion", register_run(ledger, ledger.get_run("recon-old-la
                            smoke_run.id, "--suite", str(smoke_pipeline["suite"])], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "@champion is unusable (model " in proc.stdout and "trained on another env version" in proc.stdout
+    assert "@champion is unusable (model " in proc.stdout and "observation layout v?" in proc.stdout
     decision = ledger.promotions("recon")[0]
     assert decision.decision == "first" and decision.candidate_run_id == smoke_run.id
     assert decision.champion_version is not None and decision.champion_run_id is None  # the unusable one

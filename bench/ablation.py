@@ -1,0 +1,181 @@
+"""Policy ablations on the scenario suite: one short training per variant, time ratios per split.
+
+Each variant trains the recon policy with the real trainer (training.train.train, a throw-away
+ledger/MLflow store under a temporary folder) and is scored with the evaluation's own code
+(training.evaluate): median time ratio to the best heuristic and to the lower bound, per split and
+for the held-out fields at the held-out obstacle density. Prints a Markdown table (docs/policy.md
+keeps it) and writes bench/results/ablation.json.
+
+    nice -n 10 .venv/bin/python bench/ablation.py [--profile smoke] [--variants base,no_far,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def _no_far_field() -> Iterator[None]:
+    """The observation without the far-field maps (zeros): obs layout v1 plus constant columns."""
+    from env.core import FAR_FEATURES, SwarmSim
+
+    original = SwarmSim._far_field
+
+    def zeros(self: Any, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        return np.zeros((len(fields) * self.N, FAR_FEATURES), dtype=np.float32)
+
+    SwarmSim._far_field = zeros
+    try:
+        yield
+    finally:
+        SwarmSim._far_field = original
+
+
+@contextlib.contextmanager
+def _no_compass() -> Iterator[None]:
+    """The observation without the frontier compass (zeros)."""
+    from env.core import COMPASS_FEATURES, SwarmSim
+
+    original = SwarmSim._compass
+
+    def zeros(self: Any, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        return np.zeros((len(fields) * self.N, COMPASS_FEATURES), dtype=np.float32)
+
+    SwarmSim._compass = zeros
+    try:
+        yield
+    finally:
+        SwarmSim._compass = original
+
+
+@contextlib.contextmanager
+def _no_ids() -> Iterator[None]:
+    """The observation without the identity features (zeros): identical drones look identical."""
+    from env.core import ID_FEATURES, SwarmSim
+
+    original = SwarmSim.observe
+
+    def observe(self: Any, fields: np.ndarray) -> np.ndarray:
+        obs = original(self, fields)
+        obs[:, -ID_FEATURES:] = 0.0
+        return obs
+
+    SwarmSim.observe = observe
+    try:
+        yield
+    finally:
+        SwarmSim.observe = original
+
+
+# name -> (description, context manager factory, profile overrides); every variant is scored with
+# sampled actions + the battery shield, without the shield, and with deterministic (argmax) acting.
+VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
+    "base": ("obs v3 (7x7 window + far field + ids + frontier compass)", contextlib.nullcontext, []),
+    "no_compass": ("without the frontier compass", _no_compass, []),
+    "no_far": ("without the far-field maps", _no_far_field, []),
+    "no_ids": ("without the identity features", _no_ids, []),
+    "big_stage": (
+        "curriculum + a 24x24/4-drone stage with obstacles (battery and travel matter there)",
+        contextlib.nullcontext,
+        [
+            "curriculum=[{width: 8, height: 8, n_drones: 2, share: 0.3, obstacle_density: 0.0},"
+            " {width: 12, height: 12, n_drones: 4, share: 0.4, obstacle_density: 0.1},"
+            " {width: 24, height: 24, n_drones: 4, share: 0.3, obstacle_density: 0.1}]"
+        ],
+    ),
+}
+
+
+def run_variant(name: str, profile_name: str, suite_dir: Path) -> list[dict[str, Any]]:
+    """Train one variant and score it on the suite (three ways of acting); three table rows."""
+    from training.config import load_profile
+    from training.evaluate import POLICY, evaluate_policies, policy_callable, summarise
+    from training.ledger import Ledger
+    from training.scenarios import load_suite
+    from training.train import train
+
+    description, context, overrides = VARIANTS[name]
+    profile = load_profile(profile_name, overrides=overrides, scenario="recon")
+    with context():
+        t0 = time.perf_counter()
+        result = train("recon", profile, ledger=Ledger(), progress=False, run_id=f"ablation-{name}")
+        train_s = time.perf_counter() - t0
+        from stable_baselines3 import PPO
+
+        model = PPO.load(result.model_path, device="cpu")
+        out = []
+        for deterministic, shield in ((False, True), (False, False), (True, True)):
+            policy = {POLICY: policy_callable(model, deterministic, shield)}
+            rows, _ = evaluate_policies(load_suite(suite_dir), "recon", policy, progress=False)
+            acting = ("argmax" if deterministic else "sampled") + (" + shield" if shield else "")
+            out.append(_row(name, description, acting, profile_name, result, train_s, summarise(rows)))
+    return out
+
+
+def _row(name: str, description: str, acting: str, profile_name: str, result: Any, train_s: float,
+         m: dict[str, Any]) -> dict[str, Any]:
+    from training.evaluate import POLICY
+
+    held_o20 = m.get("groups", {}).get("held_out/o20", {})
+    return {
+        "variant": name,
+        "change": description,
+        "acting": acting,
+        "profile": profile_name,
+        "agent_steps": result.timesteps,
+        "agent_steps_per_s": round(result.agent_steps_per_second),
+        "train_s": round(train_s, 1),
+        "time_ratio": m.get("time_ratio_to_heuristic"),
+        "time_ratio_train": m.get("time_ratio_to_heuristic_train"),
+        "time_ratio_held_out": m.get("time_ratio_to_heuristic_held_out"),
+        "time_ratio_held_out_o20": held_o20.get("time_ratio_to_heuristic"),
+        "lower_bound_ratio_held_out_o20": held_o20.get("time_ratio_to_lower_bound"),
+        "collisions": m["policies"][POLICY].get("collisions"),
+    }
+
+
+def main() -> None:
+    """Run the chosen variants one after another; print the table and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}")
+    parser.add_argument("--suite", type=Path, default=ROOT / "data" / "scenarios")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ablation.json")
+    args = parser.parse_args()
+    names = [v for v in args.variants.split(",") if v]
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant {unknown[0]!r}; allowed: {', '.join(VARIANTS)}")
+    scratch = Path(tempfile.mkdtemp(prefix="swarmops-ablation-"))  # throw-away ledger and MLflow store
+    os.environ.update(
+        SWARMOPS_DB_URL=f"sqlite:///{scratch / 'ledger.db'}",
+        MLFLOW_TRACKING_URI=f"sqlite:///{scratch / 'mlflow.db'}",
+        SWARMOPS_RUNS_DIR=str(scratch / "runs"),
+    )
+    rows = []
+    for name in names:
+        for row in run_variant(name, args.profile, args.suite):
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    cols = list(rows[0])
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        print("| " + " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"profile": args.profile, "rows": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

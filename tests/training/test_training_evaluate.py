@@ -1,0 +1,109 @@
+"""The time-based evaluation metric, the headline ratios and the registry's layout check (fast)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from training.evaluate import (
+    PENALTY_FACTOR,
+    RATIO_CAP,
+    field_values,
+    obstacle_group,
+    summarise,
+    time_ratios,
+)
+
+pytestmark = pytest.mark.unit
+
+
+def test_recon_score_is_lower_bound_over_steps_with_a_fixed_penalty() -> None:
+    fast = field_values("recon", {"steps_to_95": 40, "lower_bound_steps": 20, "coverage": 0.96}, 300, None)
+    assert fast["steps_to_target"] == 40 and fast["time_ratio_lb"] == 2.0 and fast["score"] == 0.5
+    never = field_values("recon", {"steps_to_95": None, "lower_bound_steps": 20, "coverage": 0.5}, 300, None)
+    assert never["steps_to_target"] == PENALTY_FACTOR * 300
+    assert never["score"] == pytest.approx(20 / 600)
+
+
+def test_watering_score_is_net_water_per_step_relative_to_greedy() -> None:
+    m = {"water_delivered": 30, "water_wasted": 6, "water_drawn": 40, "steps": 100}
+    values = field_values("watering", m, 300, greedy_rate=0.4)
+    assert values["net_delivered"] == 24 and values["net_rate"] == pytest.approx(0.24)
+    assert values["score"] == pytest.approx(0.6) and values["waste_fraction"] == pytest.approx(0.15)
+
+
+def _rows(entries: dict[str, dict[str, list[float]]]) -> list[dict]:
+    """Rows of (scenario_id -> policy -> per-seed steps to the target), lower bound 10 everywhere."""
+    rows = []
+    for sid, per_policy in entries.items():
+        split = "held_out" if "held_out" in sid else "train"
+        for policy, steps in per_policy.items():
+            for seed, s in enumerate(steps):
+                for metric, value in (("score", 10 / s), ("time_ratio_lb", s / 10), ("coverage", 0.95)):
+                    rows.append({"scenario_id": sid, "split": split, "policy": policy, "seed": seed,
+                                 "metric": metric, "value": value})
+    return rows
+
+
+def test_time_ratio_is_against_the_best_heuristic_of_each_entry() -> None:
+    rows = _rows({
+        # lawnmower is best here: ratios 30/20, 40/20
+        "recon-train-8x8-d2-o0": {"ppo": [30, 40], "lawnmower": [20, 20], "partition": [25, 25]},
+        # partition is best here: ratios 20/10 and capped 600/10
+        "recon-held_out-20x20-d6-o20": {"ppo": [20, 600], "lawnmower": [30, 30], "partition": [10, 10]},
+    })
+    ratios = time_ratios(rows)
+    by_entry = ratios.groupby("scenario_id")["best_heuristic"].first().to_dict()
+    assert by_entry == {"recon-train-8x8-d2-o0": "lawnmower", "recon-held_out-20x20-d6-o20": "partition"}
+    assert sorted(ratios["time_ratio"]) == [1.5, 2.0, 2.0, RATIO_CAP]
+    m = summarise(rows)
+    assert m["time_ratio_to_heuristic"] == pytest.approx(2.0)  # median of the four fields
+    assert m["time_ratio_to_heuristic_train"] == pytest.approx(1.75)
+    assert m["time_ratio_to_heuristic_held_out"] == pytest.approx((2.0 + RATIO_CAP) / 2)
+    assert m["groups"]["held_out/o20"]["fields"] == 2 and "train/o0" in m["groups"]
+    assert m["time_ratio_to_lower_bound"] == pytest.approx(np.median([3, 4, 2, 60]))
+
+
+def test_obstacle_group_of_ids() -> None:
+    assert obstacle_group("recon-held_out-64x64-d16-o20") == "o20"
+    assert obstacle_group("recon-train-8x8-d2") == "o0"  # suite v1 ids
+
+
+def _model(version, dim=None, actions=5):
+    from env.core import OBS_DIM
+
+    return SimpleNamespace(
+        obs_layout_version=version,
+        observation_space=SimpleNamespace(shape=(dim or OBS_DIM,)),
+        action_space=SimpleNamespace(n=actions),
+    )
+
+
+def test_registry_refuses_another_layout_version_in_one_line() -> None:
+    from env.core import OBS_LAYOUT_VERSION
+    from training.registry import IncompatibleModel, check_compatible
+
+    check_compatible(_model(OBS_LAYOUT_VERSION), "recon", "m.zip")
+    for bad in (_model(None), _model(OBS_LAYOUT_VERSION - 1), _model(OBS_LAYOUT_VERSION, dim=7),
+                _model(OBS_LAYOUT_VERSION, actions=6)):
+        with pytest.raises(IncompatibleModel) as info:
+            check_compatible(bad, "recon", "m.zip")
+        assert "\n" not in str(info.value) and f"layout v{OBS_LAYOUT_VERSION}" in str(info.value)
+
+
+def test_trained_model_carries_the_layout_version(tmp_path) -> None:
+    """stamp_layout survives SB3's save/load (the attribute travels in the zip)."""
+    from stable_baselines3 import PPO
+
+    import env as swarm_env
+    from env.config import FieldConfig
+    from env.core import OBS_LAYOUT_VERSION
+    from training.registry import check_compatible, stamp_layout
+
+    vec = swarm_env.make_vec_env("recon", FieldConfig(width=6, height=6, n_drones=2), num_fields=2, seed=0)
+    stamp_layout(PPO("MlpPolicy", vec, n_steps=8, batch_size=8, device="cpu")).save(tmp_path / "m.zip")
+    loaded = PPO.load(tmp_path / "m.zip", device="cpu")
+    assert loaded.obs_layout_version == OBS_LAYOUT_VERSION
+    check_compatible(loaded, "recon", tmp_path / "m.zip")
