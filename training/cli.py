@@ -59,6 +59,9 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(scen, name="scenarios")
     bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
+    from training.tune_cli import register_tune
+
+    register_tune(app, _clean_errors, SUITE_DEFAULT)
 
     @app.command()
     @_clean_errors

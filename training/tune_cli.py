@@ -1,0 +1,58 @@
+"""`swarmops tune`: the command line of training.tune (registered by training.cli)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from swarmops.cliutils import fail
+
+
+def register_tune(app: typer.Typer, clean_errors: Callable[..., Any], suite_default: Path) -> None:
+    """Add `swarmops tune` to the app; ``clean_errors`` turns known bad input into one line."""
+    from training.tune import DEFAULT_HEARTBEAT, STORAGE_ENV
+
+    @app.command()
+    @clean_errors
+    def tune(
+        scenario: str = typer.Option("recon", help="recon | watering"),
+        trials: int = typer.Option(..., min=1, help="finished (complete or pruned) trials the study holds"),
+        workers: int = typer.Option(1, min=1, max=64, help="local worker processes on the same storage"),
+        storage: Optional[str] = typer.Option(
+            None, envvar=STORAGE_ENV, show_envvar=True,
+            help="study storage: postgresql://USER:PW@HOST/DB (shared by every host) or sqlite:///PATH "
+                 "(default: RUNS_DIR/optuna.db)"),
+        study: Optional[str] = typer.Option(None, help="study name (default SCENARIO-SPACE-PROFILE)"),
+        profile: str = typer.Option("smoke", help="base profile: smoke | default | gpu, or a YAML path"),
+        space: Optional[str] = typer.Option(
+            None, help="search space: name in training/profiles/search (default: the scenario) or a path"),
+        suite: Path = typer.Option(suite_default, help="scenario suite folder"),
+        heartbeat: int = typer.Option(
+            DEFAULT_HEARTBEAT, min=1, help="seconds between trial heartbeats; a trial silent for twice "
+                                           "as long (killed worker) is marked FAIL"),
+        report: bool = typer.Option(True, help="write the report and best profile at the end"),
+    ) -> None:
+        """Hyperparameter search (Optuna, TPE + pruning); re-running the command resumes the study."""
+        from training.tune import prepare, run_worker, spawn_workers
+
+        req = prepare(scenario, trials, space, profile, storage, study, suite, heartbeat)
+        typer.echo(f"study {req.study_name}: target {trials} trials, {workers} worker(s), storage "
+                   f"{_redact(req.storage)}")
+        if workers == 1:
+            run_worker(req, typer.echo)
+        else:
+            codes = spawn_workers(req, workers)
+            if any(codes):
+                fail(f"{sum(1 for c in codes if c)} of {workers} workers failed (exit codes {codes})", code=1)
+        if report:
+            from training.tune_report import write_report
+
+            typer.echo(f"report: {write_report(req)}")
+
+
+def _redact(url: str) -> str:
+    from training.ledger import redact
+
+    return redact(url)
