@@ -192,15 +192,26 @@ def open_study(req: TuneRequest) -> Any:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # heartbeats and fail_stale_trials are "experimental" in Optuna 5 (stable since 2.9 in practice)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    import sqlalchemy as sa
+
     n_evals = max(1, req.space.trial.total_timesteps // req.space.trial.eval_every)
-    return optuna.create_study(
-        study_name=req.study_name,
-        storage=_storage(req),
-        sampler=optuna.samplers.TPESampler(n_startup_trials=max(1, req.space.startup_trials)),
-        pruner=_pruner(req.space, n_evals),
-        direction=OBJECTIVE_DIRECTION,
-        load_if_exists=True,
-    )
+    for attempt in range(3):
+        try:
+            return optuna.create_study(
+                study_name=req.study_name,
+                storage=_storage(req),
+                sampler=optuna.samplers.TPESampler(n_startup_trials=max(1, req.space.startup_trials)),
+                pruner=_pruner(req.space, n_evals),
+                direction=OBJECTIVE_DIRECTION,
+                load_if_exists=True,
+            )
+        except sa.exc.SQLAlchemyError:
+            # Workers starting together on an empty database race to create Optuna's tables; the
+            # loser finds them on the next attempt.
+            if attempt == 2:
+                raise
+            time.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")
 
 
 # ---- MLflow: one parent run per study, one child run per trial --------------------------------------
@@ -294,11 +305,14 @@ def train_trial(
             self.next_eval = every
             self.keep_going = True
 
-        def _on_step(self) -> bool:
+        def _on_rollout_start(self) -> None:
+            # Rollout start = just after the previous update: the mark's evaluation sees that update.
             if self.num_timesteps >= self.next_eval:
-                self.next_eval += every
+                self.next_eval = (self.num_timesteps // every + 1) * every
                 with torch.random.fork_rng():  # evaluation sampling leaves training's RNG alone
                     self.keep_going = on_eval(int(self.num_timesteps), self.model)
+
+        def _on_step(self) -> bool:
             return self.keep_going
 
     callback = Evaluations()
@@ -346,6 +360,8 @@ def make_objective(req: TuneRequest, parent: str) -> Callable[[Any], float]:
         try:
             profile = trial_profile(req.profile, req.scenario, values, req.space.trial.total_timesteps)
 
+            pruned_at: list[int] = []
+
             def on_eval(step: int, model: Any) -> bool:
                 value = trial_objective(model, req.scenario, suite)
                 trial.report(value, step)
@@ -353,15 +369,17 @@ def make_objective(req: TuneRequest, parent: str) -> Callable[[Any], float]:
                 if model.ep_info_buffer:
                     reward = float(np.mean([ep["r"] for ep in model.ep_info_buffer]))
                     client.log_metric(rid, "ep_rew_mean", reward, step=step)
-                return not trial.should_prune()
+                if trial.should_prune():
+                    pruned_at.append(step)
+                return not pruned_at
 
             model = train_trial(req.scenario, profile, req.space.trial.eval_every, on_eval)
             client.log_metric(rid, "agent_steps", int(model.num_timesteps))
             client.log_metric(rid, "seconds", time.perf_counter() - t0)
-            if trial.should_prune() and model.num_timesteps < profile.total_timesteps:
+            if pruned_at:
                 client.set_tag(rid, "state", "PRUNED")
                 client.set_terminated(rid, "KILLED")
-                raise optuna.TrialPruned(f"pruned at {model.num_timesteps} agent-steps")
+                raise optuna.TrialPruned(f"pruned at {pruned_at[0]} agent-steps")
             value = trial_objective(model, req.scenario, suite)
             client.log_metric(rid, OBJECTIVE_NAME, value)
             client.set_tag(rid, "state", "COMPLETE")

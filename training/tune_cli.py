@@ -43,6 +43,10 @@ def register_tune(app: typer.Typer, clean_errors: Callable[..., Any], suite_defa
         if workers == 1:
             run_worker(req, typer.echo)
         else:
+            from training.tune import open_study, parent_run
+
+            open_study(req)  # tables, study and MLflow parent run exist before the workers start
+            parent_run(req)
             codes = spawn_workers(req, workers)
             if any(codes):
                 fail(f"{sum(1 for c in codes if c)} of {workers} workers failed (exit codes {codes})", code=1)
