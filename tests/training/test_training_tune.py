@@ -276,3 +276,92 @@ def test_pruner_stops_a_bad_trial_early(tmp_path: Path, tiny: dict[str, Path], p
     assert bad.intermediate_values[512] < good.intermediate_values[512]
     runs = _child_runs(tmp_path / "runs", "prune")
     assert runs["1"].data.tags["state"] == "PRUNED" and runs["1"].data.metrics["agent_steps"] < 1024
+
+
+# ---- multi-seed training and the gate over seeds ---------------------------------------------------------
+def _ledger_with_runs(tmp_path: Path, scores: dict[str, dict[tuple[str, int], float]]) -> object:
+    from training.ledger import Ledger
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    for run_id, values in scores.items():
+        ledger.create_run(id=run_id, scenario="recon", profile="tiny", seed=0, device="cpu",
+                          total_timesteps=1, status="finished")
+        ledger.add_evaluation(run_id, "h", [
+            {"scenario_id": sid, "split": "train", "policy": "ppo", "seed": seed, "metric": "score",
+             "value": v}
+            for (sid, seed), v in values.items()
+        ])
+    return ledger
+
+
+@pytest.mark.unit
+def test_gate_pairs_seed_means_on_the_keys_every_seed_has(tmp_path: Path) -> None:
+    from training.gate import paired_scores, paired_seed_means
+
+    ledger = _ledger_with_runs(tmp_path, {
+        "g-seed0": {("a", 0): 0.2, ("a", 1): 0.4, ("b", 0): 0.9},
+        "g-seed1": {("a", 0): 0.6, ("a", 1): 0.8},  # no ("b", 0): that key is dropped
+        "champ": {("a", 0): 0.5, ("a", 1): 0.5, ("b", 0): 0.5},
+    })
+    keys, cand, champ = paired_seed_means(ledger, ["g-seed0", "g-seed1"], ["champ"], "h")
+    assert keys == [("a", 0), ("a", 1)]
+    assert cand.tolist() == pytest.approx([0.4, 0.6]) and champ.tolist() == [0.5, 0.5]
+    # one run per side is exactly the single-run pairing
+    single = paired_seed_means(ledger, ["g-seed0"], ["champ"], "h")
+    plain = paired_scores(ledger, "g-seed0", "champ", "h")
+    assert single[0] == plain[0] and single[1].tolist() == plain[1].tolist()
+
+
+@pytest.mark.unit
+def test_seed_group_finds_the_finished_siblings_only(tmp_path: Path) -> None:
+    from training.workflow import seed_group
+
+    ledger = _ledger_with_runs(tmp_path, {k: {} for k in (
+        "recon-x-1-seed0", "recon-x-1-seed1", "recon-x-1-seed10", "recon-x-12-seed0", "recon-x-1")})
+    ledger.update_run("recon-x-1-seed10", status="failed")
+    run = ledger.get_run("recon-x-1-seed1")
+    assert [r.id for r in seed_group(ledger, run)] == ["recon-x-1-seed0", "recon-x-1-seed1"]
+    alone = ledger.get_run("recon-x-1")
+    assert [r.id for r in seed_group(ledger, alone)] == ["recon-x-1"]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("seeds, message", [
+    ("0,a", "--seeds '0,a': expected comma-separated integers >= 0"),
+    ("1,1", "--seeds '1,1': expected distinct integers >= 0"),
+    ("-1", "--seeds '-1': expected distinct integers >= 0"),
+])
+def test_bad_seeds_are_one_line(tmp_path: Path, tiny: dict[str, Path], seeds: str, message: str) -> None:
+    home = tmp_path / "runs"
+    proc = subprocess.run([sys.executable, "-m", "swarmops", "train", "--profile", str(tiny["profile"]),
+                           "--seeds", seeds], cwd=REPO, env=cli_env(home), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert not home.exists()
+
+
+@pytest.mark.slow
+def test_train_seeds_then_gate_judges_the_seed_means(tmp_path: Path, tiny: dict[str, Path]) -> None:
+    home = tmp_path / "runs"
+
+    def swarmops(*args: str, codes: tuple[int, ...] = (0,)) -> str:
+        proc = subprocess.run([sys.executable, "-m", "swarmops", *args], cwd=REPO, env=cli_env(home),
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode in codes, proc.stdout + proc.stderr
+        return proc.stdout
+
+    gate = ("gate", "--scenario", "recon", "--suite", str(tiny["suite"]), "--n-boot", "200")
+    out = swarmops("train", "--profile", str(tiny["profile"]), "--seeds", "0,1", "--no-progress")
+    ids = [line.split()[1] for line in out.splitlines() if line.startswith("run ")]
+    assert [i.rsplit("-", 1)[1] for i in ids] == ["seed0", "seed1"] and ids[0][:-1] == ids[1][:-1]
+    assert "becomes @champion" in swarmops(*gate)
+    swarmops("train", "--profile", str(tiny["profile"]), "--seeds", "2,3", "--no-progress")
+    # promoted or rejected (exit 1), the comparison is between the two groups' seed means
+    assert "(seed means: 2 vs 2 training seeds)" in swarmops(*gate, codes=(0, 1))
+    from training.ledger import Ledger
+
+    ledger = Ledger(f"sqlite:///{home / 'swarmops.db'}")
+    runs = {r.id: r for r in ledger.list_runs(10)}
+    assert sorted(r.seed for r in runs.values()) == [0, 1, 2, 3]
+    evidence = yaml.safe_load(max(ledger.promotions("recon"), key=lambda p: p.id).evidence_json)
+    assert len(evidence["candidate_seed_runs"]) == 2 and len(evidence["champion_seed_runs"]) == 2
