@@ -9,8 +9,9 @@ SCENARIO ?= recon
 PROFILE ?= smoke
 ENV ?= staging
 REPORTS ?= reports
+TRIALS ?= 20
 
-.PHONY: help bootstrap bootstrap-python run test lint unit data infra bench train evaluate gate \
+.PHONY: help bootstrap bootstrap-python run test lint unit data infra bench train tune evaluate gate \
         deploy verify promote review-up review-down mr-note clean
 
 help:  ## list targets
@@ -72,6 +73,9 @@ bench: bootstrap-python  ## simulator and training benchmarks (table + JSON unde
 
 train: $(PYDEPS)  ## train one policy
 	$(SWARMOPS) train --scenario $(SCENARIO) --profile $(PROFILE)
+
+tune: $(PYDEPS)  ## one hyperparameter-search worker: TRIALS for study STUDY on SWARMOPS_TUNE_STORAGE (docs/tuning.md)
+	$(SWARMOPS) tune --scenario $(SCENARIO) --profile $(PROFILE) --trials $(TRIALS) $(if $(STUDY),--study $(STUDY))
 
 evaluate: $(PYDEPS)  ## evaluate the latest run of SCENARIO: REPORTS/eval (metrics, plots, report) + metrics.txt
 	$(SWARMOPS) evaluate latest --scenario $(SCENARIO) --out $(REPORTS)/eval --no-progress
