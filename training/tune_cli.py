@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
-from swarmops.cliutils import fail
+from swarmops.cliutils import command_group, fail
 
 
 def register_tune(app: typer.Typer, clean_errors: Callable[..., Any], suite_default: Path) -> None:
@@ -54,6 +54,22 @@ def register_tune(app: typer.Typer, clean_errors: Callable[..., Any], suite_defa
             from training.tune_report import write_report
 
             typer.echo(f"report: {write_report(req)}")
+
+
+    bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
+
+    @bench.command("tune")
+    @clean_errors
+    def bench_tune(
+        trials: int = typer.Option(6, min=2, help="trials per setting"),
+        steps: int = typer.Option(4096, min=1024, help="agent-steps per trial"),
+        repeats: int = typer.Option(2, min=1, help="runs per setting (alternating 1, 2, 2, 1 workers)"),
+        out: Path = typer.Option(Path("bench/results/tune.json")),
+    ) -> None:
+        """Trials per hour of `swarmops tune` with 1 and 2 local workers on a tiny search; writes JSON."""
+        from training.tune_bench import run_tune_bench
+
+        run_tune_bench(trials, steps, repeats, out)
 
 
 def _redact(url: str) -> str:
