@@ -55,7 +55,6 @@ def register_tune(app: typer.Typer, clean_errors: Callable[..., Any], suite_defa
 
             typer.echo(f"report: {write_report(req)}")
 
-
     bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
 
     @bench.command("tune")
