@@ -175,11 +175,12 @@ def _storage(req: TuneRequest) -> Any:
     )
 
 
-def _pruner(space: SearchSpace, eval_steps: int) -> Any:
+def _pruner(space: SearchSpace) -> Any:
     import optuna
 
-    if space.pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(1, eval_steps))
+    if space.pruner == "hyperband":  # resources are the reported steps: agent-steps
+        return optuna.pruners.HyperbandPruner(min_resource=space.trial.eval_every,
+                                              max_resource=space.trial.total_timesteps)
     return optuna.pruners.MedianPruner(n_startup_trials=space.startup_trials, n_warmup_steps=0)
 
 
@@ -188,20 +189,18 @@ def open_study(req: TuneRequest) -> Any:
     import warnings
 
     import optuna
+    import sqlalchemy as sa
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # heartbeats and fail_stale_trials are "experimental" in Optuna 5 (stable since 2.9 in practice)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    import sqlalchemy as sa
-
-    n_evals = max(1, req.space.trial.total_timesteps // req.space.trial.eval_every)
     for attempt in range(3):
         try:
             return optuna.create_study(
                 study_name=req.study_name,
                 storage=_storage(req),
                 sampler=optuna.samplers.TPESampler(n_startup_trials=max(1, req.space.startup_trials)),
-                pruner=_pruner(req.space, n_evals),
+                pruner=_pruner(req.space),
                 direction=OBJECTIVE_DIRECTION,
                 load_if_exists=True,
             )

@@ -365,3 +365,20 @@ def test_train_seeds_then_gate_judges_the_seed_means(tmp_path: Path, tiny: dict[
     assert sorted(r.seed for r in runs.values()) == [0, 1, 2, 3]
     evidence = yaml.safe_load(max(ledger.promotions("recon"), key=lambda p: p.id).evidence_json)
     assert len(evidence["candidate_seed_runs"]) == 2 and len(evidence["champion_seed_runs"]) == 2
+
+
+@pytest.mark.unit
+def test_hyperband_study_on_embedded_sqlite(tmp_path: Path, tiny: dict[str, Path],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hyperband pruner takes agent-steps as its resource; the default storage is runs/optuna.db."""
+    from training.tune import open_study, prepare, run_worker
+
+    monkeypatch.setenv("SWARMOPS_RUNS_DIR", str(tmp_path / "runs"))
+    req = prepare("recon", 2, _space_file(tmp_path, pruner="hyperband"), str(tiny["profile"]), None, "hb",
+                  tiny["suite"])
+    assert req.storage == f"sqlite:///{tmp_path / 'runs' / 'optuna.db'}"
+    assert run_worker(req, lambda _line: None) == 2
+    study = open_study(req)
+    assert type(study.pruner).__name__ == "HyperbandPruner"
+    assert [t.state.name in ("COMPLETE", "PRUNED") for t in study.trials] == [True, True]
+    assert run_worker(req, lambda _line: None) == 0  # target reached: a rerun runs nothing
