@@ -73,7 +73,7 @@ def _plots(study: Any, out_dir: Path) -> list[str]:
             (out_dir / f"{name}.txt").write_text(f"not drawn: {exc}\n")
             continue
         fig = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
-        fig.set_size_inches(8, 5)
+        fig.set_size_inches(13 if name == "parallel_coordinate" else 8, 5)  # one axis per parameter
         fig.tight_layout()
         fig.savefig(out_dir / f"{name}.png", dpi=90)
         plt.close(fig)
