@@ -9,9 +9,10 @@ SCENARIO ?= recon
 PROFILE ?= smoke
 ENV ?= staging
 REPORTS ?= reports
+TRIALS ?= 20
 
-.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills bench tracking-check train evaluate gate \
-        deploy verify promote review-up review-down mr-note clean lock
+.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills bench tracking-check train tune \
+        evaluate gate deploy verify promote review-up review-down mr-note clean lock
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -86,6 +87,9 @@ tracking-check: $(PYDEPS)  ## CI: fail unless a protected-branch / MR job logs t
 
 train: $(PYDEPS) tracking-check  ## train one policy
 	$(SWARMOPS) train --scenario $(SCENARIO) --profile $(PROFILE)
+
+tune: $(PYDEPS)  ## one hyperparameter-search worker: TRIALS for study STUDY on SWARMOPS_TUNE_STORAGE (docs/tuning.md)
+	$(SWARMOPS) tune --scenario $(SCENARIO) --profile $(PROFILE) --trials $(TRIALS) $(if $(STUDY),--study $(STUDY))
 
 evaluate: $(PYDEPS) tracking-check  ## evaluate the latest run of SCENARIO: REPORTS/eval (metrics, plots, report) + metrics.txt
 	$(SWARMOPS) evaluate latest --scenario $(SCENARIO) --out $(REPORTS)/eval --no-progress

@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(scen, name="scenarios")
     bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
+    from training.tune_cli import register_tune
+
+    register_tune(app, _clean_errors, SUITE_DEFAULT)
 
     @app.command()
     def train(
@@ -60,12 +63,15 @@ def register(app: typer.Typer) -> None:
         ),
         export: Optional[Path] = typer.Option(None, help="also copy model.zip + run.json to this folder"),
         progress: bool = typer.Option(True, help="show the progress bar"),
+        seeds: Optional[str] = typer.Option(
+            None, help="comma-separated training seeds, e.g. 0,1,2: one run per seed (RUN-seedN); "
+                       "the gate judges the seeds' mean"),
     ) -> None:
         """Train a PPO swarm policy from a profile (Ctrl-C saves a checkpoint; --resume continues)."""
         from training.config import load_profile
         from training.paths import directory_hash
-        from training.train import train as run_training
-        from training.workflow import export_run
+        from training.train import new_run_id, train as run_training
+        from training.workflow import export_run, seed_run_id
 
         from env import SCENARIOS
 
@@ -76,6 +82,7 @@ def register(app: typer.Typer) -> None:
                  "(change values with --set key=value)")
         if export is not None:  # before hours of training, not after
             check_output(export, "--export", kind="dir")
+        seed_list = _parse_seeds(seeds, bool(resume))  # bad --seeds fail before anything is written
         if resume:  # continue with the run's own profile (saved with it); --set may still override
             ledger = _stores()
             prior = ledger.resolve_run(resume)
@@ -86,16 +93,21 @@ def register(app: typer.Typer) -> None:
             prof = load_profile(profile or "smoke", set_ or [], scenario=scenario)
             ledger = _stores()
         data_hash = directory_hash(SUITE_DEFAULT) if SUITE_DEFAULT.is_dir() else None
-        result = run_training(
-            scenario, prof, resume=resume, ledger=ledger, progress=progress, data_hash=data_hash
-        )
-        if export:
-            export_run(result.run_id, result.model_path, export)
-        typer.echo(
-            f"run {result.run_id} finished: {result.timesteps:,} agent-steps at "
-            f"{result.agent_steps_per_second:,.0f} agent-steps/s on {result.device}; "
-            f"model {result.model_path}"
-        )
+        group = new_run_id(scenario, prof.name)
+        for seed in seed_list:
+            result = run_training(
+                scenario, prof if seed is None else prof.model_copy(update={"seed": seed}), resume=resume,
+                ledger=ledger, progress=progress, data_hash=data_hash,
+                run_id=None if seed is None else seed_run_id(group, seed),
+            )
+            if export:
+                folder = export if seed is None else export / f"seed{seed}"
+                export_run(result.run_id, result.model_path, folder)
+            typer.echo(
+                f"run {result.run_id} finished: {result.timesteps:,} agent-steps at "
+                f"{result.agent_steps_per_second:,.0f} agent-steps/s on {result.device}; "
+                f"model {result.model_path}"
+            )
 
     @scen.command("generate")
     def scenarios_generate(
@@ -297,6 +309,21 @@ def register(app: typer.Typer) -> None:
             return vals
 
         run_sizing(profile, ints(rows, "rows"), ints(batches, "batches"), rounds, out=out)
+
+
+def _parse_seeds(seeds: Optional[str], resume: bool) -> list[Optional[int]]:
+    """The seeds of `swarmops train --seeds 0,1,2`; [None] (the profile's seed) without the option."""
+    if seeds is None:
+        return [None]
+    if resume:
+        fail("--seeds cannot be combined with --resume (resume each seed's run by its id)")
+    try:
+        values = [int(part) for part in seeds.split(",")]
+    except ValueError:
+        fail(f"--seeds {seeds!r}: expected comma-separated integers >= 0, e.g. 0,1,2")
+    if not values or min(values) < 0 or len(set(values)) != len(values):
+        fail(f"--seeds {seeds!r}: expected distinct integers >= 0, e.g. 0,1,2")
+    return list(values)
 
 
 def _num(value: Any) -> str:

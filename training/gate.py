@@ -49,8 +49,15 @@ class GateDecision:
             f"candidate v{self.candidate_version} ({self.candidate_run}) vs "
             f"champion v{self.champion_version} "
             f"({self.champion_run}): mean score difference {self.mean_difference:+.4f}, "
-            f"95% CI [{self.ci_low:+.4f}, {self.ci_high:+.4f}] over {self.n_pairs} pairs -> {verdict}"
+            f"95% CI [{self.ci_low:+.4f}, {self.ci_high:+.4f}] over {self.n_pairs} pairs{self._seeds()} -> "
+            f"{verdict}"
         )
+
+    def _seeds(self) -> str:
+        """' (seed means: 3 vs 1 training seeds)' when a side is a seed group, else ''."""
+        cand = len(self.evidence.get("candidate_seed_runs", []))
+        champ = len(self.evidence.get("champion_seed_runs", []))
+        return f" (seed means: {cand} vs {champ} training seeds)" if max(cand, champ) > 1 else ""
 
 
 def bootstrap_ci(
@@ -84,6 +91,32 @@ def paired_scores(
     return keys, np.array([a[k] for k in keys]), np.array([b[k] for k in keys])
 
 
+def paired_seed_means(
+    ledger: Ledger, runs_a: list[str], runs_b: list[str], suite_hash: str, metric: str = "score"
+) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray]:
+    """Like :func:`paired_scores` for two seed groups: each side's value on a (scenario_id, layout
+    seed) key is the mean over its training seeds (runs), over the keys every run was evaluated on.
+
+    Averaging the seeds first keeps the pairs independent of how many seeds each side trained; a
+    one-run group gives exactly paired_scores.
+    """
+
+    def means(run_ids: list[str]) -> dict[tuple[str, int], float]:
+        per_run = []
+        for run_id in run_ids:
+            per_run.append({
+                (r.scenario_id, r.seed): r.value
+                for r in ledger.evaluation(run_id, suite_hash)
+                if r.policy == "ppo" and r.metric == metric
+            })
+        common = set.intersection(*(set(v) for v in per_run)) if per_run else set()
+        return {k: float(np.mean([v[k] for v in per_run])) for k in common}
+
+    a, b = means(runs_a), means(runs_b)
+    keys = sorted(set(a) & set(b))
+    return keys, np.array([a[k] for k in keys]), np.array([b[k] for k in keys])
+
+
 def decide(
     ledger: Ledger,
     candidate: Run,
@@ -97,10 +130,14 @@ def decide(
     alpha: float = 0.05,
     metric: str = "score",
     stale_champion: str | None = None,
+    candidate_runs: list[str] | None = None,
+    champion_runs: list[str] | None = None,
 ) -> GateDecision:
     """Compare the evaluated candidate with the evaluated champion and record the decision.
 
     Aliases are not touched here (see training.workflow.gate); this is the statistics + ledger part.
+    ``candidate_runs`` / ``champion_runs``: the seed groups (runs of one recipe, one per training
+    seed) whose per-key means are compared; default: the single run.
     """
     if champion is None:
         result = GateDecision(
@@ -127,7 +164,8 @@ def decide(
             {"reason": "candidate is already @champion", "suite_hash": suite_hash},
         )
     else:
-        keys, cand, champ = paired_scores(ledger, candidate.id, champion.id, suite_hash, metric)
+        cand_runs, champ_runs = candidate_runs or [candidate.id], champion_runs or [champion.id]
+        keys, cand, champ = paired_seed_means(ledger, cand_runs, champ_runs, suite_hash, metric)
         if not keys:
             raise NotFoundError(
                 f"runs {candidate.id} and {champion.id} share no evaluation on suite {suite_hash}"
@@ -140,6 +178,8 @@ def decide(
             "alpha": alpha,
             "n_boot": n_boot,
             "min_delta": min_delta,
+            "candidate_seed_runs": cand_runs,
+            "champion_seed_runs": champ_runs,
             "candidate_mean": float(cand.mean()),
             "champion_mean": float(champ.mean()),
             "pairs": [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,25 @@ def ensure_evaluated(ledger: Ledger, run: Run, suite_dir: Path, progress: bool =
     return suite.hash
 
 
+SEED_SUFFIX = re.compile(r"^(?P<group>.+)-seed(?P<seed>\d+)$")
+
+
+def seed_run_id(group: str, seed: int) -> str:
+    """Run id of one seed of a multi-seed training (``swarmops train --seeds``)."""
+    return f"{group}-seed{seed}"
+
+
+def seed_group(ledger: Ledger, run: Run) -> list[Run]:
+    """The finished runs of ``run``'s seed group (itself alone when it was trained with one seed)."""
+    match = SEED_SUFFIX.match(run.id)
+    if not match:
+        return [run]
+    prefix = f"{match['group']}-seed"
+    group = [r for r in ledger.list_runs(limit=1000, scenario=run.scenario, status="finished")
+             if SEED_SUFFIX.match(r.id) and r.id.startswith(prefix) and r.id[len(prefix):].isdigit()]
+    return sorted(group, key=lambda r: r.id) or [run]
+
+
 def gate(
     ledger: Ledger,
     scenario: str,
@@ -168,8 +188,12 @@ def gate(
         raise InputError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
     version = registry.register_run(ledger, candidate)
     suite_hash = ensure_evaluated(ledger, candidate, suite_dir, progress)
+    # A multi-seed training is judged on all its seeds (their mean per pair), not on one lucky seed.
+    candidate_group = seed_group(ledger, candidate)
+    for run in candidate_group:
+        ensure_evaluated(ledger, run, suite_dir, progress)
     champ_version = registry.alias_version(scenario, registry.CHAMPION)
-    champion, stale = None, None
+    champion, stale, champion_group = None, None, []
     if champ_version is not None:
         champ_run_id = registry.run_of_version(champ_version)
         champion = ledger.get_run(champ_run_id)
@@ -180,6 +204,9 @@ def gate(
             )
         try:
             ensure_evaluated(ledger, champion, suite_dir, progress)
+            champion_group = seed_group(ledger, champion)
+            for run in champion_group:
+                ensure_evaluated(ledger, run, suite_dir, progress)
         except IncompatibleModel as exc:
             # After a change of the simulator's spaces the champion cannot run any more: replace it.
             champion, stale = None, str(exc)
@@ -194,6 +221,8 @@ def gate(
         min_delta=min_delta,
         n_boot=n_boot,
         stale_champion=stale,
+        candidate_runs=[r.id for r in candidate_group],
+        champion_runs=[r.id for r in champion_group] or None,
     )
     registry.set_alias(scenario, registry.CHALLENGER, version)
     if decision.passed:

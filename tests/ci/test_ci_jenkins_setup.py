@@ -57,12 +57,13 @@ def test_casc_defines_every_credential_id_the_pipeline_uses() -> None:
         for entry in domain["credentials"]
     }
     used = set(re.findall(r"credentialsId: '([^']+)'", JENKINSFILE))
+    used |= set(re.findall(r"credentials\('([^']+)'\)", JENKINSFILE))
     jobs = (REPO / "ci/jobs/swarmops.yaml").read_text()
     used |= set(re.findall(r"credentials-id: (\S+)", jobs))
     used = {u for u in used if not u.startswith("'{")}
     assert used, "no credentials found in the Jenkinsfile"
     assert used <= defined, f"not defined in casc.yaml: {sorted(used - defined)}"
-    assert "swarmops-vault-password" in used and "swarmops-db-url" in used
+    assert {"swarmops-vault-password", "swarmops-db-url", "swarmops-tune-storage"} <= used
 
 
 def test_casc_has_agents_for_every_label_and_the_gitlab_server() -> None:
