@@ -11,7 +11,7 @@ ENV ?= staging
 REPORTS ?= reports
 
 .PHONY: help bootstrap bootstrap-python run test lint unit data infra bench train evaluate gate \
-        deploy verify promote review-up review-down mr-note clean
+        vault deploy verify promote review-up review-down mr-note clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -88,7 +88,10 @@ mr-note: $(PYDEPS)  ## post/update the metrics note (candidate vs @champion) on 
 	$(PY) -m ci gitlab note --mr "$(MR_IID)" --scenario $(SCENARIO) --candidate $(REPORTS)/eval/metrics.json \
 	  --champion $(REPORTS)/champion-eval/metrics.json --gate $(REPORTS)/gate.txt
 
-deploy: $(SYSDEPS)  ## deploy the team stack to ENV with Ansible
+vault: $(PYDEPS)  ## create ENV's vault once (refuses to overwrite one; docs/environments.md)
+	bash infra/vault.sh $(ENV)
+
+deploy: $(SYSDEPS)  ## deploy the team stack to ENV with Ansible (needs ENV's vault: make vault)
 	bash infra/deploy.sh $(ENV) $(INFRA_ARGS)
 
 verify: $(SYSDEPS)  ## verify ENV with testinfra
