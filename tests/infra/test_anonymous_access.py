@@ -9,6 +9,8 @@ of KNOWN_OPEN that became closed fails it too (so the list only shrinks, and sta
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import subprocess
 from typing import Any
 
@@ -100,3 +102,22 @@ def test_every_listening_socket_refuses_anonymous_requests(staging: Env, tools: 
     assert opened - KNOWN_OPEN.keys() == set(), f"new anonymous access: {opened - KNOWN_OPEN.keys()}\n{table}"
     closed = {n for n in KNOWN_OPEN if n in matrix} - opened
     assert closed == set(), f"now closed, remove from KNOWN_OPEN and the docs: {closed}"
+
+
+def test_mlflow_and_the_monitoring_daemons_run_as_separate_users(staging: Env, tools: Any) -> None:
+    if not tools.monitoring_enabled():
+        pytest.skip("the monitoring role is not deployed in this session")
+    conf = str(staging["prefix"] / "etc/supervisord.conf")
+
+    def owner(program: str) -> str:
+        pid = tools.run(["supervisorctl", "-c", conf, "pid", program]).stdout.strip()
+        return pwd.getpwuid(os.stat(f"/proc/{pid}").st_uid).pw_name
+
+    mlflow_user = f"swarmops-{staging['name']}"
+    assert owner("mlflow") == mlflow_user
+    assert {owner(p) for p in ("prometheus", "alertmanager", "pushgateway", "postgres-exporter")} \
+        == {f"{mlflow_user}-mon"}
+    secret = staging["prefix"] / "etc/monitoring/postgres-exporter.password"
+    res = subprocess.run(["runuser", "-u", mlflow_user, "--", "cat", str(secret)], capture_output=True,
+                         text=True, timeout=30)
+    assert res.returncode != 0 and "Permission denied" in res.stderr, "MLflow's user reads it"

@@ -124,8 +124,9 @@ def _teardown_env() -> None:
                 break
             time.sleep(0.5)
     shutil.rmtree(PREFIX, ignore_errors=True)
-    subprocess.run(["userdel", f"swarmops-{ENV}"], capture_output=True)
-    subprocess.run(["groupdel", f"swarmops-{ENV}"], capture_output=True)
+    for name in (f"swarmops-{ENV}-mon", f"swarmops-{ENV}"):  # the monitoring user, the env user
+        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True)
 
 
 def _wait(check: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
