@@ -12,7 +12,7 @@ REPORTS ?= reports
 TRIALS ?= 20
 
 .PHONY: help bootstrap bootstrap-python run test lint unit data infra drills bench tracking-check train tune \
-        evaluate gate deploy verify promote review-up review-down mr-note clean lock
+        evaluate gate vault deploy verify promote review-up review-down mr-note clean lock
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -106,7 +106,10 @@ mr-note: $(PYDEPS) tracking-check  ## post/update the metrics note (candidate vs
 	$(PY) -m ci gitlab note --mr "$(MR_IID)" --scenario $(SCENARIO) --candidate $(REPORTS)/eval/metrics.json \
 	  --champion $(REPORTS)/champion-eval/metrics.json --gate $(REPORTS)/gate.txt
 
-deploy: $(SYSDEPS)  ## deploy the team stack to ENV with Ansible
+vault: $(PYDEPS)  ## create ENV's vault once (refuses to overwrite one; docs/environments.md)
+	bash infra/vault.sh $(ENV)
+
+deploy: $(SYSDEPS)  ## deploy the team stack to ENV with Ansible (needs ENV's vault: make vault)
 	bash infra/deploy.sh $(ENV) $(INFRA_ARGS)
 
 verify: $(SYSDEPS)  ## verify ENV with testinfra; the verified release id -> REPORTS/release.env

@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# Usage: infra/deploy.sh staging|production [ansible-playbook options...]
+# Usage: infra/deploy.sh ENV [ansible-playbook options...]   (ENV: staging, production, test-<n>)
 # Deploys the stack (infra/ansible/site.yml) to ENV at the current commit (or SWARMOPS_PROJECT_REF).
 source "$(dirname "$0")/lib.sh"
 ENV_NAME="${1:-}"
-INVENTORY="$(inventory_for "$ENV_NAME")"
+check_env "$ENV_NAME"
 shift
-ensure_vault "$ENV_NAME"
-REF="$(project_ref)"
-cd "$ANSIBLE_DIR"
-exec ansible-playbook -i "$INVENTORY" --vault-password-file "$VAULT_PASSWORD_FILE" \
-  -e "swarmops_project_ref=$REF" "$@" site.yml
+run_playbook "$ENV_NAME" site.yml -e "swarmops_project_ref=$(project_ref)" "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared by infra/*.sh: paths, the venv on PATH, the vault password file, environment validation.
+# Shared by infra/*.sh: paths, the venv on PATH, environment names, their vaults and run_playbook.
 set -euo pipefail
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$INFRA_DIR/.." && pwd)"
@@ -8,30 +8,43 @@ VENV_BIN="${SWARMOPS_VENV_BIN:-$REPO_DIR/.venv/bin}"
 export PATH="$VENV_BIN:$PATH"
 export ANSIBLE_CONFIG="$ANSIBLE_DIR/ansible.cfg"
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}"
-# Vault password: a file outside the repository. Created (random, 0600) the first time if missing,
-# so a fresh machine deploys with no human input; keep it safe: it decrypts every environment's vault.
+# Secrets live outside the working tree (a runner's `git clean` must not take them): one Ansible Vault
+# file per environment under SWARMOPS_SECRETS_DIR, encrypted with the vault password file. A team that
+# keeps them in its fork points SWARMOPS_SECRETS_DIR at a committed directory (docs/environments.md).
 VAULT_PASSWORD_FILE="${SWARMOPS_VAULT_PASSWORD_FILE:-$HOME/.swarmops/vault-password}"
+SECRETS_DIR="${SWARMOPS_SECRETS_DIR:-$HOME/.swarmops/secrets}"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 2; }
 
-ensure_vault_password() {
-  if [ ! -s "$VAULT_PASSWORD_FILE" ]; then
-    mkdir -p "$(dirname "$VAULT_PASSWORD_FILE")"
-    (umask 077; openssl rand -hex 32 > "$VAULT_PASSWORD_FILE")
-    echo "$(basename "$0"): created vault password file $VAULT_PASSWORD_FILE" >&2
+# check_env ENV: dies unless ENV is staging, production, review-<mr> or test-<n>. The test suite sets
+# SWARMOPS_TEST_ENVS_ONLY=1: then only its throw-away test-<n> environments are accepted.
+check_env() {
+  local env="${1:-}"
+  if [[ ! "$env" =~ ^(staging|production|review-[1-9][0-9]{0,5}|test-[1-9][0-9]?)$ ]]; then
+    die "ENV='$env' is not an environment: use staging, production, review-<mr> or test-<n> (n = 1..99)"
+  fi
+  if [ "${SWARMOPS_TEST_ENVS_ONLY:-}" = 1 ] && [[ "$env" != test-* ]]; then
+    die "ENV='$env' refused: SWARMOPS_TEST_ENVS_ONLY=1 allows only test-<n> environments"
   fi
 }
 
-# inventory_for ENV -> prints the inventory file, or dies with the allowed values
-inventory_for() {
-  case "${1:-}" in
-    staging|production) echo "$ANSIBLE_DIR/inventories/$1/hosts.yml" ;;
-    *) die "ENV='${1:-}' is not an environment: use staging or production (review envs: infra/review.sh up MR)" ;;
+inventory_for() {  # ENV -> its inventory file (review-* and test-* share one inventory each)
+  check_env "$1"
+  echo "$ANSIBLE_DIR/inventories/${1%%-*}/hosts.yml"
+}
+
+env_extra_vars() {  # ENV -> the extra vars naming it inside a shared inventory, one per line
+  case "$1" in
+    review-*) printf '%s\n' -e "swarmops_review_mr=${1#review-}" ;;
+    test-*) printf '%s\n' -e "swarmops_test_env=$1" ;;
   esac
 }
 
-vault_file_for() {  # the vault of an inventory directory name (staging, production, review)
-  echo "$ANSIBLE_DIR/inventories/$1/group_vars/swarmops/vault.yml"
+vault_file_for() {  # ENV -> its vault file (review environments share the `review` vault)
+  check_env "$1"
+  local name="$1"
+  [[ "$name" == review-* ]] && name=review
+  echo "$SECRETS_DIR/$name.vault.yml"
 }
 
 # Secrets of every environment: name -> openssl rand -hex length (bytes).
@@ -39,17 +52,23 @@ VAULT_KEYS=(postgres_mlflow_password:24 postgres_ledger_password:24 postgres_exp
   nginx_password:24 restic_password:24 jupyterhub_proxy_token:24 jupyterhub_admin_password:24
   jupyterhub_cookie_secret:32 monitoring_jupyterhub_api_token:24)
 
-# ensure_vault INVENTORY_NAME: generate the environment's secrets (and any key added since), encrypted
-# with the vault password; existing secrets are kept.
-ensure_vault() {
-  ensure_vault_password
-  local vault current="" tmp key name bytes added=0
-  vault="$(vault_file_for "$1")"
-  if [ -f "$vault" ]; then
+# write_vault ENV MODE: MODE=create makes the vault (refuses if it exists); MODE=add-missing adds the
+# secrets introduced since it was made and never changes an existing one.
+write_vault() {
+  local env="$1" mode="$2" vault current tmp key name bytes added=0
+  vault="$(vault_file_for "$env")"
+  if [ "$mode" = create ]; then
+    [ ! -e "$vault" ] || die "$vault exists: a vault is created once and never overwritten" \
+      "(infra/vault.sh $env view shows it; add-missing adds new keys)"
+    if [ ! -s "$VAULT_PASSWORD_FILE" ]; then
+      (umask 077; mkdir -p "$(dirname "$VAULT_PASSWORD_FILE")"; openssl rand -hex 32 > "$VAULT_PASSWORD_FILE")
+      echo "$(basename "$0"): created vault password file $VAULT_PASSWORD_FILE: keep it safe" >&2
+    fi
+    current=$'---\n# Created by infra/vault.sh; encrypted with the vault password file.'
+  else
+    [ -f "$vault" ] || die "no vault for $env ($vault): create it once with infra/vault.sh $env"
     current="$(ansible-vault view --vault-password-file "$VAULT_PASSWORD_FILE" "$vault" 2>/dev/null)" \
       || die "$vault does not decrypt with $VAULT_PASSWORD_FILE (wrong SWARMOPS_VAULT_PASSWORD_FILE?)"
-  else
-    current=$'---\n# Generated by infra/vault.sh; encrypted with the vault password file.'
   fi
   for key in "${VAULT_KEYS[@]}"; do
     name="vault_${key%%:*}"; bytes="${key##*:}"
@@ -59,14 +78,37 @@ ensure_vault() {
     fi
   done
   [ "$added" -eq 0 ] && return 0
+  (umask 077; mkdir -p "$(dirname "$vault")")
   tmp="$(mktemp "$vault.XXXXXX")"
   printf '%s\n' "$current" > "$tmp"
   ansible-vault encrypt --vault-password-file "$VAULT_PASSWORD_FILE" "$tmp" >/dev/null
   chmod 0600 "$tmp"
-  mv "$tmp" "$vault"
-  echo "$(basename "$0"): $added secret(s) generated in $vault" >&2
+  if [ "$mode" = create ]; then
+    # no-clobber link: a vault created meanwhile by someone else wins, ours is discarded
+    ln "$tmp" "$vault" 2>/dev/null || { rm -f "$tmp"; die "$vault appeared meanwhile: not overwritten"; }
+    rm -f "$tmp"
+  else
+    mv "$tmp" "$vault"
+  fi
+  echo "$(basename "$0"): $added secret(s) written to $vault" >&2
 }
 
 project_ref() {  # the commit a deployment installs: SWARMOPS_PROJECT_REF or HEAD, as a full sha
   git -C "$REPO_DIR" rev-parse --verify "${SWARMOPS_PROJECT_REF:-HEAD}^{commit}"
+}
+
+# run_playbook ENV PLAYBOOK [ansible-playbook options...]: the one way infra/*.sh run Ansible. Needs
+# ENV's vault (it never creates one) unless only --syntax-check is asked (parses, touches no host).
+run_playbook() {
+  local env="$1" playbook="$2" inventory vault args=()
+  shift 2
+  inventory="$(inventory_for "$env")"
+  mapfile -t args < <(env_extra_vars "$env")
+  if [[ " $* " != *" --syntax-check "* ]]; then
+    vault="$(vault_file_for "$env")"
+    [ -f "$vault" ] || die "no vault for $env ($vault): create it once with infra/vault.sh $env"
+    [ -s "$VAULT_PASSWORD_FILE" ] || die "no vault password file $VAULT_PASSWORD_FILE (set SWARMOPS_VAULT_PASSWORD_FILE)"
+    args+=(--vault-password-file "$VAULT_PASSWORD_FILE" -e "@$vault")
+  fi
+  (cd "$ANSIBLE_DIR" && ansible-playbook -i "$inventory" "${args[@]}" "$@" "$playbook")
 }

@@ -1,32 +1,34 @@
 #!/usr/bin/env bash
-# Usage: infra/promote.sh [ansible-playbook options...]
-# Promotes the release running on staging to production: re-verifies staging, refuses unless that
-# release is verified, deploys exactly its versions to production, verifies production, and rolls
-# production back to its previous release if the deployment or the verification fails.
+# Usage: infra/promote.sh [FROM TO] [ansible-playbook options...]   (default: staging production)
+# Promotes the release running on FROM to TO: re-verifies FROM, refuses unless that release is
+# verified, deploys exactly its versions to TO, verifies TO, and rolls TO back to its previous release
+# if the deployment or the verification fails. FROM/TO: staging -> production, or test-<n> -> test-<m>.
 source "$(dirname "$0")/lib.sh"
-ensure_vault staging
-ensure_vault production
-PROD_INVENTORY="$(inventory_for production)"
-PROD_STATE=/opt/swarmops/production/state
-echo "promote: verifying staging" >&2
-if ! bash "$INFRA_DIR/verify.sh" staging "$@"; then
-  echo "promote: REFUSED: staging does not pass verification; production untouched" >&2
+FROM=staging TO=production
+if [ $# -ge 2 ] && [[ "$1" != -* ]]; then FROM="$1" TO="$2"; shift 2; fi
+check_env "$FROM"
+check_env "$TO"
+if ! [[ "$FROM/$TO" == staging/production || ("$FROM" == test-* && "$TO" == test-* && "$FROM" != "$TO") ]]; then
+  die "promotion $FROM -> $TO: allowed are staging -> production and test-<n> -> test-<m>"
+fi
+TO_STATE="/opt/swarmops/$TO/state"
+echo "promote: verifying $FROM" >&2
+if ! bash "$INFRA_DIR/verify.sh" "$FROM" "$@"; then
+  echo "promote: REFUSED: $FROM does not pass verification; $TO untouched" >&2
   exit 1
 fi
-cd "$ANSIBLE_DIR"
 set +e
-ansible-playbook -i "$PROD_INVENTORY" --vault-password-file "$VAULT_PASSWORD_FILE" "$@" promote.yml
+run_playbook "$TO" promote.yml -e "promote_from_state=/opt/swarmops/$FROM/state" "$@"
 rc=$?
 set -e
 if [ $rc -eq 0 ]; then
-  echo "promote: production runs the verified staging release" >&2; exit 0
+  echo "promote: $TO runs the verified $FROM release" >&2; exit 0
 fi
-if [ ! -f "$PROD_STATE/promote-started" ]; then
-  echo "promote: REFUSED by the release gate; production untouched" >&2; exit 1
+if [ ! -f "$TO_STATE/promote-started" ]; then
+  echo "promote: REFUSED by the release gate; $TO untouched" >&2; exit 1
 fi
-if [ -f "$PROD_STATE/previous-release.yml" ]; then
-  echo "promote: FAILED after changing production: rolling back to the previous release" >&2
-  ansible-playbook -i "$PROD_INVENTORY" --vault-password-file "$VAULT_PASSWORD_FILE" \
-    -e "@$PROD_STATE/previous-release.yml" "$@" site.yml || echo "promote: ROLLBACK FAILED" >&2
+if [ -f "$TO_STATE/previous-release.yml" ]; then
+  echo "promote: FAILED after changing $TO: rolling back to the previous release" >&2
+  run_playbook "$TO" site.yml -e "@$TO_STATE/previous-release.yml" "$@" || echo "promote: ROLLBACK FAILED" >&2
 fi
 exit 1

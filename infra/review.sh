@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: infra/review.sh up|down MR
+# Usage: infra/review.sh up|down MR [ansible-playbook options...]
 # A review environment per merge request: the same roles, prefix /opt/swarmops/review-MR, ports
 # 17000 + 100 * (MR % 100) .. +99. MR is the merge request number (CI_MERGE_REQUEST_IID).
 source "$(dirname "$0")/lib.sh"
@@ -7,13 +7,10 @@ ACTION="${1:-}"
 MR="${2:-}"
 case "$ACTION" in up|down) ;; *) die "ACTION='$ACTION': use up or down" ;; esac
 [[ "$MR" =~ ^[1-9][0-9]{0,5}$ ]] || die "MR='$MR' must be a merge request number (1-999999)"
-ensure_vault review
-INVENTORY="$ANSIBLE_DIR/inventories/review/hosts.yml"
-cd "$ANSIBLE_DIR"
+shift 2
 if [ "$ACTION" = up ]; then
-  REF="$(project_ref)"
-  exec ansible-playbook -i "$INVENTORY" --vault-password-file "$VAULT_PASSWORD_FILE" \
-    -e "swarmops_review_mr=$MR" -e "swarmops_project_ref=$REF" -e swarmops_monitoring_enabled=false "${@:3}" site.yml
+  run_playbook "review-$MR" site.yml -e "swarmops_project_ref=$(project_ref)" \
+    -e swarmops_monitoring_enabled=false "$@"
+else
+  run_playbook "review-$MR" teardown.yml "$@"
 fi
-exec ansible-playbook -i "$INVENTORY" --vault-password-file "$VAULT_PASSWORD_FILE" \
-  -e "swarmops_review_mr=$MR" "${@:3}" teardown.yml

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Usage: infra/vault.sh staging|production|review [view]
-# Generates the environment's secrets (once) into its Ansible Vault file, or shows them.
+# Usage: infra/vault.sh ENV [view|add-missing]   (ENV: staging, production, review, test-<n>)
+# Without an action: creates ENV's vault once (random secrets, encrypted) and refuses to overwrite one.
+# view: prints it. add-missing: adds secrets introduced since, keeping every existing one.
 source "$(dirname "$0")/lib.sh"
-case "${1:-}" in staging|production|review) ;; *) die "ENV='${1:-}': use staging, production or review" ;; esac
-ensure_vault "$1"
-if [ "${2:-}" = view ]; then
-  ansible-vault view --vault-password-file "$VAULT_PASSWORD_FILE" "$(vault_file_for "$1")"
-fi
+ENV_NAME="${1:-}"
+[ "$ENV_NAME" = review ] && ENV_NAME=review-1  # all review environments share one vault
+check_env "$ENV_NAME"
+case "${2:-}" in
+  "") write_vault "$ENV_NAME" create ;;
+  add-missing) write_vault "$ENV_NAME" add-missing ;;
+  view) ansible-vault view --vault-password-file "$VAULT_PASSWORD_FILE" "$(vault_file_for "$ENV_NAME")" ;;
+  *) die "action '${2}': use view, add-missing or nothing (create)" ;;
+esac

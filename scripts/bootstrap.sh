@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bootstrap a fresh Debian machine for SwarmOps: system packages, npm tools and the .venv.
-# Idempotent: re-running only installs what is missing. Usage: scripts/bootstrap.sh [--python-only]
+# Idempotent: re-running only installs what is missing. Usage: scripts/bootstrap.sh [--python-only|--system-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,21 +9,33 @@ APT_PACKAGES=(postgresql postgresql-contrib prometheus prometheus-alertmanager p
   openjdk-17-jdk-headless chromium chromium-driver apache2-utils python3-venv python3-psycopg2 sudo acl)
 NPM_PACKAGES=(gitlab-ci-local@4.65.1 configurable-http-proxy)
 
+# Installs only what is missing. Without root it installs nothing: it names the missing packages and the
+# command a root user runs, and exits 1 (CI agents run unprivileged: provision them once as root).
 install_system() {
-  local missing=()
+  local missing=() npm_missing=()
   for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
+  command -v gitlab-ci-local >/dev/null && command -v configurable-http-proxy >/dev/null || npm_missing=("${NPM_PACKAGES[@]}")
+  if [ ${#missing[@]} -eq 0 ] && [ ${#npm_missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: missing system packages and not root; as root run:" >&2
+    [ ${#missing[@]} -eq 0 ] || echo "  apt-get install --no-install-recommends ${missing[*]}" >&2
+    [ ${#npm_missing[@]} -eq 0 ] || echo "  npm install -g ${npm_missing[*]}" >&2
+    exit 1
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap: apt installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  command -v gitlab-ci-local >/dev/null && command -v configurable-http-proxy >/dev/null || {
-    echo "bootstrap: npm installing ${NPM_PACKAGES[*]}"
-    npm install -g --silent "${NPM_PACKAGES[@]}" >/dev/null
-  }
+  if [ ${#npm_missing[@]} -gt 0 ]; then
+    echo "bootstrap: npm installing ${npm_missing[*]}"
+    npm install -g --silent "${npm_missing[@]}" >/dev/null
+  fi
 }
 
 # Every Python package at the version pinned in requirements.lock (`make lock` regenerates it from
@@ -55,5 +67,9 @@ install_python() {
   touch .venv/.installed
 }
 
-if [ "${1:-}" != "--python-only" ]; then install_system; fi
-install_python
+case "${1:-}" in
+  --python-only) install_python ;;
+  --system-only) install_system ;;
+  "") install_system; install_python ;;
+  *) echo "bootstrap: unknown option '$1': use --python-only, --system-only or nothing" >&2; exit 2 ;;
+esac

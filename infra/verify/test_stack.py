@@ -29,19 +29,20 @@ def test_every_program_runs_under_the_env_supervisord(ctx: dict[str, Any]) -> No
             pytest.fail(f"{program} is {states.get(program)} under {ctx['supervisor_conf']}:\n{log}")
 
 
-def test_expected_ports_listen_on_loopback(ctx: dict[str, Any], host: Any) -> None:
+def test_expected_ports_listen_on_the_env_address(ctx: dict[str, Any], host: Any) -> None:
     for name, port in ctx["ports"].items():
-        assert host.socket(f"tcp://127.0.0.1:{port}").is_listening, f"{name} ({port}) does not listen"
+        assert host.socket(f"tcp://{ctx['address']}:{port}").is_listening, \
+            f"{name} ({ctx['address']}:{port}) does not listen"
 
 
-def test_nothing_in_the_env_range_listens_beyond_loopback(ctx: dict[str, Any]) -> None:
+def test_nothing_in_the_env_range_listens_beyond_its_address(ctx: dict[str, Any]) -> None:
     out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
     base = ctx["port_base"]
     for line in out.splitlines():
         local = line.split()[3]
         addr, _, port = local.rpartition(":")
         if base <= int(port) < base + 100:
-            assert addr == "127.0.0.1", f"{local} listens beyond loopback"
+            assert addr == ctx["address"], f"{local} listens beyond {ctx['address']}"
 
 
 @pytest.mark.parametrize("key", ["files"])
@@ -54,7 +55,7 @@ def test_config_and_secret_files_have_owner_and_mode(ctx: dict[str, Any], host: 
 
 
 def _connect(ctx: dict[str, Any], user: str, password: str, dbname: str) -> None:
-    psycopg2.connect(host="127.0.0.1", port=ctx["ports"]["postgres"], user=user, password=password,
+    psycopg2.connect(host=ctx["address"], port=ctx["ports"]["postgres"], user=user, password=password,
                      dbname=dbname, connect_timeout=5).close()
 
 
@@ -70,7 +71,7 @@ def test_each_postgres_role_reaches_its_own_database_only(ctx: dict[str, Any]) -
 
 
 def test_mlflow_answers_through_nginx_only_with_credentials(ctx: dict[str, Any]) -> None:
-    url = f"https://127.0.0.1:{ctx['ports']['nginx']}/api/2.0/mlflow/experiments/search?max_results=1"
+    url = f"https://{ctx['address']}:{ctx['ports']['nginx']}/api/2.0/mlflow/experiments/search?max_results=1"
     auth = (ctx["nginx_user"], ctx["nginx_password"])
     ok = requests.get(url, auth=auth, verify=ctx["nginx_cert"], timeout=30)
     assert ok.status_code == 200, ok.text[:300]
@@ -80,7 +81,7 @@ def test_mlflow_answers_through_nginx_only_with_credentials(ctx: dict[str, Any])
 
 
 def test_front_door_health_and_hub_are_served_over_tls(ctx: dict[str, Any]) -> None:
-    base = f"https://127.0.0.1:{ctx['ports']['nginx']}"
+    base = f"https://{ctx['address']}:{ctx['ports']['nginx']}"
     assert requests.get(f"{base}/health", verify=ctx["nginx_cert"], timeout=10).status_code == 200
     hub = requests.get(f"{base}/hub/health", verify=ctx["nginx_cert"], timeout=30)
     assert hub.status_code == 200, hub.text[:300]

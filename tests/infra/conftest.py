@@ -1,16 +1,27 @@
-"""Fixtures of the infra tests: a clean slate, a generated vault password, one staging deployment shared
-by the session (deployed twice: the second run must change nothing), and teardown of everything at the end.
+"""Fixtures of the infra tests. They touch only throw-away environments of their own.
+
+- `sentinel` (session; every deploying test gets it through `vault_env`: up first, down last): plants a
+  sentinel in the staging and production prefixes (a row in their databases too when those clusters run)
+  and fingerprints the operators' vaults; after the whole session everything must be as planted.
+  test_zz_sentinel.py asserts the same as the last test.
+- `vault_env`: two free test-<n> environments (address 127.0.1.<n>, ports 20000 + 100 n), a throw-away
+  vault password and secrets dir, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse every other env.
+- `staging`: the first test env ("a" in these tests: the one promoted from) deployed twice (the second
+  run must change nothing); both test envs are torn down at the end.
 
 Set SWARMOPS_TEST_MONITORING=1/0 to force the monitoring role on/off; by default it is on once
 infra/ansible/roles/monitoring is committed.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import re
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,14 +33,21 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 ANSIBLE = INFRA / "ansible"
-ENVS = ("staging", "production")
+REAL_ENVS = ("staging", "production")
 RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+TEST_INVENTORY = ANSIBLE / "inventories/test/hosts.yml"
 
 
 def run(cmd: list[str], timeout: int = 900, check: bool = True, **kw: Any) -> subprocess.CompletedProcess:
-    """Run a command with the venv on PATH; on an unexpected exit code fail with the output's tail."""
+    """Run a command with the venv on PATH and SWARMOPS_TEST_ENVS_ONLY=1 (infra/*.sh then refuse any
+    environment but test-<n>); an inventory other than the test one is refused before anything runs.
+    On an unexpected exit code fail with the output's tail."""
+    for arg in map(str, cmd):
+        if "inventories/" in arg and not arg.startswith(str(ANSIBLE / "inventories/test/")):
+            pytest.fail(f"tests use only the test inventory, not {arg}")
     env = {**os.environ, "PATH": f"{REPO / '.venv/bin'}:{os.environ['PATH']}", "ANSIBLE_FORCE_COLOR": "0"}
     env.update(kw.pop("env", {}))
+    env["SWARMOPS_TEST_ENVS_ONLY"] = "1"
     res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env, **kw)
     if check and res.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} -> rc {res.returncode}\n{res.stdout[-6000:]}\n{res.stderr[-3000:]}")
@@ -53,74 +71,182 @@ def monitoring_enabled() -> bool:
     return bool(tracked.strip())
 
 
+def number(env: str) -> int:
+    """n of test-<n>."""
+    m = re.fullmatch(r"test-([1-9][0-9]?)", env)
+    assert m, f"{env} is not a test environment"
+    return int(m.group(1))
+
+
+def address(env: str) -> str:
+    """Loopback address of test-<n> (inventories/test/group_vars/swarmops/main.yml)."""
+    return f"127.0.1.{number(env)}"
+
+
 def ports(env: str) -> dict[str, int]:
-    """Ports of an environment, from its inventory."""
-    return yaml.safe_load((ANSIBLE / "inventories" / env / "group_vars/swarmops/ports.yml").read_text())
+    """Ports of test-<n>: the inventory's offsets from its base 20000 + 100 n."""
+    base = 20000 + 100 * number(env)
+    layout = yaml.safe_load((ANSIBLE / "inventories/test/group_vars/swarmops/ports.yml").read_text())
+    return {k: base + int(re.search(r"\+ (\d+)", v).group(1)) for k, v in layout.items()}
 
 
-def teardown(env: str, vault_env: dict[str, str], inventory: str | None = None, *extra: str) -> None:
-    """Remove an environment (processes, cluster, users, prefix)."""
-    inv = inventory or env
-    run(["ansible-playbook", "-i", str(ANSIBLE / f"inventories/{inv}/hosts.yml"), "--vault-password-file",
-         vault_env["SWARMOPS_VAULT_PASSWORD_FILE"], "-e", f"teardown_confirm={env}", *extra,
-         str(ANSIBLE / "teardown.yml")], env=vault_env, timeout=300)
+def teardown(env: str, vault_env: dict[str, str], *extra: str,
+             check: bool = True) -> subprocess.CompletedProcess:
+    """Remove a test environment (processes, cluster, users, prefix)."""
+    number(env)
+    return run(["ansible-playbook", "-i", str(TEST_INVENTORY), "-e", f"swarmops_test_env={env}", *extra,
+                str(ANSIBLE / "teardown.yml")], env=vault_env, timeout=300, check=check)
+
+
+def _listening() -> str:
+    return subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout
+
+
+def _free_test_envs(count: int) -> list[str]:
+    """test-<n> names with nothing of theirs on this host: no prefix, cluster or listener."""
+    clusters = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
+    listening = _listening()
+    free = [f"test-{n}" for n in random.sample(range(1, 100), 99)
+            if not Path(f"/opt/swarmops/test-{n}").exists() and f" test_{n} " not in f" {clusters} "
+            and f"127.0.1.{n}:" not in listening]
+    assert len(free) >= count, "no free test-<n> environment left on this host"
+    return free[:count]
+
+
+# ---- the sentinel: proof that the session left staging and production alone ----
+
+def _fingerprint_vaults() -> dict[str, str]:
+    """sha256 of every real environment's vault an operator may have (secrets dir and legacy location)."""
+    home = Path(os.environ.get("HOME", "/root"))
+    paths = [Path(os.environ.get("SWARMOPS_SECRETS_DIR", home / ".swarmops/secrets")) / f"{e}.vault.yml"
+             for e in (*REAL_ENVS, "review")]
+    paths += [ANSIBLE / f"inventories/{e}/group_vars/swarmops/vault.yml" for e in (*REAL_ENVS, "review")]
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
+
+
+def _psql(port: str, sql: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-t", "-A", "-p", port,
+                           "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          capture_output=True, text=True, timeout=60)
+
+
+def _online_cluster_port(env: str) -> str | None:
+    for line in subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[1] == env and f[3] == "online":
+            return f[2]
+    return None
+
+
+def plant_sentinel() -> dict[str, Any]:
+    """A random token in /opt/swarmops/<env>/ (the prefix is created if absent) and, where the env's
+    cluster runs, in a table of its postgres database; plus the vault fingerprints."""
+    token = secrets.token_hex(16)
+    planted: dict[str, Any] = {"token": token, "vaults": _fingerprint_vaults(), "files": {}, "rows": {},
+                               "created": []}
+    for env in REAL_ENVS:
+        prefix = Path(f"/opt/swarmops/{env}")
+        if not prefix.exists():
+            prefix.mkdir(parents=True, mode=0o755)
+            planted["created"].append(str(prefix))
+        f = prefix / f".swarmops-test-sentinel-{token[:8]}"
+        f.write_text(token)
+        planted["files"][env] = str(f)
+        port = _online_cluster_port(env)
+        if port:
+            res = _psql(port, "CREATE TABLE IF NOT EXISTS swarmops_test_sentinel (token text PRIMARY KEY); "
+                              f"INSERT INTO swarmops_test_sentinel VALUES ('{token}')")
+            assert res.returncode == 0, f"cannot plant the sentinel row in {env}: {res.stderr}"
+            planted["rows"][env] = port
+    return planted
+
+
+def sentinel_problems(planted: dict[str, Any]) -> list[str]:
+    """What changed in staging/production since plant_sentinel (empty: untouched)."""
+    problems = []
+    for env, path in planted["files"].items():
+        p = Path(path)
+        if not p.is_file() or p.read_text() != planted["token"]:
+            problems.append(f"{env}: sentinel file {path} gone or changed")
+    for env, port in planted["rows"].items():
+        res = _psql(port, f"SELECT count(*) FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
+        if res.returncode != 0 or res.stdout.strip() != "1":
+            problems.append(f"{env}: sentinel row gone ({res.stderr.strip() or res.stdout.strip()})")
+    if _fingerprint_vaults() != planted["vaults"]:
+        problems.append(f"a real environment's vault changed: {planted['vaults']} -> {_fingerprint_vaults()}")
+    return problems
+
+
+def remove_sentinel(planted: dict[str, Any]) -> None:
+    """Take the sentinel away again (and the prefixes it had to create)."""
+    for path in planted["files"].values():
+        Path(path).unlink(missing_ok=True)
+    for port in planted["rows"].values():
+        _psql(port, f"DELETE FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
+    for prefix in planted["created"]:
+        try:
+            Path(prefix).rmdir()  # only if empty: never remove what someone else put there meanwhile
+        except OSError:
+            pass
 
 
 @pytest.fixture(scope="session")
-def vault_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A fresh vault password (generated now) and a clean slate: leftovers of earlier runs torn down and
-    their vault files, encrypted with an unknown password, regenerated by the scripts."""
-    pw = tmp_path_factory.mktemp("vault") / "vault-password"
+def sentinel() -> Iterator[dict[str, Any]]:
+    """Planted before the first infra test, checked after the last fixture of the session is gone."""
+    planted = plant_sentinel()
+    yield planted
+    problems = sentinel_problems(planted)
+    remove_sentinel(planted)
+    assert not problems, "the infra tests touched a real environment: " + "; ".join(problems)
+
+
+@pytest.fixture(scope="session")
+def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """Two free test environments with vaults in a throw-away secrets dir (password generated now)."""
+    secrets_dir = Path(tempfile.mkdtemp(prefix="swarmops-test-secrets-"))
+    pw = secrets_dir / "vault-password"
     pw.write_text(secrets.token_hex(32))
     pw.chmod(0o600)
-    env = {"SWARMOPS_VAULT_PASSWORD_FILE": str(pw), "SWARMOPS_PROJECT_REF": "HEAD",
-           "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg")}
-    for inv in ("staging", "production", "review"):
-        (ANSIBLE / f"inventories/{inv}/group_vars/swarmops/vault.yml").unlink(missing_ok=True)
-    run(["bash", "infra/vault.sh", "review"], env=env)
-    for name in ENVS:
+    a, b = _free_test_envs(2)
+    env = {"SWARMOPS_VAULT_PASSWORD_FILE": str(pw), "SWARMOPS_SECRETS_DIR": str(secrets_dir / "vaults"),
+           "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"), "SWARMOPS_ENV_A": a, "SWARMOPS_ENV_B": b,
+           # pin the commit for the whole session: others may commit meanwhile, and the idempotence run
+           # and the promotion must see the same release
+           "SWARMOPS_PROJECT_REF": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                                                  text=True, check=True).stdout.strip()}
+    for name in (a, b):
         run(["bash", "infra/vault.sh", name], env=env)
-        teardown(name, env)
-    run(["bash", "infra/review.sh", "down", "42"], env=env, timeout=300)
-    # pin the commit for the whole session: others may commit meanwhile, and the idempotence run and the
-    # promotion must see the same release
-    env["SWARMOPS_PROJECT_REF"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                                                 text=True, check=True).stdout.strip()
     yield env
+    for name in (a, b):
+        teardown(name, env, check=False)
+    shutil.rmtree(secrets_dir, ignore_errors=True)
 
 
 def vault(env: str, vault_env: dict[str, str]) -> dict[str, str]:
-    """Decrypted secrets of an environment (for the checks)."""
-    out = run(["ansible-vault", "view", "--vault-password-file", vault_env["SWARMOPS_VAULT_PASSWORD_FILE"],
-               str(ANSIBLE / f"inventories/{env}/group_vars/swarmops/vault.yml")], env=vault_env).stdout
+    """Decrypted secrets of a test environment (for the checks)."""
+    out = run(["bash", "infra/vault.sh", env, "view"], env=vault_env).stdout
     return yaml.safe_load(out)
 
 
 @pytest.fixture(scope="session")
 def staging(vault_env: dict[str, str]) -> Iterator[dict[str, Any]]:
-    """Staging deployed from scratch, then deployed again; torn down (with production) at the end."""
+    """Test env A (stands in for staging) deployed from scratch, then deployed again."""
+    name = vault_env["SWARMOPS_ENV_A"]
     flag = f"swarmops_monitoring_enabled={'true' if monitoring_enabled() else 'false'}"
     t0 = time.monotonic()
-    first = run(["bash", "infra/deploy.sh", "staging", "-e", flag], env=vault_env)
+    first = run(["bash", "infra/deploy.sh", name, "-e", flag], env=vault_env)
     t1 = time.monotonic()
-    second = run(["bash", "infra/deploy.sh", "staging", "-e", flag], env=vault_env)
+    second = run(["bash", "infra/deploy.sh", name, "-e", flag], env=vault_env)
     t2 = time.monotonic()
-    info = {"first": first.stdout, "second": second.stdout, "first_s": t1 - t0, "second_s": t2 - t1,
-            "ports": ports("staging"), "vault": vault("staging", vault_env),
-            "prefix": Path("/opt/swarmops/staging"),
-            "monitoring_flag": flag, "vault_env": vault_env}
-    yield info
-    for name in ENVS:
-        teardown(name, vault_env)
-    shutil.rmtree("/opt/swarmops/staging", ignore_errors=True)
-    # the environments are gone and their vaults are encrypted with this session's throw-away password:
-    # remove them so an operator's next deploy generates fresh ones with the real password
-    for inv in ("staging", "production", "review"):
-        (ANSIBLE / f"inventories/{inv}/group_vars/swarmops/vault.yml").unlink(missing_ok=True)
+    yield {"name": name, "first": first.stdout, "second": second.stdout, "first_s": t1 - t0,
+           "second_s": t2 - t1, "ports": ports(name), "address": address(name),
+           "vault": vault(name, vault_env), "prefix": Path(f"/opt/swarmops/{name}"),
+           "monitoring_flag": flag, "vault_env": vault_env}
 
 
 @pytest.fixture(scope="session")
 def tools() -> SimpleNamespace:
     """Helpers for the test modules (they cannot import conftest under --import-mode=importlib)."""
-    return SimpleNamespace(run=run, recap=recap, ports=ports, vault=vault, teardown=teardown, repo=REPO,
-                           ansible=ANSIBLE, monitoring_enabled=monitoring_enabled)
+    return SimpleNamespace(run=run, recap=recap, ports=ports, address=address, vault=vault, teardown=teardown,
+                           repo=REPO, ansible=ANSIBLE, monitoring_enabled=monitoring_enabled,
+                           test_inventory=TEST_INVENTORY, sentinel_problems=sentinel_problems)

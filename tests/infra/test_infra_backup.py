@@ -1,4 +1,4 @@
-"""Backups of staging: restic snapshots of every database and the files, copied to the second repository,
+"""Backups of test env A: restic snapshots of every database and the files, copied to the second repository,
 the textfile metric, and a restore into scratch that verifies and matches the original artifact."""
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def backed_up(staging: Env, tools: Any) -> dict[str, Any]:
     prefix = staging["prefix"]
     artifact = prefix / "mlflow/artifacts/backup-test" / f"{secrets.token_hex(4)}.txt"
     content = secrets.token_hex(64)
-    tools.run(["runuser", "-u", "swarmops-staging", "--", "bash", "-c",
+    tools.run(["runuser", "-u", f"swarmops-{staging['name']}", "--", "bash", "-c",
                f"mkdir -p {artifact.parent} && printf %s {content} > {artifact}"])
     t0 = time.time()
     res = tools.run([str(prefix / "bin/swarmops-backup")], timeout=600)
@@ -44,11 +44,11 @@ def test_backup_saves_every_database_and_the_files(staging: Env, backed_up: Env)
         assert f"/postgres/{db}.sql" in paths, f"no dump of {db}: {paths}"
     files = [s for s in snaps if "files" in s["tags"]]
     assert files and str(staging["prefix"] / "mlflow/artifacts") in files[-1]["paths"]
-    assert all(s["hostname"] == "staging" for s in snaps)
+    assert all(s["hostname"] == staging["name"] for s in snaps)
 
 
 def test_snapshots_are_copied_to_the_second_repository(staging: Env, backed_up: Env) -> None:
-    copy = "/var/backups/swarmops/staging/restic-copy"
+    copy = f"/var/backups/swarmops/{staging['name']}/restic-copy"
     primary = json.loads(_restic(staging["prefix"], "snapshots", "--json").stdout)
     copied = json.loads(_restic(staging["prefix"], "snapshots", "--json", repo=copy).stdout)
     assert {s["tree"] for s in primary} == {s["tree"] for s in copied}
@@ -56,15 +56,15 @@ def test_snapshots_are_copied_to_the_second_repository(staging: Env, backed_up: 
 
 
 def test_last_success_metric_is_written(staging: Env, backed_up: Env) -> None:
-    text = (staging["prefix"] / "node_exporter/textfile/backup.prom").read_text()
-    m = re.search(r'^swarmops_backup_last_success_timestamp_seconds\{env="staging"\} (\d+)$', text, re.M)
+    text, name = (staging["prefix"] / "node_exporter/textfile/backup.prom").read_text(), staging["name"]
+    m = re.search(rf'^swarmops_backup_last_success_timestamp_seconds\{{env="{name}"\}} (\d+)$', text, re.M)
     assert m and int(m.group(1)) >= int(backed_up["t0"])
-    assert re.search(r'^swarmops_backup_last_run_success\{env="staging"\} 1$', text, re.M)
+    assert re.search(rf'^swarmops_backup_last_run_success\{{env="{name}"\}} 1$', text, re.M)
 
 
 def test_restore_playbook_restores_into_scratch_and_verifies(staging: Env, backed_up: Env,
                                                              tools: Any) -> None:
-    res = tools.run(["bash", "infra/restore.sh", "staging"], env=staging["vault_env"], timeout=600)
+    res = tools.run(["bash", "infra/restore.sh", staging["name"]], env=staging["vault_env"], timeout=600)
     assert "tables restored" in res.stdout
     scratch = sorted((staging["prefix"] / "backup/restore-scratch").iterdir())[-1]
     restored = scratch / "files" / str(backed_up["artifact"]).lstrip("/")
@@ -74,7 +74,7 @@ def test_restore_playbook_restores_into_scratch_and_verifies(staging: Env, backe
 
 def test_failed_backup_keeps_the_last_success_time_and_adds_no_snapshot(staging: Env, backed_up: Env,
                                                                         tools: Any) -> None:
-    prefix = staging["prefix"]
+    prefix, name = staging["prefix"], staging["name"]
     metric = prefix / "node_exporter/textfile/backup.prom"
     before = metric.read_text()
     n_before = len(json.loads(_restic(prefix, "snapshots", "--json").stdout))
@@ -88,5 +88,19 @@ def test_failed_backup_keeps_the_last_success_time_and_adds_no_snapshot(staging:
     after = metric.read_text()
     ts = re.compile(r"^swarmops_backup_last_success_timestamp_seconds\S* (\d+)$", re.M)
     assert ts.search(after).group(1) == ts.search(before).group(1)
-    assert re.search(r'^swarmops_backup_last_run_success\{env="staging"\} 0$', after, re.M)
+    assert re.search(rf'^swarmops_backup_last_run_success\{{env="{name}"\}} 0$', after, re.M)
     assert len(json.loads(_restic(prefix, "snapshots", "--json").stdout)) == n_before
+
+
+def test_deploy_stops_when_the_restic_password_no_longer_opens_the_repository(staging: Env, backed_up: Env,
+                                                                              tools: Any) -> None:
+    """A regenerated vault must not silently replace the password of existing backups."""
+    password_file = staging["prefix"] / "etc/restic.password"
+    before = password_file.read_bytes()
+    res = tools.run(["bash", "infra/deploy.sh", staging["name"], "-e", staging["monitoring_flag"],
+                     "-e", f"vault_restic_password={secrets.token_hex(24)}"],
+                    env=staging["vault_env"], check=False, timeout=900)
+    assert res.returncode != 0
+    assert "does not open with the restic password" in res.stdout, res.stdout[-3000:]
+    assert password_file.read_bytes() == before, "the repository password was replaced"
+    assert _restic(staging["prefix"], "cat", "config").returncode == 0

@@ -1,4 +1,4 @@
-"""Staging deployed from scratch by Ansible, idempotent on the second run, and verified by testinfra."""
+"""Test env A deployed from scratch by Ansible, idempotent on the second run, and verified by testinfra."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.slow]
 def test_first_deploy_succeeds_and_changes_things(staging: Env, tools: Any) -> None:
     counts = tools.recap(staging["first"])
     assert counts["failed"] == 0 and counts["unreachable"] == 0
-    print(f"staging deploy: first {staging['first_s']:.0f}s, second {staging['second_s']:.0f}s")
+    print(f"{staging['name']} deploy: first {staging['first_s']:.0f}s, second {staging['second_s']:.0f}s")
 
 
 def test_second_deploy_changes_nothing(staging: Env, tools: Any) -> None:
@@ -38,7 +38,7 @@ def test_release_is_recorded(staging: Env) -> None:
 def test_verify_suite_passes_and_stamps_the_release(staging: Env, tools: Any) -> None:
     stamp = staging["prefix"] / "state/verified.yml"
     stamp.unlink(missing_ok=True)
-    res = tools.run(["bash", "infra/verify.sh", "staging"], env=staging["vault_env"])
+    res = tools.run(["bash", "infra/verify.sh", staging["name"]], env=staging["vault_env"])
     assert "verified" in res.stdout
     suite = ET.parse(staging["prefix"] / "state/verify-junit.xml").getroot()
     suite = suite if suite.tag == "testsuite" else suite.find("testsuite")

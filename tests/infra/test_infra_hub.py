@@ -33,7 +33,7 @@ def _login(base: str, cert: str, user: str, password: str) -> requests.Session |
 
 
 def test_signup_needs_admin_approval_then_user_gets_a_server(staging: Env) -> None:
-    base = f"https://127.0.0.1:{staging['ports']['nginx_port']}"
+    base = f"https://{staging['address']}:{staging['ports']['nginx_port']}"
     cert = str(staging["prefix"] / "nginx/server.crt")
     user, password = f"u{secrets.token_hex(3)}", secrets.token_urlsafe(12)
 
@@ -63,7 +63,7 @@ def test_signup_needs_admin_approval_then_user_gets_a_server(staging: Env) -> No
     xsrf = {"X-XSRFToken": me.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
     status = me.get(f"{base}/user/{user}/api/status", headers=xsrf, timeout=30)
     assert status.status_code == 200 and "started" in status.json()
-    account = pwd.getpwnam(f"jstaging-{user}")
+    account = pwd.getpwnam(f"j{staging['name'].replace('-', '')[:9]}-{user}")
     assert account.pw_dir == str(staging["prefix"] / "home" / user)
     specs = me.get(f"{base}/user/{user}/api/kernelspecs", headers=xsrf, timeout=30).json()
     assert specs["default"] == "swarmops" and "swarmops" in specs["kernelspecs"]

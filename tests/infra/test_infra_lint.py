@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,12 +25,9 @@ def test_ansible_lint_is_clean(tools: Any) -> None:
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
-def test_playbook_syntax(tools: Any, vault_env: dict[str, str], playbook: str) -> None:
-    inventory = str(tools.ansible / "inventories/staging/hosts.yml")
-    tools.run(["ansible-playbook", "--syntax-check", "-i", inventory,
-               "--vault-password-file", vault_env["SWARMOPS_VAULT_PASSWORD_FILE"],
-               str(tools.ansible / playbook)],
-              env=vault_env, timeout=120)
+def test_playbook_syntax(tools: Any, playbook: str) -> None:
+    tools.run(["ansible-playbook", "--syntax-check", "-i", str(tools.test_inventory),
+               "-e", "swarmops_test_env=test-1", str(tools.ansible / playbook)], timeout=120)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -46,14 +44,21 @@ def test_no_vault_or_secret_is_tracked_in_clear(tools: Any) -> None:
     tracked = subprocess.run(["git", "ls-files", "infra"], cwd=tools.repo, capture_output=True,
                              text=True).stdout
     assert not [p for p in tracked.splitlines() if p.endswith("vault.yml")], "a vault file is committed"
-    vault = "infra/ansible/inventories/staging/group_vars/swarmops/vault.yml"
+    vault = "infra/ansible/inventories/test/group_vars/swarmops/vault.yml"  # the legacy in-tree location
     ignored = subprocess.run(["git", "check-ignore", "-q", vault],
                              cwd=tools.repo)
     assert ignored.returncode == 0
 
 
 @pytest.mark.parametrize("cmd, needle", [
-    (["bash", "infra/deploy.sh", "prod"], "ENV='prod' is not an environment: use staging or production"),
+    (["bash", "infra/deploy.sh", "prod"], "ENV='prod' is not an environment: use staging, production"),
+    (["bash", "infra/deploy.sh", "test-100"], "ENV='test-100' is not an environment"),
+    (["bash", "infra/deploy.sh", "staging"], "ENV='staging' refused: SWARMOPS_TEST_ENVS_ONLY=1"),
+    (["bash", "infra/promote.sh"], "ENV='staging' refused: SWARMOPS_TEST_ENVS_ONLY=1"),
+    (["bash", "infra/review.sh", "down", "7"], "ENV='review-7' refused: SWARMOPS_TEST_ENVS_ONLY=1"),
+    (["bash", "infra/vault.sh", "production"], "ENV='production' refused: SWARMOPS_TEST_ENVS_ONLY=1"),
+    (["bash", "infra/promote.sh", "test-1", "test-1"], "promotion test-1 -> test-1: allowed are"),
+    (["bash", "infra/vault.sh", "test-1", "rotate"], "action 'rotate': use view, add-missing or nothing"),
     (["bash", "infra/verify.sh"], "ENV='' is not an environment"),
     (["bash", "infra/review.sh", "up", "feature/x"], "MR='feature/x' must be a merge request number"),
     (["bash", "infra/review.sh", "sideways", "1"], "ACTION='sideways': use up or down"),
@@ -67,16 +72,36 @@ def test_scripts_reject_bad_arguments_in_one_line(tools: Any, vault_env: dict[st
 
 
 def test_bad_port_fails_in_preflight_before_any_change(tools: Any, vault_env: dict[str, str]) -> None:
-    res = tools.run(["bash", "infra/deploy.sh", "staging", "-e", "mlflow_port=80"], env=vault_env,
-                    check=False,
+    name = vault_env["SWARMOPS_ENV_B"]
+    base = tools.ports(name)["nginx_port"]
+    res = tools.run(["bash", "infra/deploy.sh", name, "-e", "mlflow_port=80"], env=vault_env, check=False,
                     timeout=300)
     assert res.returncode != 0
-    assert "must be distinct and lie in 15000..15099" in res.stdout
+    assert f"must be distinct and lie in {base}..{base + 99}" in res.stdout
     assert tools.recap(res.stdout)["changed"] == 0
 
 
-def test_teardown_of_staging_needs_confirmation(tools: Any, vault_env: dict[str, str]) -> None:
-    res = tools.run(["ansible-playbook", "-i", str(tools.ansible / "inventories/staging/hosts.yml"),
-                     "--vault-password-file", vault_env["SWARMOPS_VAULT_PASSWORD_FILE"],
-                     str(tools.ansible / "teardown.yml")], env=vault_env, check=False, timeout=120)
-    assert res.returncode != 0 and "needs -e teardown_confirm=staging" in res.stdout
+def test_deploy_without_a_vault_names_the_command_that_creates_it(tools: Any,
+                                                                  vault_env: dict[str, str]) -> None:
+    name = next(f"test-{n}" for n in range(99, 0, -1) if f"test-{n}" not in vault_env.values())
+    res = tools.run(["bash", "infra/deploy.sh", name], env=vault_env, check=False, timeout=60)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert f"no vault for {name}" in res.stderr and f"create it once with infra/vault.sh {name}" in res.stderr
+
+
+def test_vault_is_created_once_and_never_overwritten(tools: Any, vault_env: dict[str, str]) -> None:
+    name = vault_env["SWARMOPS_ENV_A"]
+    path = Path(vault_env["SWARMOPS_SECRETS_DIR"]) / f"{name}.vault.yml"
+    before = path.read_bytes()
+    res = tools.run(["bash", "infra/vault.sh", name], env=vault_env, check=False, timeout=60)
+    assert res.returncode == 2 and "never overwritten" in res.stderr
+    tools.run(["bash", "infra/vault.sh", name, "add-missing"], env=vault_env, timeout=60)
+    assert path.read_bytes() == before, "add-missing rewrote a complete vault"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert b"$ANSIBLE_VAULT;" in before
+
+
+def test_test_sessions_cannot_use_another_inventory(tools: Any) -> None:
+    with pytest.raises(pytest.fail.Exception, match="tests use only the test inventory"):
+        tools.run(["ansible-playbook", "-i", str(tools.ansible / "inventories" / "production" / "hosts.yml"),
+                   "--list-hosts", str(tools.ansible / "site.yml")])

@@ -1,8 +1,8 @@
-"""Teardown leaves nothing: no process, no listening port, no cluster, no prefix, no account.
-Runs last (file order)."""
+"""Teardown leaves nothing of a test environment: no process, no listening socket, no cluster, no prefix,
+no account; a protected environment (production's setting) is refused without a person typing its name.
+Runs after the other deployment tests (file order)."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -13,43 +13,40 @@ Env = dict[str, Any]
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 
-def _leftovers(env: str, base: int) -> list[str]:
+def _leftovers(env: str, address: str, base: int) -> list[str]:
     found = []
     procs = subprocess.run(["pgrep", "-af", f"/opt/swarmops/{env}/"], capture_output=True, text=True).stdout
     found += [f"process: {p}" for p in procs.splitlines()]
     listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True).stdout.splitlines()
-    found += [f"port: {ln.split()[3]}" for ln in listening
-              if base <= int(ln.split()[3].rpartition(":")[2]) < base + 100]
+    for ln in listening:
+        addr, _, port = ln.split()[3].rpartition(":")
+        if addr == address or base <= int(port) < base + 100:
+            found.append(f"socket: {ln.split()[3]}")
     clusters = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
     found += [f"cluster: {c}" for c in clusters.splitlines() if c.split()[1] == env.replace("-", "_")]
     if Path(f"/opt/swarmops/{env}").exists():
         found.append(f"prefix /opt/swarmops/{env}")
     users = subprocess.run(["getent", "passwd"], capture_output=True, text=True).stdout
-    found += [f"user: {u.split(':')[0]}" for u in users.splitlines() if u.startswith(f"swarmops-{env}:")]
+    hub_prefix = f"j{env.replace('-', '')[:9]}-"
+    found += [f"user: {u.split(':')[0]}" for u in users.splitlines()
+              if u.startswith((f"swarmops-{env}:", f"swarmops-{env}-mon:", hub_prefix))]
     return found
 
 
-def test_review_environment_ports_and_prefix_derive_from_the_mr(staging: Env, tools: Any) -> None:
-    out = tools.run(["ansible", "localhost", "-i", str(tools.ansible / "inventories/review/hosts.yml"),
-                     "--playbook-dir", str(tools.ansible), "--vault-password-file",
-                     staging["vault_env"]["SWARMOPS_VAULT_PASSWORD_FILE"], "-e", "swarmops_review_mr=42",
-                     "-m", "ansible.builtin.debug", "-a",
-                     "msg='{{ swarmops_prefix }} {{ nginx_port }} {{ postgres_port }}'"],
-                    env=staging["vault_env"], timeout=120).stdout
-    assert "/opt/swarmops/review-42 21200 21210" in out
+def test_a_protected_environment_needs_its_name_typed(staging: Env, tools: Any) -> None:
+    """production sets swarmops_protected; shown on the running test env (nothing here names production):
+    no variable confirms it, and without a terminal nobody can type the name."""
+    name = staging["name"]
+    res = tools.teardown(name, staging["vault_env"], "-e", "swarmops_protected=true", "-e",
+                         f"teardown_confirm={name}", check=False)
+    assert res.returncode != 0
+    assert f"REFUSED: teardown of {name} needs its name typed at the prompt" in res.stdout
+    assert tools.recap(res.stdout)["changed"] == 0
+    assert _leftovers(name, staging["address"], staging["ports"]["nginx_port"]), "it was torn down anyway"
 
 
-@pytest.mark.skipif(os.environ.get("SWARMOPS_TEST_REVIEW_UP") != "1",
-                    reason="a full review deployment takes minutes: SWARMOPS_TEST_REVIEW_UP=1 runs it")
-def test_review_environment_up_and_down(staging: Env, tools: Any) -> None:
-    env = staging["vault_env"]
-    tools.run(["bash", "infra/review.sh", "up", "42"], env=env, timeout=900)
-    assert _leftovers("review-42", 17000 + 4200)
-    tools.run(["bash", "infra/review.sh", "down", "42"], env=env, timeout=300)
-    assert _leftovers("review-42", 17000 + 4200) == []
-
-
-@pytest.mark.parametrize("name, base", [("production", 16000), ("staging", 15000)])
-def test_teardown_leaves_nothing_running(staging: Env, tools: Any, name: str, base: int) -> None:
+@pytest.mark.parametrize("which", ["SWARMOPS_ENV_B", "SWARMOPS_ENV_A"])
+def test_teardown_leaves_nothing_running(staging: Env, tools: Any, which: str) -> None:
+    name = staging["vault_env"][which]
     tools.teardown(name, staging["vault_env"])
-    assert _leftovers(name, base) == []
+    assert _leftovers(name, tools.address(name), tools.ports(name)["nginx_port"]) == []

@@ -1,5 +1,5 @@
 """The monitoring role deployed for real into a throw-away environment (`montest`, ports 18000-18099,
-prefix under /tmp), with short `for:`/intervals set through the role's variables:
+prefix /opt/swarmops/montest), with short `for:`/intervals set through the role's variables:
 all targets up, every dashboard expression returns data, stopping an exporter makes its alert reach
 an Alertmanager webhook served by this test, a stale backup timestamp fires the freshness alert,
 a critical alert silences the warning of the same service and pages the (fake) Telegram API.
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.infra, pytest.mark.slow]  # one real Ansible deploymen
 
 ENV = "montest"
 BASE = 18000
-PREFIX = Path("/tmp/swarmops-montest")
+PREFIX = Path("/opt/swarmops/montest")  # root-owned parent: never a predictable /tmp path
 PORTS = {"nginx_port": BASE, "postgres_port": BASE + 10, "mlflow_port": BASE + 20,
          "jupyterhub_hub_port": BASE + 30, "jupyterhub_port": BASE + 31,
          "jupyterhub_proxy_api_port": BASE + 32,
@@ -124,8 +124,9 @@ def _teardown_env() -> None:
                 break
             time.sleep(0.5)
     shutil.rmtree(PREFIX, ignore_errors=True)
-    subprocess.run(["userdel", f"swarmops-{ENV}"], capture_output=True)
-    subprocess.run(["groupdel", f"swarmops-{ENV}"], capture_output=True)
+    for name in (f"swarmops-{ENV}-mon", f"swarmops-{ENV}"):  # the monitoring user, the env user
+        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["groupdel", name], capture_output=True)
 
 
 def _wait(check: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
