@@ -48,6 +48,7 @@ DOMAIN_ERRORS: tuple[tuple[str, str], ...] = (
     ("training.errors", "TrackingError"),
     ("training.errors", "CheckpointError"),
     ("training.errors", "TrainingInterrupted"),
+    ("training.tune", "TuneError"),
     ("mission.settings", "SettingsError"),
     ("mission.policies", "PolicyError"),
     ("ci.errors", "CIError"),

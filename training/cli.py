@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
     bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
     from training.tune_cli import register_tune
 
-    register_tune(app, _clean_errors, SUITE_DEFAULT)
+    register_tune(app, SUITE_DEFAULT)
 
     @app.command()
     def train(

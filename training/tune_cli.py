@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Optional
 
 import typer
 
 from swarmops.cliutils import command_group, fail
 
 
-def register_tune(app: typer.Typer, clean_errors: Callable[..., Any], suite_default: Path) -> None:
-    """Add `swarmops tune` to the app; ``clean_errors`` turns known bad input into one line."""
+def register_tune(app: typer.Typer, suite_default: Path) -> None:
+    """Add `swarmops tune` to the app (its TuneError is a domain error of swarmops.errors' boundary)."""
     from training.tune import DEFAULT_HEARTBEAT, STORAGE_ENV
 
     @app.command()
-    @clean_errors
     def tune(
         scenario: str = typer.Option("recon", help="recon | watering"),
         trials: int = typer.Option(..., min=1, help="finished (complete or pruned) trials the study holds"),
@@ -58,7 +57,6 @@ def register_tune(app: typer.Typer, clean_errors: Callable[..., Any], suite_defa
     bench = command_group(app, "bench", "Benchmarks (print a table, write JSON under bench/results).")
 
     @bench.command("tune")
-    @clean_errors
     def bench_tune(
         trials: int = typer.Option(6, min=2, help="trials per setting"),
         steps: int = typer.Option(4096, min=1024, help="agent-steps per trial"),

@@ -20,8 +20,13 @@ SHELL_OPERATORS = {"|", "||", "&&", ";", ">", ">>", "<", "&"}
 
 def code_block_lines(path: Path) -> list[str]:
     """Lines of the ```bash / ```sh / ``` code blocks of a Markdown file."""
-    blocks = re.findall(r"```(?:bash|sh|console|)\n(.*?)```", path.read_text(), re.S)
-    return [line for block in blocks for line in block.splitlines() if line.strip()]
+    lines, fence = [], None  # fence: the language of the open block, None outside blocks
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            fence = None if fence is not None else line[3:].strip()
+        elif fence in ("bash", "sh", "console", "") and line.strip():
+            lines.append(line)
+    return lines
 
 
 def commands(prog: str) -> list[tuple[str, list[str]]]:
