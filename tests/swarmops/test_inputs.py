@@ -166,11 +166,11 @@ def test_a_bad_set_override_is_blamed_on_the_override(override: str, expected: s
 
 # ---- models ----------------------------------------------------------------------------------------------
 def test_a_recon_model_evaluated_as_watering_is_named_as_such() -> None:
-    from env.core import OBS_DIM
-    from training.workflow import IncompatibleModel, check_compatible
+    from env.core import OBS_DIM, OBS_LAYOUT_VERSION
+    from training.registry import LAYOUT_ATTR, IncompatibleModel, check_compatible
 
     recon_like = SimpleNamespace(observation_space=SimpleNamespace(shape=(OBS_DIM,)),
-                                 action_space=SimpleNamespace(n=5))
+                                 action_space=SimpleNamespace(n=5), **{LAYOUT_ATTR: OBS_LAYOUT_VERSION})
     with pytest.raises(IncompatibleModel) as info:
         check_compatible(recon_like, "watering", "models/recon/model.zip")
     assert "it is a recon model, not watering" in str(info.value)
