@@ -56,7 +56,7 @@ app = typer.Typer(
 
 @app.callback()
 def _root(
-    version: Optional[bool] = typer.Option(  # noqa: B008 - Typer's declaration style
+    version: Optional[bool] = typer.Option(
         None, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:

@@ -77,15 +77,15 @@ def register(app: typer.Typer) -> None:
 
         if scenario not in SCENARIOS:
             fail(f"--scenario {scenario!r} is unknown (allowed: {', '.join(SCENARIOS)})")
-        if resume and profile is not None:
-            fail(f"--resume {resume} continues with the run's saved profile: drop --profile {profile} "
-                 "(change values with --set key=value)")
         if export is not None:  # before hours of training, not after
             check_output(export, "--export", kind="dir")
         seed_list = _parse_seeds(seeds, bool(resume))  # bad --seeds fail before anything is written
         if resume:  # continue with the run's own profile (saved with it); --set may still override
             ledger = _stores()
             prior = ledger.resolve_run(resume)
+            if profile is not None and profile != prior.profile:  # never ignored silently
+                fail(f"--resume {prior.id} continues with the run's saved profile {prior.profile!r}, not "
+                     f"--profile {profile} (drop --profile; change values with --set key=value)")
             scenario, resume = prior.scenario, prior.id
             prof = load_profile(Path(prior.run_dir or "") / "profile.yaml", set_ or [])
         else:

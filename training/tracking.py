@@ -27,8 +27,7 @@ def tracking_uri() -> str:
 
 
 TRACKING_URIS = (
-    "http(s)://HOST:PORT, sqlite:///PATH/mlflow.db, postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB "
-    "or file:///ABSOLUTE/FOLDER"
+    "http(s)://HOST:PORT, sqlite:///PATH/mlflow.db or postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB"
 )
 PROBE_TIMEOUT_S = 3.0  # connect + read timeout of the reachability probe of a tracking server
 
@@ -105,6 +104,11 @@ def check_tracking_uri(uri: str) -> None:
     if uri.startswith("databricks"):
         return
     if uri.startswith("file:"):
+        if os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
+            raise TrackingError(
+                f"MLFLOW_TRACKING_URI {uri!r}: MLflow's file store is in maintenance mode and refuses new "
+                "runs; use sqlite:///PATH/mlflow.db (or set MLFLOW_ALLOW_FILE_STORE=true)"
+            )
         folder = uri[len("file://"):] if uri.startswith("file://") else ""
         if not folder.startswith("/"):
             raise TrackingError(

@@ -128,7 +128,6 @@ def test_runs_csv_and_json(tmp_path: Path) -> None:
     (["runs", "--scenario", "bogus"], "--scenario 'bogus' is unknown (allowed: recon, watering)"),
     (["evaluate", "latest", "--scenario", "bogus"], "--scenario 'bogus' is unknown"),
     (["gate", "--scenario", "bogus"], "--scenario 'bogus' is unknown"),
-    (["train", "--resume", "somerun", "--profile", "default"], "drop --profile default"),
     (["train", "--export", "/proc/swarmops-x"], "--export: cannot write in /proc"),
     (["train", "--export", "/nonexistent-swarmops/x"], "folder /nonexistent-swarmops does not exist"),
     (["report", "dashboard", "--out", "README.md"], "--out README.md is an existing file"),
@@ -145,3 +144,17 @@ def test_bad_inputs_are_one_line_and_write_nothing(tmp_path: Path, args: list[st
     if args[0] in ("train", "demo", "mission"):
         folders = list(home.iterdir()) if home.exists() else []
         assert not [p for p in folders if p.is_dir() and p.name.startswith("recon-")]
+
+
+def test_resume_with_another_profile_is_refused(tmp_path: Path) -> None:
+    from training.ledger import Ledger, utcnow
+
+    home = tmp_path / "runs"
+    home.mkdir()
+    ledger = Ledger(f"sqlite:///{home / 'swarmops.db'}")
+    ledger.create_run(id="recon-smoke-20261130-000000-abcd", scenario="recon", profile="smoke", seed=0,
+                      device="cpu", total_timesteps=262_144, status="interrupted", started_at=utcnow())
+    ledger.close()
+    result = swarmops("train", "--resume", "recon-smoke-2026", "--profile", "default", home=home)
+    line = one_error_line(result)
+    assert "saved profile 'smoke', not --profile default (drop --profile" in line

@@ -25,8 +25,7 @@ pytestmark = pytest.mark.unit
      "cannot reach the MLflow server http://127.0.0.1:1: [Errno 111] Connection refused"),
     ("http://", "invalid MLFLOW_TRACKING_URI"),
     ("garbage", "MLFLOW_TRACKING_URI 'garbage' is not a URI (allowed: http(s)://HOST:PORT"),
-    ("file://", "needs an absolute folder"),
-    ("file:///nonexistent-swarmops/mlruns", "folder /nonexistent-swarmops does not exist"),
+    ("file:///tmp/mlruns", "MLflow's file store is in maintenance mode"),
     ("sqlite:///", "names no database file"),
     ("sqlite:////nonexistent-swarmops/mlflow.db", "folder /nonexistent-swarmops does not exist"),
     ("postgresql://u@127.0.0.1:1/x", "must use postgresql+psycopg2://"),
@@ -51,6 +50,20 @@ def http_server() -> Iterator[str]:
     thread.start()
     yield f"http://user:secret@127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.mark.parametrize("uri, fragment", [
+    ("file://", "needs an absolute folder"),
+    ("file:///nonexistent-swarmops/mlruns", "folder /nonexistent-swarmops does not exist"),
+])
+def test_file_stores_when_mlflow_allows_them(monkeypatch: pytest.MonkeyPatch, uri: str,
+                                             fragment: str) -> None:
+    from training.errors import TrackingError
+    from training.tracking import check_tracking_uri
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    with pytest.raises(TrackingError, match=fragment):
+        check_tracking_uri(uri)
 
 
 def test_a_server_that_answers_passes_the_probe(http_server: str) -> None:

@@ -96,3 +96,14 @@ def test_each_documented_make_target_exists() -> None:
             if "=" in arg or arg.startswith("-"):
                 continue  # a variable (ENV=staging) or a make flag
             assert arg in targets, f"{line}: no make target {arg!r}"
+
+
+def test_every_relative_link_of_the_readme_and_docs_resolves() -> None:
+    broken = []
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for target in re.findall(r"!?\[[^\]]*\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"^(https?:|mailto:|#)", target):
+                continue
+            if not (doc.parent / target.split("#")[0]).exists():
+                broken.append(f"{doc.relative_to(REPO)} -> {target}")
+    assert not broken, broken
