@@ -407,3 +407,20 @@ def test_a_failing_trial_is_fail_and_the_study_goes_on(
     assert lines[0].startswith("trial 0 FAIL") and lines[1].startswith("trial 1 COMPLETE score ")
     failed = _child_runs(home, "fails")["0"]
     assert failed.info.status == "FAILED" and "ppo.batch_size=300: must divide" in failed.data.tags["error"]
+
+
+@pytest.mark.unit
+def test_a_study_of_the_other_direction_is_refused(tmp_path: Path, tiny: dict[str, Path],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the objective's direction changes (training/tune.py, one place) an old study is refused."""
+    import optuna
+
+    from training import tune
+
+    monkeypatch.setenv("SWARMOPS_RUNS_DIR", str(tmp_path / "runs"))
+    req = tune.prepare("recon", 1, tiny["space"], str(tiny["profile"]), None, "flip", tiny["suite"])
+    other = "minimize" if tune.OBJECTIVE_DIRECTION == "maximize" else "maximize"
+    (tmp_path / "runs").mkdir()
+    optuna.create_study(storage=req.storage, study_name="flip", direction=other)
+    with pytest.raises(tune.TuneError, match=f"study flip was created to {other}; .* use a new --study name"):
+        tune.open_study(req)
