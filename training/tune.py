@@ -196,7 +196,7 @@ def open_study(req: TuneRequest) -> Any:
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     for attempt in range(3):
         try:
-            return optuna.create_study(
+            study = optuna.create_study(
                 study_name=req.study_name,
                 storage=_storage(req),
                 sampler=optuna.samplers.TPESampler(n_startup_trials=max(1, req.space.startup_trials)),
@@ -204,13 +204,21 @@ def open_study(req: TuneRequest) -> Any:
                 direction=OBJECTIVE_DIRECTION,
                 load_if_exists=True,
             )
+            break
         except sa.exc.SQLAlchemyError:
             # Workers starting together on an empty database race to create Optuna's tables; the
             # loser finds them on the next attempt.
             if attempt == 2:
                 raise
             time.sleep(1.0 + attempt)
-    raise AssertionError("unreachable")
+    # Optuna loads an existing study with its own direction: after a change of the objective's
+    # direction its old trials would be ranked backwards.
+    if study.direction.name.lower() != OBJECTIVE_DIRECTION:
+        raise TuneError(
+            f"study {req.study_name} was created to {study.direction.name.lower()}; the objective "
+            f"({OBJECTIVE_NAME}) is now to {OBJECTIVE_DIRECTION}: use a new --study name"
+        )
+    return study
 
 
 # ---- MLflow: one parent run per study, one child run per trial --------------------------------------

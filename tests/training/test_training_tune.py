@@ -368,6 +368,7 @@ def test_train_seeds_then_gate_judges_the_seed_means(tmp_path: Path, tiny: dict[
 
 
 @pytest.mark.unit
+@pytest.mark.slow  # a real (tiny) study: MLflow store creation + trials, ~15-35 s under load
 def test_hyperband_study_on_embedded_sqlite(tmp_path: Path, tiny: dict[str, Path],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The Hyperband pruner takes agent-steps as its resource; the default storage is runs/optuna.db."""
@@ -382,3 +383,44 @@ def test_hyperband_study_on_embedded_sqlite(tmp_path: Path, tiny: dict[str, Path
     assert type(study.pruner).__name__ == "HyperbandPruner"
     assert [t.state.name in ("COMPLETE", "PRUNED") for t in study.trials] == [True, True]
     assert run_worker(req, lambda _line: None) == 0  # target reached: a rerun runs nothing
+
+
+@pytest.mark.unit
+@pytest.mark.slow  # a real (tiny) study: MLflow store creation + trials, ~15-35 s under load
+def test_a_failing_trial_is_fail_and_the_study_goes_on(
+    tmp_path: Path, tiny: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both corners of the batch_size range divide the rollout (512), 300 does not: that trial's
+    profile is invalid, the trial FAILs (MLflow run FAILED, error tagged) and the next one runs."""
+    from training.tune import open_study, prepare, run_worker
+
+    home = tmp_path / "runs"
+    monkeypatch.setenv("SWARMOPS_RUNS_DIR", str(home))
+    space = _space_file(tmp_path, **{"params/ppo.batch_size": {"type": "int", "low": 256, "high": 512}})
+    req = prepare("recon", 1, space, str(tiny["profile"]), None, "fails", tiny["suite"])
+    study = open_study(req)
+    study.enqueue_trial({"ppo.batch_size": 300})
+    study.enqueue_trial({"ppo.batch_size": 256})
+    lines: list[str] = []
+    assert run_worker(req, lines.append) == 2
+    assert [t.state.name for t in open_study(req).trials] == ["FAIL", "COMPLETE"]
+    assert lines[0].startswith("trial 0 FAIL") and lines[1].startswith("trial 1 COMPLETE score ")
+    failed = _child_runs(home, "fails")["0"]
+    assert failed.info.status == "FAILED" and "ppo.batch_size=300: must divide" in failed.data.tags["error"]
+
+
+@pytest.mark.unit
+def test_a_study_of_the_other_direction_is_refused(tmp_path: Path, tiny: dict[str, Path],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the objective's direction changes (training/tune.py, one place) an old study is refused."""
+    import optuna
+
+    from training import tune
+
+    monkeypatch.setenv("SWARMOPS_RUNS_DIR", str(tmp_path / "runs"))
+    req = tune.prepare("recon", 1, tiny["space"], str(tiny["profile"]), None, "flip", tiny["suite"])
+    other = "minimize" if tune.OBJECTIVE_DIRECTION == "maximize" else "maximize"
+    (tmp_path / "runs").mkdir()
+    optuna.create_study(storage=req.storage, study_name="flip", direction=other)
+    with pytest.raises(tune.TuneError, match=f"study flip was created to {other}; .* use a new --study name"):
+        tune.open_study(req)
