@@ -114,8 +114,10 @@ def run_bench(
             n_plants=int(0.05 * width * height),
             obstacle_density=dens,
         )
+        from env.scenarios import get_scenario
+
         rng = np.random.default_rng(0)
-        n_act = 6 if scenario == "watering" else 5
+        n_act = get_scenario(scenario).n_actions
         for kind, sizes in (("vectorised", batches), ("plain", plain_batches)):
             for b in sizes:
                 acts = [rng.integers(0, n_act, b * n_drones) for _ in range(16)]

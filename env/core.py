@@ -122,6 +122,7 @@ class SwarmSim:
         self.block_of = np.where(inside, block, COARSE * COARSE).ravel().astype(np.int64)
         self.cell_y = (yy - p).ravel().astype(np.float32)
         self.cell_x = (xx - p).ravel().astype(np.float32)
+        self.cell_yi, self.cell_xi = (yy - p).ravel().astype(np.int32), (xx - p).ravel().astype(np.int32)
         self._alloc()
         self.reset()
 
@@ -511,14 +512,25 @@ class SwarmSim:
             work = self.need.reshape(self.B, self.C)[fields] > 0
         else:
             work = (pk & (BIT_BLOCKED | BIT_COVERED)) == 0
-        cy, cx = self.cell_y[cell], self.cell_x[cell]  # (k, N)
-        dist = np.abs(self.cell_y[None, None, :] - cy[..., None]) + np.abs(
-            self.cell_x[None, None, :] - cx[..., None]
-        )
-        dist = np.where(work[:, None, :], dist, np.inf)
-        best = np.argmin(dist, axis=2)  # (k, N) first nearest cell in row-major order
-        found = np.isfinite(np.take_along_axis(dist, best[..., None], 2)[..., 0])
-        dy, dx = self.cell_y[best] - cy, self.cell_x[best] - cx
+        # Only the cells with work left are candidates (few for watering and late in recon), padded
+        # per field; np.nonzero keeps row-major order, so argmin still takes the first nearest cell.
+        fi, ci = np.nonzero(work)
+        counts = np.bincount(fi, minlength=k)
+        width = max(1, int(counts.max()) if counts.size else 1)
+        slot = np.arange(len(fi)) - np.repeat(np.cumsum(counts) - counts, counts)
+        cand = np.zeros((k, width), dtype=np.int64)
+        cand[fi, slot] = ci
+        pad = np.ones((k, width), dtype=bool)
+        pad[fi, slot] = False
+        ys, xs = self.cell_yi, self.cell_xi
+        cy, cx = ys[cell], xs[cell]  # (k, N)
+        dist = np.abs(ys[cand][:, None, :] - cy[..., None])
+        dist += np.abs(xs[cand][:, None, :] - cx[..., None])
+        dist[np.broadcast_to(pad[:, None, :], dist.shape)] = 1 << 20
+        pick = np.argmin(dist, axis=2)  # (k, N)
+        found = ~np.take_along_axis(np.broadcast_to(pad[:, None, :], dist.shape), pick[..., None], 2)[..., 0]
+        best = np.take_along_axis(cand, pick, 1)
+        dy, dx = ys[best] - cy, xs[best] - cx
         out = np.zeros((k, n, COMPASS_FEATURES), dtype=np.float32)
         out[..., 0], out[..., 1] = dy < 0, dy > 0
         out[..., 2], out[..., 3] = dx < 0, dx > 0

@@ -40,11 +40,13 @@ def test_bad_values_name_field_and_allowed_range(changes: dict, field: str, allo
     msg = str(info.value)
     assert field in msg and allowed in msg and "\n" not in msg
     assert isinstance(info.value, ValueError)
+    assert info.value.field == field  # structured: callers need not parse the message
 
 
 def test_unknown_key_is_refused_and_round_trip() -> None:
-    with pytest.raises(ConfigError, match="unknown field config key 'drones'"):
+    with pytest.raises(ConfigError, match="unknown field config key 'drones'") as info:
         FieldConfig.from_dict({"drones": 3})
+    assert info.value.field == "drones"
     cfg = FieldConfig(width=9, n_plants=None, plant_density=0.3, obstacle_density=0.1)
     assert FieldConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.plants == round((9 * 16 - 1) * 0.9 * 0.3)
@@ -52,9 +54,10 @@ def test_unknown_key_is_refused_and_round_trip() -> None:
 
 def test_too_dense_obstacles_for_the_plants_is_refused_at_generation() -> None:
     cfg = FieldConfig(width=5, height=5, n_drones=2, n_plants=14, obstacle_density=0.4)
-    with pytest.raises(ConfigError, match="n_plants=14 does not fit"):
+    with pytest.raises(ConfigError, match="n_plants=14 does not fit") as info:
         for seed in range(20):
             generate_layout(cfg, seed)
+    assert info.value.field == "n_plants"
 
 
 def test_layout_round_trip_through_json() -> None:
