@@ -49,6 +49,7 @@ DOMAIN_ERRORS: tuple[tuple[str, str], ...] = (
     ("training.errors", "CheckpointError"),
     ("training.errors", "TrainingInterrupted"),
     ("training.tune", "TuneError"),
+    ("training.tune_space", "SearchSpaceError"),
     ("mission.settings", "SettingsError"),
     ("mission.policies", "PolicyError"),
     ("ci.errors", "CIError"),

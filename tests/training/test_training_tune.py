@@ -404,7 +404,9 @@ def test_a_failing_trial_is_fail_and_the_study_goes_on(
     lines: list[str] = []
     assert run_worker(req, lines.append) == 2
     assert [t.state.name for t in open_study(req).trials] == ["FAIL", "COMPLETE"]
-    assert lines[0].startswith("trial 0 FAIL") and lines[1].startswith("trial 1 COMPLETE score ")
+    from training.tune import OBJECTIVE_NAME
+
+    assert lines[0].startswith("trial 0 FAIL") and lines[1].startswith(f"trial 1 COMPLETE {OBJECTIVE_NAME} ")
     failed = _child_runs(home, "fails")["0"]
     assert failed.info.status == "FAILED" and "ppo.batch_size=300: must divide" in failed.data.tags["error"]
 
