@@ -20,7 +20,7 @@ from typing import Any
 from env.bench import _cpu_name, _write_json, parse_ints, pin_one_core, state_bytes
 
 DEFAULT_SIDES = (16, 32, 64, 128, 256, 512)
-DEFAULT_DRONES = (1, 4, 16, 64, 256)
+DEFAULT_DRONES = (1, 4, 16, 64, 128, 256)
 TARGET_RATIO = 10.0  # heuristic step <= 10 x simulator step
 HEURISTICS = {"recon": "lawnmower", "watering": "greedy"}
 

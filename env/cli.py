@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
     @bench.command("scale")
     def bench_scale(
         sides: str = typer.Option("16,32,64,128,256,512", help="field sides (width = height)"),
-        drones: str = typer.Option("1,4,16,64,256", help="drones per field, comma-separated"),
+        drones: str = typer.Option("1,4,16,64,128,256", help="drones per field, comma-separated"),
         steps: int = typer.Option(200, help="steps per episode measured (from reset)"),
         obstacles: float = typer.Option(0.1, help="obstacle density"),
         out: Path = typer.Option(Path("bench/results/scale.json"), help="JSON output"),

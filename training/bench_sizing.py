@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -60,25 +61,34 @@ def run_sizing(profile_name: str = "default", rows: tuple[int, ...] = DEFAULT_RO
         model = build_model(prof, build_env(scenario, prof, stage_index, prof.seed), device)
         model.learn(prof.rollout_size)  # warm-up: allocations and first calls stay out of the timing
         models.append(model)
+        print(f"built and warmed up: rows {r}, batch {b}", file=sys.stderr, flush=True)
     times: list[list[float]] = [[] for _ in configs]
+    cpu: list[list[float]] = [[] for _ in configs]  # process CPU seconds (all torch threads)
     load = []
-    for _ in range(rounds):
+    for k in range(rounds):
         for i, ((r, b, prof), model) in enumerate(zip(configs, models)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             model.learn(prof.rollout_size, reset_num_timesteps=False)
             times[i].append(time.perf_counter() - t0)
+            cpu[i].append(time.process_time() - c0)
+            print(f"round {k + 1}/{rounds}: rows {r}, batch {b}: {prof.rollout_size / times[i][-1]:,.0f} "
+                  "agent-steps/s", file=sys.stderr, flush=True)
         load.append(os.getloadavg()[0])
     rows_out = []
-    for (r, b, prof), ts in zip(configs, times):
+    for (r, b, prof), ts, cs in zip(configs, times, cpu):
         med = statistics.median(ts)
         rows_out.append({"rows": r, "batch_size": b, "n_steps": prof.ppo.n_steps,
                          "rollout": prof.rollout_size, "minibatches_per_epoch": prof.rollout_size // b,
                          "seconds_per_update": [round(t, 3) for t in ts],
-                         "agent_steps_per_s": round(prof.rollout_size / med, 1)})
+                         "cpu_seconds_per_update": [round(t, 3) for t in cs],
+                         "agent_steps_per_s": round(prof.rollout_size / med, 1),
+                         "agent_steps_per_cpu_s": round(prof.rollout_size / statistics.median(cs), 1)})
     own = (base.num_agents, base.ppo.batch_size)
     ref = next((x for x in rows_out if (x["rows"], x["batch_size"]) == own), None)
     for x in rows_out:
         x["ratio_to_profile"] = round(x["agent_steps_per_s"] / ref["agent_steps_per_s"], 2) if ref else None
+        x["cpu_ratio_to_profile"] = (round(x["agent_steps_per_cpu_s"] / ref["agent_steps_per_cpu_s"], 2)
+                                     if ref else None)
     st = base.curriculum[stage_index]
     doc = {
         "benchmark": "ppo-sizing: agent-steps/s (collection + update) against VecEnv rows and batch size",
@@ -111,13 +121,15 @@ def _print(doc: dict[str, Any]) -> None:
                         f"({st['width']}x{st['height']}, {st['n_drones']} drones, {doc['device']}, "
                         f"{doc['torch_threads']} torch threads, median of {doc['rounds']} "
                         "interleaved rounds)")
-    for col in ("rows", "batch", "rollout", "minibatches/epoch", "agent-steps/s", "x profile"):
+    for col in ("rows", "batch", "rollout", "minibatches/epoch", "agent-steps/s", "x profile",
+                "per CPU-s", "x profile (CPU)"):
         table.add_column(col, justify="right")
     for x in doc["results"]:
         own = (x["rows"], x["batch_size"]) == (doc["profile_rows"], doc["profile_batch_size"])
         table.add_row(str(x["rows"]), str(x["batch_size"]), f"{x['rollout']:,}",
                       str(x["minibatches_per_epoch"]), f"{x['agent_steps_per_s']:,.0f}",
-                      f"{x['ratio_to_profile'] or 0:.2f}{' (profile)' if own else ''}")
+                      f"{x['ratio_to_profile'] or 0:.2f}{' (profile)' if own else ''}",
+                      f"{x['agent_steps_per_cpu_s']:,.0f}", f"{x['cpu_ratio_to_profile'] or 0:.2f}")
     console = Console(width=160)
     console.print(table)
     console.print(f"load average during the rounds: {doc['machine']['load_average_during']} on "
