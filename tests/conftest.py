@@ -8,9 +8,25 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+
+# Server variables a test must not inherit: with them unset, every store is embedded under runs_home.
+ISOLATED_VARS = ("SWARMOPS_DB_URL", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "SWARMOPS_PUSHGATEWAY_URL",
+                 "SWARMOPS_ARTIFACT_ROOT")
+
+
+@pytest.fixture
+def runs_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh SWARMOPS_RUNS_DIR (embedded SQLite ledger and MLflow store); no server variables set."""
+    for var in ISOLATED_VARS:
+        monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "runs"
+    monkeypatch.setenv("SWARMOPS_RUNS_DIR", str(home))
+    yield home
 
 
 @pytest.fixture(scope="session")

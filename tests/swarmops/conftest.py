@@ -6,23 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
-import pytest
+from tests.conftest import ISOLATED_VARS  # shared with the training tests (and the runs_home fixture)
 
 REPO = Path(__file__).resolve().parents[2]
-ISOLATED_VARS = ("SWARMOPS_DB_URL", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "SWARMOPS_PUSHGATEWAY_URL",
-                 "SWARMOPS_ARTIFACT_ROOT")
-
-
-@pytest.fixture
-def runs_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh SWARMOPS_RUNS_DIR (embedded SQLite stores) with no server variables set."""
-    for var in ISOLATED_VARS:
-        monkeypatch.delenv(var, raising=False)
-    home = tmp_path / "runs"
-    monkeypatch.setenv("SWARMOPS_RUNS_DIR", str(home))
-    yield home
 
 
 def swarmops(*args: str, home: Path, cwd: Path = REPO, timeout: float = 120,
