@@ -86,11 +86,13 @@ def test_registry_refuses_another_layout_version_in_one_line() -> None:
     from training.registry import IncompatibleModel, check_compatible
 
     check_compatible(_model(OBS_LAYOUT_VERSION), "recon", "m.zip")
-    for bad in (_model(None), _model(OBS_LAYOUT_VERSION - 1), _model(OBS_LAYOUT_VERSION, dim=7),
-                _model(OBS_LAYOUT_VERSION, actions=6)):
+    for bad in (_model(None), _model(OBS_LAYOUT_VERSION - 1), _model(OBS_LAYOUT_VERSION, dim=7)):
         with pytest.raises(IncompatibleModel) as info:
             check_compatible(bad, "recon", "m.zip")
         assert "\n" not in str(info.value) and f"layout v{OBS_LAYOUT_VERSION}" in str(info.value)
+    # The right layout with the other scenario's actions: named as that scenario's model, not "retrain".
+    with pytest.raises(IncompatibleModel, match=r"^model m\.zip has 6 actions: it is a watering model, not "):
+        check_compatible(_model(OBS_LAYOUT_VERSION, actions=6), "recon", "m.zip")
 
 
 def test_trained_model_carries_the_layout_version(tmp_path) -> None:
