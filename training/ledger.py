@@ -28,7 +28,22 @@ from training.paths import runs_root
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 #: How long metric writes keep retrying while the database is unreachable (a restart, a failover).
-WRITE_RETRY_S = float(os.environ.get("SWARMOPS_LEDGER_RETRY_S", "120"))
+DEFAULT_WRITE_RETRY_S = 120.0
+
+
+def write_retry_s() -> float:
+    """SWARMOPS_LEDGER_RETRY_S (seconds, >= 0; default 120), or a LedgerError naming the bad value."""
+    raw = os.environ.get("SWARMOPS_LEDGER_RETRY_S", "").strip()
+    if not raw:
+        return DEFAULT_WRITE_RETRY_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise LedgerError(f"SWARMOPS_LEDGER_RETRY_S={raw!r} is not a number of seconds (allowed: 0 or more, "
+                          f"default {DEFAULT_WRITE_RETRY_S:.0f})")
+    return value
 
 
 class LedgerError(RuntimeError):
@@ -205,6 +220,7 @@ class Ledger:
 
     def __init__(self, url: str | None = None, migrate: bool = True) -> None:
         self.url = url or default_db_url()
+        self.retry_s = write_retry_s()  # checked before any connection: a bad value costs nothing
         self.engine = make_engine(self.url)
         try:
             with self.engine.connect() as conn:
@@ -308,7 +324,7 @@ class Ledger:
             return
         insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
         statement = insert(TrainingMetric).on_conflict_do_nothing(index_elements=["run_id", "step", "name"])
-        self._retrying(lambda: self._execute(statement, rows), WRITE_RETRY_S if retry_s is None else retry_s,
+        self._retrying(lambda: self._execute(statement, rows), self.retry_s if retry_s is None else retry_s,
                        f"metrics of run {run_id} at step {step}")
 
     def _execute(self, statement: Any, rows: list[dict[str, Any]]) -> None:

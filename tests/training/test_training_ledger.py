@@ -213,3 +213,14 @@ def test_a_metric_write_waits_for_an_unreachable_database_then_says_so(tmp_path:
         ledger.add_metrics("r", 3, {"loss": 1.0}, retry_s=1.0)
     assert len(calls) >= 2
     ledger.close()
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf"])
+def test_a_bad_retry_budget_is_one_line_before_anything_connects(
+    tmp_path: Path, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWARMOPS_LEDGER_RETRY_S", value)
+    with pytest.raises(LedgerError, match=rf"^SWARMOPS_LEDGER_RETRY_S='{value}' is not a number of seconds "
+                                          r"\(allowed: 0 or more, default 120\)$"):
+        Ledger(f"sqlite:///{tmp_path / 'l.db'}")
+    assert not (tmp_path / "l.db").exists()
