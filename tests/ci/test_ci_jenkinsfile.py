@@ -131,7 +131,7 @@ def test_agent_none_at_the_top_and_an_agent_for_every_step(pipeline: dict) -> No
     def check(nodes: list[dict], has_agent: bool) -> None:
         for node in nodes:
             here = has_agent or node["name"] == "node" or any(
-                c["name"] == "agent" for c in node["children"]) and node["name"] == "stage"
+                c["name"] == "agent" for c in node["children"]) and node["name"] in ("stage", "matrix")
             if node["name"] == "sh":
                 assert has_agent, f"step {node['args'][0]!r} would run on no agent"
             check(node["children"], here)

@@ -34,12 +34,12 @@ def test_gitlab_sweep_runs_four_gpu_workers_only_when_asked(gcl: Any) -> None:
 @pytest.mark.unit
 def test_jenkins_sweep_stage_has_parallel_gpu_branches_on_one_study(pipeline: dict) -> None:  # noqa: F811
     sweep = _stages(pipeline)["Sweep"]
-    branches = _find(sweep["children"], "parallel")["children"]
-    assert len(branches) == 4
-    for branch in branches:
-        agent = _find(branch["children"], "agent")
-        assert _find(agent["children"], "label")["args"] == ["gpu"]
-        assert [s["args"][0] for s in _steps(branch)] == ["make tune"]
+    matrix = _find(sweep["children"], "matrix")
+    axis = _find(_find(matrix["children"], "axes")["children"], "axis")["children"]
+    assert _find(axis, "values")["args"] == ["1", "2", "3", "4"]  # four workers, run in parallel
+    agent = _find(matrix["children"], "agent")  # each cell on its own gpu agent
+    assert _find(agent["children"], "label")["args"] == ["gpu"]
+    assert [s["args"][0] for s in _steps(matrix)] == ["make tune"]
     # the study's storage URL comes from a Jenkins credential, never from the file
     env = _find(sweep["children"], "environment")["children"]
     assert [n["args"] for n in env if n["name"] == "credentials"] == [["swarmops-tune-storage"]]
