@@ -150,7 +150,11 @@ def save_checkpoint(model: Any, folder: Path, meta: dict[str, Any]) -> Path:
     tmp = folder / "last.tmp.zip"
     model.save(tmp)
     os.replace(tmp, target)
-    (folder / "last.json").write_text(json.dumps({**meta, "timesteps": int(model.num_timesteps)}))
+    # last.json is a readable sidecar; resuming trusts the step count inside last.zip, so a kill
+    # between these two renames cannot make the resume step lag the weights.
+    sidecar = folder / "last.tmp.json"
+    sidecar.write_text(json.dumps({**meta, "timesteps": int(model.num_timesteps)}))
+    os.replace(sidecar, folder / "last.json")
     return target
 
 
@@ -268,7 +272,7 @@ def train(
         if prior.status == "finished":
             raise CheckpointError(f"run {prior.id} already finished; nothing to resume")
         run_id, folder = prior.id, Path(prior.run_dir or run_dir_of(prior.id))
-        done = _checkpoint_steps(folder / "checkpoints")
+        done = checkpoint_steps(folder / "checkpoints" / CHECKPOINT_NAME)
         stage0 = int(np.searchsorted(bounds, done, side="right"))
         if stage0 >= len(budgets):
             raise CheckpointError(f"run {prior.id}: its checkpoint already covers the whole budget")
@@ -370,15 +374,16 @@ def train(
         raise
 
 
-def _checkpoint_steps(folder: Path) -> int:
-    """Agent-steps recorded next to the last checkpoint (CheckpointError when unreadable)."""
-    meta = folder / "last.json"
+def checkpoint_steps(path: Path) -> int:
+    """Agent-steps stored inside a checkpoint (SB3 keeps `num_timesteps` in the zip's `data` JSON): the
+    weights' own counter, so it can never disagree with them. CheckpointError when unreadable."""
     try:
-        return int(json.loads(meta.read_text())["timesteps"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(
-            f"checkpoint metadata {meta} is missing or corrupt ({type(exc).__name__})"
-        ) from None
+        with zipfile.ZipFile(path) as archive:
+            return int(json.loads(archive.read("data"))["num_timesteps"])
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {path} does not exist") from None
+    except (OSError, zipfile.BadZipFile, ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"checkpoint {path} is corrupt ({type(exc).__name__})") from None
 
 
 def _finish(

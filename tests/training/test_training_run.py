@@ -150,3 +150,23 @@ def test_corrupt_checkpoint_is_a_clear_error_and_changes_nothing(runs_home: Path
     assert len(result.stderr.strip().splitlines()) == 1
     assert ledger.get_run("recon-smoke-broken").status == "interrupted"
     assert sorted(p.name for p in run_dir.iterdir()) == ["checkpoints", "profile.yaml"]
+
+
+def test_resume_step_comes_from_the_checkpoint_not_its_sidecar(tmp_path: Path) -> None:
+    """A kill between the two renames of save_checkpoint leaves last.json one checkpoint behind:
+    resuming must count from the step stored with the weights (inside last.zip)."""
+    import shutil
+    import zipfile
+
+    from training.errors import CheckpointError
+    from training.train import checkpoint_steps
+
+    ckpt = tmp_path / "last.zip"
+    shutil.copy(REPO / "models/recon/model.zip", ckpt)
+    with zipfile.ZipFile(ckpt) as archive:
+        stored = json.loads(archive.read("data"))["num_timesteps"]
+    (tmp_path / "last.json").write_text(json.dumps({"timesteps": stored - 1024}))  # stale sidecar
+    assert checkpoint_steps(ckpt) == stored > 0
+    ckpt.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip: no data member
+    with pytest.raises(CheckpointError, match="is corrupt"):
+        checkpoint_steps(ckpt)
