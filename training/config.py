@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from training.yamlfile import read_mapping, resolve_named
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -228,23 +229,8 @@ def load_profile(
     given (every section is validated either way, so a bad one fails for every scenario);
     ``--set`` overrides apply last.
     """
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = PROFILE_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise ProfileError(
-                f"unknown profile '{name_or_path}' (allowed: {', '.join(available_profiles())})"
-            )
-    if not path.exists():
-        raise ProfileError(f"profile file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ProfileError(f"{path}:{where} malformed YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"{path}: expected a mapping of profile keys, got {type(data).__name__}")
+    path = resolve_named(name_or_path, PROFILE_DIR, "profile", ProfileError)
+    data = read_mapping(path, ProfileError)
     if path.name != "profile.yaml":  # a run's saved copy already carries its name
         data.setdefault("name", path.stem)
     sections = _scenario_sections(data, path.name)

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from training.config import PROFILE_DIR, PPOParams, ProfileError, load_profile
+from training.yamlfile import read_mapping, resolve_named
 
 SEARCH_DIR = PROFILE_DIR / "search"
 #: Profile keys a search space may tune (dotted, as in `swarmops train --set`).
@@ -131,23 +131,9 @@ def _format(exc: ValidationError, source: str) -> str:
 
 def load_space(name_or_path: str | Path) -> SearchSpace:
     """Load a search space by name (training/profiles/search/NAME.yaml) or path, and validate it."""
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = SEARCH_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            raise SearchSpaceError(
-                f"unknown search space '{name_or_path}' (allowed: {', '.join(available_spaces())}, "
-                "or a YAML path)"
-            )
+    path = resolve_named(name_or_path, SEARCH_DIR, "search space", SearchSpaceError)
+    data = read_mapping(path, SearchSpaceError)
     source = f"search space {path.name}"
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError:
-        raise SearchSpaceError(f"search space file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise SearchSpaceError(f"{source}: malformed YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise SearchSpaceError(f"{source}: expected a mapping, got {type(data).__name__}")
     data.setdefault("name", path.stem)
     try:
         return SearchSpace.model_validate(data)
