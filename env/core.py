@@ -537,17 +537,19 @@ class SwarmSim:
         hit_dx = np.zeros(rows, dtype=np.int64)
         found = np.zeros(rows, dtype=bool)
         todo = np.arange(rows)
-        for ring, (rdy, rdx) in enumerate(_compass_rings()):
+        # Ring d holds 4d cells: once the rings searched outnumber a small field's cells, scanning
+        # the field's list is cheaper.
+        last = min(COMPASS_RINGS, int(np.sqrt(self.H * self.W / 16)))
+        for ring, (rdy, rdx) in enumerate(_compass_rings()[:last + 1]):
             if not todo.size:
                 break
             ty, tx = cy[todo][:, None] + rdy, cx[todo][:, None] + rdx
+            idx = base[todo][:, None] + (ty + p) * wp + tx + p
             if ring <= p:  # within the padding: every index is in the field, padding has no work
-                hit = flat[base[todo][:, None] + (ty + p) * wp + tx + p]
+                hit = flat[idx]
             else:
                 inside = (ty >= 0) & (ty < self.H) & (tx >= 0) & (tx < self.W)
-                idx = base[todo][:, None] + (np.clip(ty, -p, self.H + p - 1) + p) * wp \
-                    + np.clip(tx, -p, self.W + p - 1) + p
-                hit = flat[idx] & inside
+                hit = flat[np.where(inside, idx, 0)] & inside
             first = np.argmax(hit, axis=1)
             got = hit[np.arange(len(todo)), first]
             rows_got = todo[got]
