@@ -94,6 +94,7 @@ def run_sizing(profile_name: str = "default", rows: tuple[int, ...] = DEFAULT_RO
     if not configs:
         raise ProfileError(f"no (rows, batch) combination is valid for profile {profile_name}")
     runs: dict[tuple[int, int], list[dict]] = {(r, b): [] for r, b, _ in configs}
+    doc: dict[str, Any] = {}
     for k in range(rounds):
         order = configs if k % 2 == 0 else configs[::-1]
         for r, b, _ in order:
@@ -101,6 +102,22 @@ def run_sizing(profile_name: str = "default", rows: tuple[int, ...] = DEFAULT_RO
             runs[(r, b)].append(run)
             print(f"round {k + 1}/{rounds}: rows {r}, batch {b}: {run['agent_steps'] / run['seconds']:,.0f} "
                   f"agent-steps/s (load {run['load_average']})", file=sys.stderr, flush=True)
+        # Written after every round: a long run stopped early keeps the rounds it finished.
+        doc = _summary(profile_name, scenario, base, stage_index, configs, runs, k + 1, iterations)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_suffix(".tmp")
+            tmp.write_text(json.dumps(doc, indent=2) + "\n")
+            os.replace(tmp, out)
+    _print(doc)
+    if out is not None:
+        print(f"wrote {out}")
+    return doc
+
+
+def _summary(profile_name: str, scenario: str, base: Any, stage_index: int, configs: list,
+             runs: dict[tuple[int, int], list[dict]], rounds: int, iterations: int) -> dict[str, Any]:
+    """The JSON document of the runs so far: medians, ratios to the profile, the knee."""
     rows_out = []
     for r, b, prof in configs:
         rs = runs[(r, b)]
@@ -122,7 +139,7 @@ def run_sizing(profile_name: str = "default", rows: tuple[int, ...] = DEFAULT_RO
     knee = min((x for x in rows_out if x["agent_steps_per_s"] >= KNEE_SHARE * best),
                key=lambda x: (x["rows"], x["batch_size"]))
     st = base.curriculum[stage_index]
-    doc = {
+    return {
         "benchmark": "ppo-sizing: agent-steps/s (collection + update) against VecEnv rows and batch size, "
                      "one process per configuration and round, configurations alternated",
         "profile": profile_name, "scenario": scenario,
@@ -137,14 +154,6 @@ def run_sizing(profile_name: str = "default", rows: tuple[int, ...] = DEFAULT_RO
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "results": rows_out,
     }
-    _print(doc)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, indent=2) + "\n")
-        os.replace(tmp, out)
-        print(f"wrote {out}")
-    return doc
 
 
 def _print(doc: dict[str, Any]) -> None:
