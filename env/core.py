@@ -572,6 +572,15 @@ class SwarmSim:
         """Nearest cell with work left by scanning the field's whole list (rows ``frow`` of ``work``).
 
         Returns dy, dx and whether any cell has work left, per drone."""
+        if self.H * self.W <= DENSE_SCAN_CELLS:
+            # Small fields: every cell of the drone's field, row-major (argmin keeps the first).
+            p, h, w = self.P, self.H, self.W
+            inner = work.reshape(-1, self.Hp, self.Wp)[frow, p:p + h, p:p + w].reshape(len(frow), h * w)
+            ys, xs = np.divmod(np.arange(h * w, dtype=np.int64), w)
+            dist = np.abs(ys[None, :] - cy[:, None]) + np.abs(xs[None, :] - cx[:, None])
+            dist[~inner] = 1 << 20
+            pick = np.argmin(dist, axis=1)
+            return ys[pick] - cy, xs[pick] - cx, inner[np.arange(len(frow)), pick]
         fields_used, inv = np.unique(frow, return_inverse=True)
         # Only the cells with work left are candidates, padded per field; np.nonzero keeps row-major
         # order, so argmin takes the first nearest cell.
@@ -694,6 +703,7 @@ def _box_sums(padded: np.ndarray) -> np.ndarray:
     return box
 
 
+DENSE_SCAN_CELLS = 1024  # fields up to this many cells are scanned whole per drone (no candidate list)
 COMPASS_RINGS = 12  # rings searched around a drone before its field's whole list is scanned
 
 
