@@ -52,9 +52,40 @@ def state_bytes(sim: Any) -> int:
         sim.coarse_rem,
         sim.coarse_tot,
         sim.ret,
+        *([sim.far_blocked] if hasattr(sim, "far_blocked") else []),
         *sim.counters.values(),
     ]
     return int(sum(a.nbytes for a in arrays))
+
+
+def load_ref_sim(rev: str) -> Any:
+    """SwarmSim of ``env/core.py`` at git revision ``rev`` (the rest of env from the working tree),
+    to time it against the working tree's in the same run."""
+    import importlib.util
+    import subprocess
+
+    try:
+        text = subprocess.run(["git", "show", f"{rev}:env/core.py"], check=True, capture_output=True,
+                              text=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    except (subprocess.CalledProcessError, OSError):
+        raise ValueError(f"--ref={rev!r} has no env/core.py; allowed: a git revision of this repository")
+    path = Path(tempfile.mkdtemp()) / "ref_core.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("env._ref_core", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(mod)
+    return mod.SwarmSim
+
+
+def _same_observations(sim_a: Any, sim_b: Any, actions: list) -> bool:
+    """Both simulators give bit-identical observations and rewards on ``actions`` (then reset)."""
+    same = True
+    for a in actions:
+        ra, rb = sim_a.step(a), sim_b.step(a)
+        same &= ra.obs.tobytes() == rb.obs.tobytes() and ra.rewards.tobytes() == rb.rewards.tobytes()
+    sim_a.reset(), sim_b.reset()
+    return bool(same)
 
 
 def _measure(step: Any, actions: list, min_time: float, min_steps: int) -> tuple[int, float, float]:
@@ -87,6 +118,7 @@ def run_bench(
     repeats: int = 3,
     out: Path | None = Path("bench/results/env.json"),
     progress: bool = True,
+    ref: str | None = None,
 ) -> dict[str, Any]:
     """Measure, print the table, write the JSON; returns the result dict."""
     import numpy as np
@@ -95,13 +127,16 @@ def run_bench(
     from env.core import SwarmSim
     from env.reference import PlainSwarm
 
+    sims: dict[str, Any] = {"vectorised": SwarmSim}
+    if ref is not None:
+        sims[f"vectorised@{ref}"] = load_ref_sim(ref)
     rows: list[dict[str, Any]] = []
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(
-            total=len(densities) * (len(batches) + len(plain_batches)),
+            total=len(densities) * (len(sims) * len(batches) + len(plain_batches)),
             desc="bench env",
             unit="run",
             file=sys.stderr,
@@ -118,43 +153,28 @@ def run_bench(
 
         rng = np.random.default_rng(0)
         n_act = get_scenario(scenario).n_actions
-        for kind, sizes in (("vectorised", batches), ("plain", plain_batches)):
-            for b in sizes:
-                acts = [rng.integers(0, n_act, b * n_drones) for _ in range(16)]
+        groups = [(tuple(sims), b) for b in batches] + [(("plain",), b) for b in plain_batches]
+        for kinds, b in groups:
+            acts = [rng.integers(0, n_act, b * n_drones) for _ in range(16)]
+            built, setup = {}, {}
+            for kind in kinds:
                 t0 = time.perf_counter()
-                sim = (
-                    SwarmSim(scenario, cfg, b, seed=1)
-                    if kind == "vectorised"
-                    else PlainSwarm(scenario, cfg, b, 1)
-                )
-                setup = time.perf_counter() - t0
-                # Best of ``repeats`` trials (as timeit does): on a shared machine the slower
-                # trials measure the neighbours, not this code. Every trial is kept in the JSON.
-                trials = [_measure(sim.step, acts, min_time, min_steps) for _ in range(repeats)]
-                agents = b * n_drones
-                steps, elapsed, cpu = max(trials, key=lambda t: t[0] / t[1])
-                rows.append(
-                    {
-                        "obstacle_density": dens,
-                        "implementation": kind,
-                        "fields": b,
-                        "drones": agents,
-                        "steps": steps,
-                        "seconds": round(elapsed, 4),
-                        "agent_steps_per_s": round(steps * agents / elapsed, 1),
-                        "agent_steps_per_cpu_s": round(
-                            max(t[0] * agents / max(t[2], 1e-9) for t in trials), 1
-                        ),
-                        "cpu_share": round(cpu / elapsed, 3),
-                        "ms_per_step": round(1000 * elapsed / steps, 3),
-                        "trials_agent_steps_per_s": [round(t[0] * agents / t[1], 1) for t in trials],
-                        "setup_s": round(setup, 3),
-                        "state_bytes_per_field": state_bytes(sim) // b if kind == "vectorised" else None,
-                    }
-                )
-                del sim
+                built[kind] = (PlainSwarm(scenario, cfg, b, 1) if kind == "plain"
+                               else sims[kind](scenario, cfg, b, seed=1))
+                setup[kind] = time.perf_counter() - t0
+            same = _same_observations(*built.values(), acts[:8]) if len(kinds) == 2 else None
+            # Best of ``repeats`` trials (as timeit does): on a shared machine the slower trials
+            # measure the neighbours, not this code. Implementations alternate trial by trial, so the
+            # load falls on both alike. Every trial is kept in the JSON.
+            trials: dict[str, list] = {kind: [] for kind in kinds}
+            for _ in range(repeats):
+                for kind in kinds:
+                    trials[kind].append(_measure(built[kind].step, acts, min_time, min_steps))
+            for kind in kinds:
+                rows.append(_row(kind, dens, b, n_drones, trials[kind], setup[kind], built[kind], same))
                 if bar is not None:
                     bar.update(1)
+            del built
     if bar is not None:
         bar.close()
     result = _summarise(
@@ -164,6 +184,29 @@ def run_bench(
     if out is not None:
         _write_json(result, out)
     return result
+
+
+def _row(kind: str, dens: float, b: int, n_drones: int, trials: list, setup: float, sim: Any,
+         same: bool | None) -> dict[str, Any]:
+    """One table row from the trials of one implementation and batch."""
+    agents = b * n_drones
+    steps, elapsed, cpu = max(trials, key=lambda t: t[0] / t[1])
+    return {
+        "obstacle_density": dens,
+        "implementation": kind,
+        "fields": b,
+        "drones": agents,
+        "steps": steps,
+        "seconds": round(elapsed, 4),
+        "agent_steps_per_s": round(steps * agents / elapsed, 1),
+        "agent_steps_per_cpu_s": round(max(t[0] * agents / max(t[2], 1e-9) for t in trials), 1),
+        "cpu_share": round(cpu / elapsed, 3),
+        "ms_per_step": round(1000 * elapsed / steps, 3),
+        "trials_agent_steps_per_s": [round(t[0] * agents / t[1], 1) for t in trials],
+        "setup_s": round(setup, 3),
+        "state_bytes_per_field": state_bytes(sim) // b if kind != "plain" else None,
+        "observations_identical_to_ref": same,
+    }
 
 
 def _summarise(
@@ -191,6 +234,16 @@ def _summarise(
                                      if plain_cpu else None),
             "state_bytes_per_field": best["state_bytes_per_field"],
         }
+        ref = [r for r in rows if r["obstacle_density"] == dens and "@" in r["implementation"]]
+        if ref:
+            ref_best = max(ref, key=lambda r: r["agent_steps_per_cpu_s"])
+            summary[str(dens)].update({
+                "ref": ref_best["implementation"].split("@", 1)[1],
+                "ref_best_agent_steps_per_cpu_s": ref_best["agent_steps_per_cpu_s"],
+                "speedup_vs_ref_cpu": round(best_cpu["agent_steps_per_cpu_s"]
+                                            / ref_best["agent_steps_per_cpu_s"], 2),
+                "observations_identical_to_ref": all(r["observations_identical_to_ref"] for r in ref),
+            })
     base = summary[str(densities[0])]
     for dens in densities[1:]:
         s = summary[str(dens)]
@@ -268,6 +321,13 @@ def _print_table(result: dict[str, Any]) -> None:
             f"{s['plain_agent_steps_per_s']:,.0f}; speed-up x{s['speedup_vs_plain']} "
             f"(CPU x{s['speedup_vs_plain_cpu']}){extra}"
         )
+        if "ref" in s:
+            console.print(
+                f"obstacles {dens}: {s['ref']} best "
+                f"{s['ref_best_agent_steps_per_cpu_s']:,.0f} per CPU-second; "
+                f"working tree x{s['speedup_vs_ref_cpu']}; observations bit-identical: "
+                f"{'yes' if s['observations_identical_to_ref'] else 'NO'}"
+            )
     load = result["machine"]["load_average_at_end"]
     console.print(
         f"targets (>= {TARGET_AGENT_STEPS:,} agent-steps/s and >= x{TARGET_SPEEDUP:.0f}, wall clock): "
@@ -312,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-time", type=float, default=1.0)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", default="bench/results/env.json")
+    p.add_argument("--ref", default=None, help="git revision whose env/core.py is timed alongside")
     args = p.parse_args(argv)
     cpu = pin_one_core()
     try:
@@ -334,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--repeats={args.repeats} is out of range; allowed: 1..20")
         if not 0.0 < args.min_time <= 60.0:
             raise ValueError(f"--min-time={args.min_time} is out of range; allowed: (0, 60]")
+        if args.ref is not None:
+            load_ref_sim(args.ref)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -349,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         args.min_time,
         repeats=args.repeats,
         out=Path(args.out),
+        ref=args.ref,
     )
     return 0
 

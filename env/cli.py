@@ -94,6 +94,7 @@ def register(app: typer.Typer) -> None:
         min_time: float = typer.Option(1.0, help="seconds per trial (at least 5 steps)"),
         repeats: int = typer.Option(3, help="trials per row; the best one is reported (1..20)"),
         out: Path = typer.Option(Path("bench/results/env.json"), help="JSON output"),
+        ref: str = typer.Option("", help="git revision whose simulator is timed alongside (before/after)"),
     ) -> None:
         """Agent-steps/s of the vectorised step (one core) vs the plain per-drone Python loop."""
         # A fresh process so the one-thread settings apply before numpy loads, pinned to one CPU.
@@ -119,6 +120,7 @@ def register(app: typer.Typer) -> None:
             str(repeats),
             "--out",
             str(out),
+            *(["--ref", ref] if ref else []),
         ]
         raise typer.Exit(code=subprocess.call(cmd, env=_child_env()))
 

@@ -8,6 +8,7 @@ drones or fields. Bits of ``packed``: see the BIT_* constants.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ GLOBAL_FEATURES = 4 + COARSE * COARSE
 FAR_GRID = 5
 FAR_BLOCK = 5
 FAR_FEATURES = 2 * FAR_GRID * FAR_GRID
+FAR_REACH = FAR_GRID // 2 * FAR_BLOCK + FAR_BLOCK // 2  # cells from a drone to its far field's edge
+_FAR_STEPS = np.arange(FAR_GRID) * FAR_BLOCK  # block starts, relative to the drone - FAR_REACH
 # Identity features (drone index / (N-1), golden-ratio hash of the index): identical drones that see
 # the same thing can still act differently, so deterministic (argmax) acting does not collide.
 ID_FEATURES = 2
@@ -134,6 +137,8 @@ class SwarmSim:
         self.hidden = np.zeros(b * c, dtype=bool)  # recon: plants not yet discovered
         self.dist = np.full(b * c, UNREACHABLE, dtype=np.int32)
         self.scratch = np.full(b * c, _BIG, dtype=np.int32)
+        span = 2 * FAR_REACH - FAR_BLOCK + 1
+        self.far_blocked = np.zeros((b, (self.H + span) * (self.W + span)), dtype=np.uint8)
         self.cell = np.zeros((b, n), dtype=np.int64)  # padded cell index within the field
         self.base_cell = np.zeros(b, dtype=np.int64)
         self.battery = np.zeros((b, n), dtype=np.int64)
@@ -222,6 +227,10 @@ class SwarmSim:
         dd = np.full((k, self.Hp, self.Wp), UNREACHABLE, dtype=np.int32)
         dd[view] = lay.dist
         self.dist.reshape(self.B, self.Hp, self.Wp)[fields] = dd
+        # Far-field blocked counts: obstacles, and every cell outside the field.
+        fb = np.ones((k, h + 2 * FAR_REACH, w + 2 * FAR_REACH), dtype=np.uint8)
+        fb[:, FAR_REACH:FAR_REACH + h, FAR_REACH:FAR_REACH + w] = lay.obstacles
+        self.far_blocked[fields] = _box_sums(fb).reshape(k, -1)
         self.base_cell[fields] = base_cell
         self.cell[fields] = base_cell[:, None]
         self.battery[fields] = cfg.battery_capacity
@@ -497,73 +506,121 @@ class SwarmSim:
         feat[o:].reshape(GLOBAL_FEATURES, k, n)[...] = glob[:, :, None]
         end = nwin + OWN_FEATURES + GLOBAL_FEATURES
         obs[:, nwin:end] = feat.T
-        obs[:, end:end + FAR_FEATURES] = self._far_field(fields, cell)
+        work = self._work(fields)
+        obs[:, end:end + FAR_FEATURES] = self._far_field(fields, cell, work)
         ids = np.arange(n, dtype=np.float64)
         obs[:, end + FAR_FEATURES] = np.tile(ids / max(n - 1, 1), k)
         obs[:, end + FAR_FEATURES + 1] = np.tile((ids * GOLDEN) % 1.0, k)
-        obs[:, end + FAR_FEATURES + ID_FEATURES:] = self._compass(fields, cell)
+        obs[:, end + FAR_FEATURES + ID_FEATURES:] = self._compass(fields, cell, work)
         return obs
 
-    def _compass(self, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
-        """(k*N, COMPASS_FEATURES): direction and distance to the nearest cell with work left."""
-        k, n = len(fields), self.N
-        pk = self.packed.reshape(self.B, self.C)[fields]
+    def _work(self, fields: np.ndarray) -> np.ndarray:
+        """(k, C) bool over the padded fields: cells with work left (recon: free and not covered;
+        watering: a plant still needing water). The padding never has work."""
         if self.scenario.watering:
-            work = self.need.reshape(self.B, self.C)[fields] > 0
-        else:
-            work = (pk & (BIT_BLOCKED | BIT_COVERED)) == 0
-        # Only the cells with work left are candidates (few for watering and late in recon), padded
-        # per field; np.nonzero keeps row-major order, so argmin still takes the first nearest cell.
-        fi, ci = np.nonzero(work)
-        counts = np.bincount(fi, minlength=k)
+            return self.need.reshape(self.B, self.C)[fields] > 0
+        return (self.packed.reshape(self.B, self.C)[fields] & (BIT_BLOCKED | BIT_COVERED)) == 0
+
+    def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
+        """(k*N, COMPASS_FEATURES): direction and distance to the nearest cell with work left.
+
+        The nearest cell is the first in row-major order among those at the smallest Manhattan
+        distance. Rings of growing distance are searched around every drone, their cells in
+        row-major order, so the first hit is that cell; drones with nothing within COMPASS_RINGS
+        scan their field's list of cells with work left (few by then, or far away)."""
+        k, n, wp, p = len(fields), self.N, self.Wp, self.P
+        rows = k * n
+        cy, cx = (cell // wp - p).ravel(), (cell % wp - p).ravel()
+        base = np.repeat(np.arange(k, dtype=np.int64) * self.C, n)
+        flat = work.ravel()
+        hit_dy = np.zeros(rows, dtype=np.int64)
+        hit_dx = np.zeros(rows, dtype=np.int64)
+        found = np.zeros(rows, dtype=bool)
+        todo = np.arange(rows)
+        # Ring d holds 4d cells: once the rings searched outnumber a small field's cells, scanning
+        # the field's list is cheaper.
+        last = min(COMPASS_RINGS, int(np.sqrt(self.H * self.W / 16)))
+        for ring, (rdy, rdx) in enumerate(_compass_rings()[:last + 1]):
+            if not todo.size:
+                break
+            ty, tx = cy[todo][:, None] + rdy, cx[todo][:, None] + rdx
+            idx = base[todo][:, None] + (ty + p) * wp + tx + p
+            if ring <= p:  # within the padding: every index is in the field, padding has no work
+                hit = flat[idx]
+            else:
+                inside = (ty >= 0) & (ty < self.H) & (tx >= 0) & (tx < self.W)
+                hit = flat[np.where(inside, idx, 0)] & inside
+            first = np.argmax(hit, axis=1)
+            got = hit[np.arange(len(todo)), first]
+            rows_got = todo[got]
+            hit_dy[rows_got], hit_dx[rows_got] = rdy[first[got]], rdx[first[got]]
+            found[rows_got] = True
+            todo = todo[~got]
+        if todo.size:
+            dy, dx, ok = self._compass_scan(work, todo // n, cy[todo], cx[todo])
+            hit_dy[todo], hit_dx[todo], found[todo] = dy, dx, ok
+        out = np.zeros((rows, COMPASS_FEATURES), dtype=np.float32)
+        out[:, 0], out[:, 1] = hit_dy < 0, hit_dy > 0
+        out[:, 2], out[:, 3] = hit_dx < 0, hit_dx > 0
+        out[:, 4] = (np.abs(hit_dy) + np.abs(hit_dx)) / (self.H + self.W)
+        out[~found] = 0.0
+        return out
+
+    def _compass_scan(
+        self, work: np.ndarray, frow: np.ndarray, cy: np.ndarray, cx: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest cell with work left by scanning the field's whole list (rows ``frow`` of ``work``).
+
+        Returns dy, dx and whether any cell has work left, per drone."""
+        if self.H * self.W <= DENSE_SCAN_CELLS:
+            # Small fields: every cell of the drone's field, row-major (argmin keeps the first).
+            p, h, w = self.P, self.H, self.W
+            inner = work.reshape(-1, self.Hp, self.Wp)[frow, p:p + h, p:p + w].reshape(len(frow), h * w)
+            ys, xs = np.divmod(np.arange(h * w, dtype=np.int64), w)
+            dist = np.abs(ys[None, :] - cy[:, None]) + np.abs(xs[None, :] - cx[:, None])
+            dist[~inner] = 1 << 20
+            pick = np.argmin(dist, axis=1)
+            return ys[pick] - cy, xs[pick] - cx, inner[np.arange(len(frow)), pick]
+        fields_used, inv = np.unique(frow, return_inverse=True)
+        # Only the cells with work left are candidates, padded per field; np.nonzero keeps row-major
+        # order, so argmin takes the first nearest cell.
+        fi, ci = np.nonzero(work[fields_used])
+        counts = np.bincount(fi, minlength=len(fields_used))
         width = max(1, int(counts.max()) if counts.size else 1)
         slot = np.arange(len(fi)) - np.repeat(np.cumsum(counts) - counts, counts)
-        cand = np.zeros((k, width), dtype=np.int64)
+        cand = np.zeros((len(fields_used), width), dtype=np.int64)
         cand[fi, slot] = ci
-        pad = np.ones((k, width), dtype=bool)
+        pad = np.ones((len(fields_used), width), dtype=bool)
         pad[fi, slot] = False
-        ys, xs = self.cell_yi, self.cell_xi
-        cy, cx = ys[cell], xs[cell]  # (k, N)
-        dist = np.abs(ys[cand][:, None, :] - cy[..., None])
-        dist += np.abs(xs[cand][:, None, :] - cx[..., None])
-        dist[np.broadcast_to(pad[:, None, :], dist.shape)] = 1 << 20
-        pick = np.argmin(dist, axis=2)  # (k, N)
-        found = ~np.take_along_axis(np.broadcast_to(pad[:, None, :], dist.shape), pick[..., None], 2)[..., 0]
-        best = np.take_along_axis(cand, pick, 1)
-        dy, dx = ys[best] - cy, xs[best] - cx
-        out = np.zeros((k, n, COMPASS_FEATURES), dtype=np.float32)
-        out[..., 0], out[..., 1] = dy < 0, dy > 0
-        out[..., 2], out[..., 3] = dx < 0, dx > 0
-        out[..., 4] = (np.abs(dy) + np.abs(dx)) / (self.H + self.W)
-        out[~found] = 0.0
-        return out.reshape(k * n, COMPASS_FEATURES)
+        ys, xs = self.cell_yi[cand[inv]], self.cell_xi[cand[inv]]  # (m, width)
+        dist = np.abs(ys - cy[:, None]) + np.abs(xs - cx[:, None])
+        dist[pad[inv]] = 1 << 20
+        pick = np.argmin(dist, axis=1)
+        m = np.arange(len(frow))
+        return ys[m, pick] - cy, xs[m, pick] - cx, ~pad[inv][m, pick]
 
-    def _far_field(self, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    def _far_field(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.
 
-        Summed-area tables of the unpadded fields give every block sum in four gathers."""
+        Each block sum is one gather from a map of FAR_BLOCK x FAR_BLOCK box sums (uint8: at most
+        25), built with shifted adds over the field padded by FAR_REACH cells (no work there); the
+        blocked map does not change within an episode, so it is built at reset."""
         k, n, p, h, w = len(fields), self.N, self.P, self.H, self.W
-        pk = self.packed.reshape(self.B, self.Hp, self.Wp)[fields, p:p + h, p:p + w]
-        if self.scenario.watering:
-            work = self.need.reshape(self.B, self.Hp, self.Wp)[fields, p:p + h, p:p + w] > 0
-        else:
-            work = (pk & (BIT_BLOCKED | BIT_COVERED)) == 0
-        sat = np.zeros((2, k, h + 1, w + 1), dtype=np.int32)
-        np.cumsum(np.cumsum(work, axis=1, dtype=np.int32), axis=2, out=sat[0, :, 1:, 1:])
-        np.cumsum(np.cumsum((pk & BIT_BLOCKED) > 0, axis=1, dtype=np.int32), axis=2, out=sat[1, :, 1:, 1:])
-        offs = (np.arange(FAR_GRID) - FAR_GRID // 2) * FAR_BLOCK - FAR_BLOCK // 2
-        y = (cell // self.Wp - p)[..., None] + offs  # (k, N, G) first row of each block
-        x = (cell % self.Wp - p)[..., None] + offs
-        y0, y1 = np.clip(y, 0, h)[..., :, None], np.clip(y + FAR_BLOCK, 0, h)[..., :, None]
-        x0, x1 = np.clip(x, 0, w)[..., None, :], np.clip(x + FAR_BLOCK, 0, w)[..., None, :]
-        fi = np.arange(k)[:, None, None, None]
-        sums = sat[:, fi, y1, x1] - sat[:, fi, y0, x1] - sat[:, fi, y1, x0] + sat[:, fi, y0, x0]
-        area = float(FAR_BLOCK * FAR_BLOCK)
-        outside = area - (y1 - y0) * (x1 - x0)
-        out = np.empty((k * n, FAR_FEATURES), dtype=np.float32)
+        padded = np.zeros((k, h + 2 * FAR_REACH, w + 2 * FAR_REACH), dtype=np.uint8)
+        inner = work.reshape(k, self.Hp, self.Wp)[:, p:p + h, p:p + w]
+        padded[:, FAR_REACH:FAR_REACH + h, FAR_REACH:FAR_REACH + w] = inner
+        box = _box_sums(padded).reshape(k, -1)
+        # Block (i, j) of a drone at (y, x) starts at (y + FAR_BLOCK * i, x + FAR_BLOCK * j) in the
+        # box maps, whose origin is FAR_REACH cells above and left of the field.
+        bw = w + 2 * FAR_REACH - FAR_BLOCK + 1
+        y, x = cell // self.Wp - p, cell % self.Wp - p
+        idx = ((y[..., None] + _FAR_STEPS) * bw)[..., :, None] + (x[..., None] + _FAR_STEPS)[..., None, :]
+        idx = idx.reshape(k, -1)
         g2 = FAR_GRID * FAR_GRID
-        out[:, :g2] = sums[0].reshape(k * n, g2) / area
-        out[:, g2:] = (sums[1] + outside).reshape(k * n, g2) / area
+        out = np.empty((k * n, FAR_FEATURES), dtype=np.float32)
+        area = float(FAR_BLOCK * FAR_BLOCK)
+        out[:, :g2] = np.take_along_axis(box, idx, 1).reshape(k * n, g2) / area
+        out[:, g2:] = np.take_along_axis(self.far_blocked[fields], idx, 1).reshape(k * n, g2) / area
         return out
 
     # ------------------------------------------------------------------ metrics and views
@@ -632,6 +689,32 @@ class SwarmSim:
     def lower_bound_steps(self) -> np.ndarray:
         """(B,) ceil(cells left to the coverage goal at reset / (drones x cells newly sensed per move))."""
         return self.counters["lower_bound"].copy()
+
+
+def _box_sums(padded: np.ndarray) -> np.ndarray:
+    """(k, H', W') uint8 -> sums of every FAR_BLOCK x FAR_BLOCK box, indexed by its top-left cell."""
+    hh, ww = padded.shape[1] - FAR_BLOCK + 1, padded.shape[2] - FAR_BLOCK + 1
+    rows = padded[:, :hh].copy()
+    for i in range(1, FAR_BLOCK):
+        rows += padded[:, i:i + hh]
+    box = rows[:, :, :ww].copy()
+    for j in range(1, FAR_BLOCK):
+        box += rows[:, :, j:j + ww]
+    return box
+
+
+DENSE_SCAN_CELLS = 1024  # fields up to this many cells are scanned whole per drone (no candidate list)
+COMPASS_RINGS = 12  # rings searched around a drone before its field's whole list is scanned
+
+
+@functools.lru_cache(maxsize=1)
+def _compass_rings() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """(dy, dx) of the cells at Manhattan distance 0..COMPASS_RINGS, each ring in row-major order."""
+    rings = []
+    for d in range(COMPASS_RINGS + 1):
+        cells = sorted({(dy, s * (d - abs(dy))) for dy in range(-d, d + 1) for s in (-1, 1)})
+        rings.append((np.array([c[0] for c in cells], np.int64), np.array([c[1] for c in cells], np.int64)))
+    return tuple(rings)
 
 
 def cells_per_move(config: FieldConfig) -> int:

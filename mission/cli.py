@@ -26,6 +26,9 @@ def mission(
     obstacles: float = typer.Option(0.0, help="Obstacle density (fraction of cells, 0..0.4)."),
     seed: int = typer.Option(0, help="Seed of the field layout."),
     max_steps: int = typer.Option(300, help="Step limit of each phase (larger fields need more)."),
+    battery: int = typer.Option(200, help="Battery capacity in steps; drones reach about "
+                                          "(battery - 3) / 2 "
+                                          "steps from the base (raise it for large fields)."),
     policy: str = typer.Option("champion", help=_POLICY_HELP),
     mode: str = typer.Option("mission", help="mission (recon -> watering), recon or watering."),
     watering_policy: str = typer.Option("", help=_WATERING_HELP),
@@ -47,6 +50,7 @@ def mission(
     try:
         settings = parse_settings({"width": width, "height": height, "drones": drones, "plants": plants,
                                    "obstacles": obstacles, "seed": seed, "max_steps": max_steps,
+                                   "battery": battery,
                                    "policy": policy, "mode": mode, "watering_policy": watering_policy})
     except SettingsError as exc:
         flag = "--" + exc.field.replace("_", "-")  # the CLI flag, not the form field (--max-steps)

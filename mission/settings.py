@@ -17,7 +17,8 @@ HEURISTIC = "heuristic"
 CHAMPION = "champion"
 #: form name -> FieldConfig field name
 FORM_TO_FIELD = {"width": "width", "height": "height", "drones": "n_drones", "plants": "n_plants",
-                 "obstacles": "obstacle_density", "seed": "seed", "max_steps": "max_steps"}
+                 "obstacles": "obstacle_density", "seed": "seed", "max_steps": "max_steps",
+                 "battery": "battery_capacity"}
 _MODEL_URI = re.compile(r"^models:/swarmops-(recon|watering)-ppo(/\d+|@[A-Za-z0-9_-]+)$")
 
 
@@ -47,6 +48,9 @@ class RunSettings:
     """Seed of the field layout; the heuristic comparison uses the same field."""
     max_steps: int = 300
     """Step limit of each phase (env's FieldConfig default; larger fields need more)."""
+    battery: int = 200
+    """Battery capacity in steps (env's FieldConfig default). A drone reaches cells about
+    (battery - 3) / 2 steps from the base and back: 200 covers ~7 % of a 512 x 512 field."""
     mode: str = "mission"
     """`mission` (recon then watering), `recon` or `watering`."""
     policy: str = CHAMPION
@@ -144,7 +148,7 @@ def parse_settings(data: Mapping[str, Any]) -> RunSettings:
         raise SettingsError("form", f"unknown setting {unknown[0]!r}; allowed: {', '.join(sorted(known))}")
     defaults = RunSettings()
     values: dict[str, Any] = {}
-    for name in ("width", "height", "drones", "plants", "seed", "max_steps"):
+    for name in ("width", "height", "drones", "plants", "seed", "max_steps", "battery"):
         raw = data.get(name, getattr(defaults, name))
         values[name] = _as_int(name, getattr(defaults, name) if raw is None else raw)
     raw = data.get("obstacles", defaults.obstacles)

@@ -293,10 +293,11 @@ def register(app: typer.Typer) -> None:
         profile: str = typer.Option("default", help="profile whose rows/batch are varied"),
         rows: str = typer.Option("128,256,512,1024", help="VecEnv rows (num_agents), comma-separated"),
         batches: str = typer.Option("2048,4096,8192", help="PPO batch sizes, comma-separated"),
-        rounds: int = typer.Option(3, min=1, max=20, help="interleaved timed rounds (median reported)"),
+        rounds: int = typer.Option(3, min=1, max=20, help="alternated rounds (median reported)"),
+        iterations: int = typer.Option(3, min=1, max=50, help="timed PPO iterations per run"),
         out: Path = typer.Option(Path("bench/results/sizing.json")),
     ) -> None:
-        """Training agent-steps/s against VecEnv rows and batch size, interleaved; writes JSON."""
+        """Training agent-steps/s against VecEnv rows and batch size, one process per run; writes JSON."""
         from training.bench_sizing import run_sizing
 
         def ints(text: str, name: str) -> tuple[int, ...]:
@@ -308,7 +309,8 @@ def register(app: typer.Typer) -> None:
                 fail(f"--{name}={text!r} is invalid; allowed: comma-separated positive integers")
             return vals
 
-        run_sizing(profile, ints(rows, "rows"), ints(batches, "batches"), rounds, out=out)
+        run_sizing(profile, ints(rows, "rows"), ints(batches, "batches"), rounds, out=out,
+                   iterations=iterations)
 
 
 def _parse_seeds(seeds: Optional[str], resume: bool) -> list[Optional[int]]:

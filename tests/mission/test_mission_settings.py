@@ -34,6 +34,7 @@ def test_strings_from_the_form_are_parsed() -> None:
     ({"drones": "2.5"}, "drones", {"n_drones": "2.5"}),
     ({"plants": ""}, "plants", {"n_plants": ""}),
     ({"max_steps": "0"}, "max_steps", {"max_steps": 0}),
+    ({"battery": "5"}, "battery", {"battery_capacity": 5}),
 ])
 def test_field_errors_are_env_errors_on_the_right_field(form: dict, field: str, env_kwargs: dict) -> None:
     with pytest.raises(SettingsError) as info:
@@ -41,6 +42,11 @@ def test_field_errors_are_env_errors_on_the_right_field(form: dict, field: str, 
     assert info.value.field == field
     assert str(info.value) == env_message(**env_kwargs)
     assert "\n" not in str(info.value) and "allowed" in str(info.value)
+
+
+def test_battery_reaches_the_simulator() -> None:
+    assert parse_settings({}).field_config().battery_capacity == FieldConfig().battery_capacity
+    assert parse_settings({"battery": "1100"}).field_config().battery_capacity == 1100
 
 
 def test_too_many_plants_names_plants_and_the_limit() -> None:

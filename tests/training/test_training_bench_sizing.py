@@ -1,4 +1,4 @@
-"""`swarmops bench sizing`: rows x batch measured interleaved, one-line errors."""
+"""`swarmops bench sizing`: rows x batch measured one process per run, one-line errors."""
 from __future__ import annotations
 
 import json
@@ -22,15 +22,19 @@ def _swarmops(*args: str) -> subprocess.CompletedProcess:
 def test_sizing_measures_every_valid_pair_against_the_profile(tmp_path: Path) -> None:
     out = tmp_path / "sizing.json"
     res = _swarmops("bench", "sizing", "--profile", "smoke", "--rows", "128,256", "--batches", "2048,3000",
-                    "--rounds", "2", "--out", str(out))
+                    "--rounds", "1", "--iterations", "1", "--out", str(out))
     assert res.returncode == 0, res.stderr[-2000:]
     doc = json.loads(out.read_text())
     # 3000 divides no rollout (rows x 32 steps): only the batch of 2048 is measured.
     assert [(r["rows"], r["batch_size"]) for r in doc["results"]] == [(128, 2048), (256, 2048)]
     own = doc["results"][0]
-    assert own["ratio_to_profile"] == 1.0 and len(own["seconds_per_update"]) == 2
+    assert own["ratio_to_profile"] == 1.0 and len(own["runs"]) == 1
     assert all(r["agent_steps_per_s"] > 0 for r in doc["results"])
-    assert "x profile" in res.stdout
+    # Every run is its own process, none of them this test's CLI process.
+    pids = [run["pid"] for r in doc["results"] for run in r["runs"]]
+    assert len(set(pids)) == 2
+    assert (doc["knee"]["rows"], doc["knee"]["batch_size"]) in {(128, 2048), (256, 2048)}
+    assert "x profile" in res.stdout and "(knee)" in res.stdout
 
 
 def test_sizing_bad_flag_is_one_line(tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const FIELDS = ["width", "height", "drones", "plants", "obstacles", "seed", "max_steps", "mode", "policy",
-                "watering_policy"];
+const FIELDS = ["width", "height", "drones", "plants", "obstacles", "seed", "max_steps", "battery", "mode",
+                "policy", "watering_policy"];
 let options = null;
 let current = null;   // {jobId, result, phase}
 let timer = null;

@@ -1,0 +1,75 @@
+"""Observations, rewards and resets stay bit-identical across speed work on the simulator.
+
+The digests were recorded from the simulator before its observation path was optimised (issue 17):
+a changed bit in any observation would change every trained model's inputs (and the DVC smoke
+model). If you change the observation on purpose, bump ``OBS_LAYOUT_VERSION`` and re-record with
+``python tests/env/test_env_obs_golden.py`` (prints the new table).
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+
+import numpy as np
+import pytest
+
+from env.config import FieldConfig
+from env.core import OBS_LAYOUT_VERSION, SwarmSim
+
+# name: (scenario, fields, steps, FieldConfig keywords). Chosen so that auto-resets happen, that
+# work left becomes sparse and far from some drones (the compass's long-range path), and that the
+# sensor's line of sight and non-square fields are exercised.
+CASES: dict[str, tuple[str, int, int, dict]] = {
+    "recon-10x9-los": ("recon", 3, 150, dict(width=10, height=9, n_drones=4, n_plants=12, max_steps=40,
+                                             battery_capacity=25, recharge_rate=5, obstacle_density=0.25,
+                                             obstacles_block_sensor=True, sensor_radius=3)),
+    "recon-24x24-late": ("recon", 4, 220, dict(width=24, height=24, n_drones=16, n_plants=20,
+                                               max_steps=400, sensor_radius=2, obstacle_density=0.1)),
+    "recon-40x17": ("recon", 2, 60, dict(width=40, height=17, n_drones=3, n_plants=10, max_steps=50,
+                                         obstacle_density=0.2)),
+    "water-12x12": ("watering", 4, 150, dict(width=12, height=12, n_drones=4, n_plants=8, max_steps=60,
+                                             tank_capacity=2, obstacle_density=0.1)),
+    "water-30x20-sparse": ("watering", 2, 80, dict(width=30, height=20, n_drones=5, n_plants=3,
+                                                   max_steps=300, obstacle_density=0.1)),
+    "recon-96-big": ("recon", 1, 20, dict(width=96, height=96, n_drones=32, n_plants=50, max_steps=300,
+                                          obstacle_density=0.1)),
+}
+
+GOLDEN_VERSION = 3
+GOLDEN: dict[str, str] = {
+    "recon-10x9-los": "53968f48e9cafd4902a59851c04d2070f4bc9f280d02f4be4032c298617cf7f8",
+    "recon-24x24-late": "b61cff353189ba0d1dca1a204dc3d750c7adf34671701842b5a1c0c6c0f2e0b8",
+    "recon-40x17": "045b857a4b96559913f0a89d29ee0f17dea8d2a91822a14a760299f9d798412b",
+    "recon-96-big": "dd0523a90a36fc1129716af61295f304542c4d1c51b737a16381574704a8084a",
+    "water-12x12": "98cf48a42491844fcab7d8eda332bbab4a084a2781c346c7100b6b636dbf94de",
+    "water-30x20-sparse": "d823fde6de7cc3a49ca2617dd74735f44b48b0fa690f99299cc6fe1ea3092f58",
+}
+
+
+def trajectory_digest(name: str) -> str:
+    """sha256 over every observation, reward, terminal observation and done set of a case."""
+    scenario, fields, steps, kw = CASES[name]
+    sim = SwarmSim(scenario, FieldConfig(**kw), fields, seed=7)
+    rng = np.random.default_rng(3)
+    h = hashlib.sha256(sim.observe(np.arange(fields)).tobytes())
+    for _ in range(steps):
+        res = sim.step(rng.integers(0, sim.scenario.n_actions, sim.num_rows))
+        h.update(res.obs.tobytes())
+        h.update(res.rewards.tobytes())
+        h.update(res.done_fields.astype(np.int64).tobytes())
+        if res.terminal_obs is not None:
+            h.update(res.terminal_obs.tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_observations_are_bit_identical_to_the_recorded_ones(name: str) -> None:
+    if OBS_LAYOUT_VERSION != GOLDEN_VERSION:
+        pytest.skip(f"observation layout {OBS_LAYOUT_VERSION} != recorded {GOLDEN_VERSION}: re-record")
+    assert trajectory_digest(name) == GOLDEN[name]
+
+
+if __name__ == "__main__":
+    for case in sorted(CASES):
+        print(f'    "{case}": "{trajectory_digest(case)}",', file=sys.stdout)
