@@ -44,7 +44,8 @@ CI_USERNAME = "ci-pipeline"  # the pipeline's MLflow user at the front door
 PROJECT_ID = 4242  # the recorder's numeric project id (python-gitlab addresses an MR's notes by it)
 
 
-def _wait_http(url: str, timeout: float, **kw: Any) -> None:
+def _wait_http(url: str, timeout: float, server: subprocess.Popen, log: Path, **kw: Any) -> None:
+    """Wait until ``url`` answers below 500; fail at once with the log's tail if ``server`` exits."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -52,8 +53,9 @@ def _wait_http(url: str, timeout: float, **kw: Any) -> None:
                 return
         except requests.RequestException:
             pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{url} did not answer within {timeout:g} s")
+        if server.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{url} did not come up (exit code {server.poll()}):\n{tail}")
         time.sleep(0.5)
 
 
@@ -174,42 +176,48 @@ def tracking_stack(venv_bin: Path) -> Iterator[TrackingStack]:
     procs: list[subprocess.Popen] = []
     try:
         with throwaway_postgres() as pg:
-            base = f"127.0.0.1:{pg.port}"
-            ledger_pw, mlflow_pw = secrets.token_hex(12), secrets.token_hex(12)
-            _create_db(pg.admin_url, "swarmops_ci", ledger_pw, "swarmops")
-            _create_db(pg.admin_url, "mlflow", mlflow_pw, "mlflow")
-            backend, front = free_port(), free_port()
-            env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-            for var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "SWARMOPS_DB_URL"):
-                env.pop(var, None)
-            procs.append(subprocess.Popen(
-                [str(venv_bin / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(backend),
-                 "--workers", "1",
-                 "--backend-store-uri", f"postgresql+psycopg2://mlflow:{mlflow_pw}@{base}/mlflow",
-                 "--artifacts-destination", str(work / "artifacts"),
-                 "--allowed-hosts", f"127.0.0.1:{front},127.0.0.1:{backend}"],
-                env=env, cwd=work, stdout=(work / "mlflow.log").open("w"), stderr=subprocess.STDOUT,
-                start_new_session=True))
-            _self_signed(work / "tls")
-            password = secrets.token_urlsafe(18)
-            (work / "htpasswd").write_text(f"{CI_USERNAME}:{_ssha(password)}\n")
-            shutil.chown(work / "htpasswd", "root", "nogroup")
-            (work / "htpasswd").chmod(0o640)
-            procs.append(subprocess.Popen([str(NGINX), "-c", str(_nginx_conf(work, front, backend))],
-                                          stdout=subprocess.DEVNULL, stderr=(work / "nginx.log").open("w"),
-                                          start_new_session=True))
-            _wait_http(f"http://127.0.0.1:{backend}/health", 180)
-            _wait_http(f"https://127.0.0.1:{front}/health", 30, verify=str(work / "tls/server.crt"))
-            yield TrackingStack(
-                ledger_url=f"postgresql+psycopg2://swarmops_ci:{ledger_pw}@{base}/swarmops",
-                mlflow_url=f"https://127.0.0.1:{front}", username=CI_USERNAME, password=password,
-                ca_cert=work / "tls/server.crt")
-            for proc in reversed(procs):
-                _stop(proc)
+            try:
+                yield _start_front(work, pg.port, pg.admin_url, venv_bin, procs)
+            finally:  # MLflow and nginx go before the database they use
+                for proc in reversed(procs):
+                    _stop(proc)
     finally:
-        for proc in reversed(procs):
-            _stop(proc)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _start_front(work: Path, pg_port: int, admin_url: str, venv_bin: Path,
+                 procs: list[subprocess.Popen]) -> TrackingStack:
+    """Databases and roles, MLflow on loopback, the nginx front door; started processes go to ``procs``."""
+    base = f"127.0.0.1:{pg_port}"
+    ledger_pw, mlflow_pw = secrets.token_hex(12), secrets.token_hex(12)
+    _create_db(admin_url, "swarmops_ci", ledger_pw, "swarmops")
+    _create_db(admin_url, "mlflow", mlflow_pw, "mlflow")
+    backend, front = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "SWARMOPS_DB_URL")}
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no huey workers: ~1 GB less, unused here
+    procs.append(subprocess.Popen(
+        [str(venv_bin / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(backend), "--workers", "1",
+         "--backend-store-uri", f"postgresql+psycopg2://mlflow:{mlflow_pw}@{base}/mlflow",
+         "--artifacts-destination", str(work / "artifacts"),
+         "--allowed-hosts", f"127.0.0.1:{front},127.0.0.1:{backend}"],
+        env=env, cwd=work, stdout=(work / "mlflow.log").open("w"), stderr=subprocess.STDOUT,
+        start_new_session=True))
+    _self_signed(work / "tls")
+    password = secrets.token_urlsafe(18)
+    (work / "htpasswd").write_text(f"{CI_USERNAME}:{_ssha(password)}\n")
+    shutil.chown(work / "htpasswd", "root", "nogroup")
+    (work / "htpasswd").chmod(0o640)  # the nginx worker (nobody:nogroup) reads it, nobody else
+    procs.append(subprocess.Popen([str(NGINX), "-c", str(_nginx_conf(work, front, backend))],
+                                  stdout=subprocess.DEVNULL, stderr=(work / "nginx.log").open("w"),
+                                  start_new_session=True))
+    _wait_http(f"http://127.0.0.1:{backend}/health", 180, procs[0], work / "mlflow.log")
+    _wait_http(f"https://127.0.0.1:{front}/health", 30, procs[1], work / "nginx.log",
+               verify=str(work / "tls/server.crt"))
+    return TrackingStack(
+        ledger_url=f"postgresql+psycopg2://swarmops_ci:{ledger_pw}@{base}/swarmops",
+        mlflow_url=f"https://127.0.0.1:{front}", username=CI_USERNAME, password=password,
+        ca_cert=work / "tls/server.crt")
 
 
 # ---- the runner: an unprivileged user, its clone and a venv it can execute ----------------------------

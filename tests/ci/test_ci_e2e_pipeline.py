@@ -92,6 +92,25 @@ def e2e(venv_dir: Path) -> Iterator[SimpleNamespace]:
             weak_profile=_profile(profiles / "e2e-weak.yaml", WEAK_STEPS))
 
 
+def test_merge_request_job_without_the_tracking_variables_fails_in_one_line(e2e: SimpleNamespace) -> None:
+    gcl = e2e.gcl
+    gcl.checkout(FEATURE_BRANCH)
+    try:
+        empty = gcl.clone / ".gitlab-ci-local-no-variables.yml"
+        empty.write_text("{}\n")
+        variables = {**gcl.mr_vars, **e2e.base_vars, "PROFILE": str(e2e.weak_profile)}
+        proc = gcl.run("train", "--variables-file", empty.name, variables=variables,
+                       unset=("CI_COMMIT_BRANCH",), timeout=300)
+    finally:
+        gcl.checkout("main")
+    assert proc.returncode != 0, _tail(proc)
+    assert ("error: SWARMOPS_DB_URL is not set: the team ledger, postgresql+psycopg2://USER:PASSWORD@HOST:"
+            "5432/swarmops; required on merge request !7 (never a fallback to a local SQLite file)"
+            ) in proc.stdout
+    assert "swarmops train" not in proc.stdout.replace("make train", "")  # stopped before training
+    assert not (gcl.clone / "runs").exists()
+
+
 def test_default_branch_pipeline_makes_the_first_model_champion_on_the_team_stack(
         e2e: SimpleNamespace) -> None:
     gcl, stack = e2e.gcl, e2e.stack
