@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator
@@ -62,6 +65,11 @@ def _missing() -> str | None:
             return f"{tool} not installed (run scripts/bootstrap.sh)"
     if not NGINX.exists() or not DEBIAN_PYTHON.exists():
         return f"{NGINX} and {DEBIAN_PYTHON} are needed (run scripts/bootstrap.sh)"
+    # The runner's overlay venv runs the test venv's compiled packages on Debian's interpreter.
+    debian = subprocess.run([str(DEBIAN_PYTHON), "-c", "import sys; print(sys.version_info[:2])"],
+                            capture_output=True, text=True).stdout.strip()
+    if debian != str(sys.version_info[:2]):
+        return f"{DEBIAN_PYTHON} is Python {debian}, the test venv {sys.version_info[:2]}: not the same ABI"
     return None
 
 
@@ -71,6 +79,10 @@ def e2e(venv_dir: Path) -> Iterator[SimpleNamespace]:
     if _missing():
         pytest.skip(_missing())
     with tracking_stack(venv_dir / "bin") as stack, GitlabRecorder() as gitlab, runner_user() as user:
+        site = Path(sysconfig.get_paths()["purelib"])
+        if subprocess.run(user.command("test", "-r", str(site / "mlflow" / "__init__.py"))).returncode:
+            pytest.skip(f"the runner user cannot read the test venv's packages in {site} "
+                        "(a checkout under /root?): put the repo in a world-readable path")
         clone = user.base / "swarmops"
         make_clone(clone)
         venv = overlay_venv(user.base / "venv", venv_dir, clone)
