@@ -30,8 +30,8 @@ import pytest
 import yaml
 
 from tests.ci.conftest import FEATURE_BRANCH, MR_VARS, GitlabCiLocal, make_clone
-from tests.ci.e2e_stack import (DEBIAN_PYTHON, NGINX, PROJECT_ID, GitlabRecorder, chown_tree, overlay_venv,
-                                runner_user, tracking_stack)
+from tests.ci.e2e_stack import (DEBIAN_PYTHON, NGINX, PROJECT_ID, GitlabRecorder, RunnerUser, TrackingStack,
+                                chown_tree, overlay_venv, runner_user, tracking_stack)
 from training.registry import model_name
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
@@ -75,33 +75,40 @@ def _missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def e2e(venv_dir: Path) -> Iterator[SimpleNamespace]:
-    """Tracking stack + GitLab recorder + runner user with its clone, overlay venv and variables file."""
+    """Runner user (skips early if it cannot use the test venv), GitLab recorder, tracking stack, clone."""
     if _missing():
         pytest.skip(_missing())
-    with tracking_stack(venv_dir / "bin") as stack, GitlabRecorder() as gitlab, runner_user() as user:
+    with runner_user() as user, GitlabRecorder() as gitlab:
         site = Path(sysconfig.get_paths()["purelib"])
         if subprocess.run(user.command("test", "-r", str(site / "mlflow" / "__init__.py"))).returncode:
             pytest.skip(f"the runner user cannot read the test venv's packages in {site} "
                         "(a checkout under /root?): put the repo in a world-readable path")
-        clone = user.base / "swarmops"
-        make_clone(clone)
-        venv = overlay_venv(user.base / "venv", venv_dir, clone)
-        profiles = user.base / "profiles"
-        profiles.mkdir(mode=0o755)
-        token = os.urandom(12).hex()
-        # Secrets as a runner gets them: CI/CD variables, here gitlab-ci-local's project variables file.
-        secrets_file = clone / ".gitlab-ci-local-variables.yml"
-        secrets_file.write_text(yaml.safe_dump({**stack.ci_variables(), "GITLAB_TOKEN": token}))
-        secrets_file.chmod(0o600)
-        chown_tree(clone, user.name)
-        gcl = GitlabCiLocal(clone, user.home, dict(MR_VARS), runas=user.command)
-        gcl.checkout(FEATURE_BRANCH)  # the MR's branch, as it would exist before pipeline 2
-        gcl.checkout("main")
-        yield SimpleNamespace(
-            stack=stack, gitlab=gitlab, user=user, gcl=gcl, token=token, state={},
-            base_vars={"VENV": str(venv), "SWARMOPS_CI_SMALL": "1", "SCENARIO": SCENARIO},
-            champion_profile=_profile(profiles / "e2e-champion.yaml", CHAMPION_STEPS),
-            weak_profile=_profile(profiles / "e2e-weak.yaml", WEAK_STEPS))
+        with tracking_stack(venv_dir / "bin") as stack:
+            yield _prepare(user, gitlab, stack, venv_dir)
+
+
+def _prepare(user: RunnerUser, gitlab: GitlabRecorder, stack: TrackingStack,
+             venv_dir: Path) -> SimpleNamespace:
+    """The runner's clone (main + the MR branch), overlay venv, variables file and training profiles."""
+    clone = user.base / "swarmops"
+    make_clone(clone)
+    venv = overlay_venv(user.base / "venv", venv_dir, clone)
+    profiles = user.base / "profiles"
+    profiles.mkdir(mode=0o755)
+    token = os.urandom(12).hex()
+    # Secrets as a runner gets them: CI/CD variables, here gitlab-ci-local's project variables file.
+    secrets_file = clone / ".gitlab-ci-local-variables.yml"
+    secrets_file.write_text(yaml.safe_dump({**stack.ci_variables(), "GITLAB_TOKEN": token}))
+    secrets_file.chmod(0o600)
+    chown_tree(clone, user.name)
+    gcl = GitlabCiLocal(clone, user.home, dict(MR_VARS), runas=user.command)
+    gcl.checkout(FEATURE_BRANCH)  # the MR's branch, as it would exist before pipeline 2
+    gcl.checkout("main")
+    return SimpleNamespace(
+        stack=stack, gitlab=gitlab, user=user, gcl=gcl, token=token, state={},
+        base_vars={"VENV": str(venv), "SWARMOPS_CI_SMALL": "1", "SCENARIO": SCENARIO},
+        champion_profile=_profile(profiles / "e2e-champion.yaml", CHAMPION_STEPS),
+        weak_profile=_profile(profiles / "e2e-weak.yaml", WEAK_STEPS))
 
 
 def test_merge_request_job_without_the_tracking_variables_fails_in_one_line(e2e: SimpleNamespace) -> None:
