@@ -92,6 +92,7 @@ tune: $(PYDEPS)  ## one hyperparameter-search worker: TRIALS for study STUDY on 
 	$(SWARMOPS) tune --scenario $(SCENARIO) --profile $(PROFILE) --trials $(TRIALS) $(if $(STUDY),--study $(STUDY))
 
 evaluate: $(PYDEPS) tracking-check  ## evaluate the latest run of SCENARIO: REPORTS/eval (metrics, plots, report) + metrics.txt
+	mkdir -p $(REPORTS)  # a fresh CI checkout has none (the train job hands over runs/ only)
 	$(SWARMOPS) evaluate latest --scenario $(SCENARIO) --out $(REPORTS)/eval --no-progress
 	$(PY) -m ci metrics --candidate $(REPORTS)/eval/metrics.json --openmetrics $(REPORTS)/metrics.txt
 

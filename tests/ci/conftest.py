@@ -8,17 +8,18 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 GITLAB_ORIGIN = "https://gitlab.example.com/swarmops/swarmops.git"
+FEATURE_BRANCH = "feature/wider-fields"
 # Variables of a real merge-request pipeline that gitlab-ci-local does not set by itself.
 MR_VARS = {
     "CI_PIPELINE_SOURCE": "merge_request_event",
     "CI_MERGE_REQUEST_IID": "7",
-    "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature/wider-fields",
+    "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": FEATURE_BRANCH,
     "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
 }
 
@@ -34,11 +35,19 @@ class GitlabCiLocal:
     clone: Path
     home: Path
     mr_vars: dict[str, str]
+    #: run gitlab-ci-local through this (e.g. RunnerUser.command: as an unprivileged user, clean env)
+    runas: Callable[..., list[str]] | None = None
 
     def checkout(self, branch: str) -> None:
         """Switch the clone to ``branch`` (created from main if new)."""
-        known = _git(self.clone, "branch", "--list", branch).strip()
-        _git(self.clone, "checkout", "-q", *([] if known else ["-b"]), branch)
+        def git(*args: str) -> str:
+            if self.runas is None:
+                return _git(self.clone, *args)
+            return subprocess.run(self.runas("git", *args), cwd=self.clone, check=True, capture_output=True,
+                                  text=True).stdout
+
+        known = git("branch", "--list", branch).strip()
+        git("checkout", "-q", *([] if known else ["-b"]), branch)
 
     def run(self, *args: str, variables: dict[str, str] | None = None, unset: tuple[str, ...] = (),
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -52,6 +61,9 @@ class GitlabCiLocal:
         if overridden:
             cmd += ["--ignore-predefined-vars", ",".join(overridden)]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GCL_", "GITLAB_", "CI_"))}
+        if self.runas is not None:
+            return subprocess.run(self.runas(*cmd, *args), cwd=self.clone, capture_output=True, text=True,
+                                  timeout=timeout)
         return subprocess.run([*cmd, *args], cwd=self.clone, capture_output=True, text=True, timeout=timeout,
                               env=env)
 
@@ -76,15 +88,9 @@ def _copy_worktree(dest: Path) -> None:
         shutil.copy2(src, target)
 
 
-@pytest.fixture(scope="module")
-def gcl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitlabCiLocal]:
-    """A fresh git repository holding this working tree on ``main``, origin a GitLab-looking URL."""
-    if shutil.which("gitlab-ci-local") is None:
-        pytest.skip("gitlab-ci-local not installed (run scripts/bootstrap.sh)")
-    base = tmp_path_factory.mktemp("gcl")
-    clone, home = base / "swarmops", base / "home"
+def make_clone(clone: Path) -> None:
+    """A fresh git repository at ``clone`` holding this working tree on ``main``, origin a GitLab URL."""
     clone.mkdir()
-    home.mkdir()
     _copy_worktree(clone)
     _git(clone, "init", "-q", "-b", "main")
     _git(clone, "-c", "user.name=ci-test", "-c", "user.email=ci-test@example.com", "add", "-A")
@@ -94,6 +100,17 @@ def gcl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitlabCiLocal]:
     # gitlab-ci-local reads the default branch from origin/HEAD, as a real clone would have it.
     _git(clone, "update-ref", "refs/remotes/origin/main", "HEAD")
     _git(clone, "remote", "set-head", "origin", "main")
+
+
+@pytest.fixture(scope="module")
+def gcl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitlabCiLocal]:
+    """A fresh git repository holding this working tree on ``main``, origin a GitLab-looking URL."""
+    if shutil.which("gitlab-ci-local") is None:
+        pytest.skip("gitlab-ci-local not installed (run scripts/bootstrap.sh)")
+    base = tmp_path_factory.mktemp("gcl")
+    clone, home = base / "swarmops", base / "home"
+    home.mkdir()
+    make_clone(clone)
     yield GitlabCiLocal(clone, home, dict(MR_VARS))
     shutil.rmtree(base, ignore_errors=True)
 
