@@ -282,10 +282,81 @@ def postgres_restart(ctx: DrillContext) -> DrillResult:
         + f" | {_tail(training.log, 3)}")
 
 
+def _mlflow_metric_counts(url: str, mlflow_run_id: str) -> dict[tuple[int, str], int]:
+    """(step, key) -> number of rows in the MLflow backend's metrics table for one run."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT step, key, count(*) FROM metrics WHERE run_uuid = :run "
+                                    "GROUP BY step, key"), {"run": mlflow_run_id}).all()
+    engine.dispose()
+    return {(int(step), key): int(n) for step, key, n in rows}
+
+
+def mlflow_down(ctx: DrillContext) -> DrillResult:
+    """Stop the MLflow server for about a minute during a training run; every metric arrives once."""
+    from swarmops.mlflowtemp import ThrowawayMlflow
+
+    ledger_url = ctx.database("drill_mlflow_down_ledger")
+    backend_url = ctx.database("drill_mlflow_down_store")
+    server = ThrowawayMlflow(backend_url, ctx.workdir / "mlflow-down-server")
+    outage_s = max(10.0, 60.0 * ctx.scale)
+    server.start()
+    # Short client-side HTTP retries: the drill measures the buffer's retries, not urllib3's.
+    env_extra = {**server.client_env(), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+                 "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+    if "mlflow-down" in ctx.sabotage:
+        env_extra["SWARMOPS_MLFLOW_RETRY_S"] = "0"  # sabotage: MLflow writes are not retried
+    training = _start_training(ledger_url, ctx.workdir / "mlflow-down", env_extra=env_extra)
+    during = 0
+    try:
+        _wait(lambda: _updates_logged(ledger_url) >= 2 or training.proc.poll() is not None,
+              DRILL_TIMEOUT_S, "2 logged updates")
+        server.stop()
+        before = _updates_logged(ledger_url)
+        time.sleep(outage_s)
+        during = _updates_logged(ledger_url) - before
+        server.start()
+        training.proc.wait(timeout=DRILL_TIMEOUT_S)
+    finally:
+        if training.proc.poll() is None:
+            training.proc.kill()
+            training.proc.wait()
+        counts: dict[tuple[int, str], int] = {}
+        try:
+            run = _run_row(ledger_url)
+            engine = sa.create_engine(ledger_url)
+            with engine.connect() as conn:
+                mlflow_run_id = conn.execute(sa.text("SELECT mlflow_run_id FROM runs")).scalar_one()
+            engine.dispose()
+            counts = _mlflow_metric_counts(backend_url, mlflow_run_id)
+        finally:
+            server.stop()
+    ledger_rows = {(step, name) for _, step, name in _metric_rows(ledger_url)}
+    log = training.log.read_text(errors="replace")
+    checks = {
+        "training kept going while MLflow was down": during >= 1,
+        "training finished": training.proc.returncode == 0 and run["status"] == "finished",
+        "every ledger metric in MLflow": bool(ledger_rows) and ledger_rows <= set(counts),
+        "each MLflow metric once": bool(counts) and max(counts.values()) == 1,
+    }
+    passed = all(checks.values())
+    return DrillResult(
+        "mlflow-down", f"MLflow server (basic auth, PostgreSQL store) stopped for {outage_s:.0f} s "
+        "during a training run, then started again",
+        "training keeps logging updates during the outage and finishes; every ledger metric is in MLflow, "
+        "each (step, metric) once", passed,
+        {"outage_s": round(outage_s), "updates_during_outage": during, "ledger_rows": len(ledger_rows),
+         "mlflow_rows": sum(counts.values()), "duplicates": sum(n - 1 for n in counts.values()),
+         "outages_bridged": log.count("mlflow: server back after")},
+        "" if passed else "failed: " + ", ".join(k for k, ok in checks.items() if not ok)
+        + f" | {_tail(training.log, 3)}")
+
+
 DRILLS: dict[str, Callable[[DrillContext], DrillResult]] = {
     "ledger-concurrency": ledger_concurrency,
     "kill-resume": kill_resume,
     "postgres-restart": postgres_restart,
+    "mlflow-down": mlflow_down,
 }
 
 
