@@ -313,7 +313,9 @@ def mlflow_down(ctx: DrillContext) -> DrillResult:
               DRILL_TIMEOUT_S, "2 logged updates")
         server.stop()
         before = _updates_logged(ledger_url)
-        time.sleep(outage_s)
+        down_until = time.monotonic() + outage_s
+        while time.monotonic() < down_until and training.proc.poll() is None:
+            time.sleep(0.5)
         during = _updates_logged(ledger_url) - before
         server.start()
         training.proc.wait(timeout=DRILL_TIMEOUT_S)
@@ -352,11 +354,17 @@ def mlflow_down(ctx: DrillContext) -> DrillResult:
         + f" | {_tail(training.log, 3)}")
 
 
+# The backup drills build on DrillContext/DrillResult above, hence imported here (no cycle at run time).
+from swarmops.drills_backup import backup_integrity, backup_restore, offsite  # noqa: E402
+
 DRILLS: dict[str, Callable[[DrillContext], DrillResult]] = {
     "ledger-concurrency": ledger_concurrency,
     "kill-resume": kill_resume,
     "postgres-restart": postgres_restart,
     "mlflow-down": mlflow_down,
+    "backup-restore": backup_restore,
+    "offsite": offsite,
+    "backup-integrity": backup_integrity,
 }
 
 

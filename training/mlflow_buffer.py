@@ -25,7 +25,7 @@ BATCH = 1000  # MLflow's log_batch limit on metrics per request
 
 
 def mlflow_retry_s() -> float:
-    """SWARMOPS_MLFLOW_RETRY_S (seconds, >= 0; default 120), or a TrackingError naming the bad value."""
+    """SWARMOPS_MLFLOW_RETRY_S (seconds, >= 0; default 120) or a TrackingError naming the bad value."""
     raw = os.environ.get("SWARMOPS_MLFLOW_RETRY_S", "").strip()
     if not raw:
         return DEFAULT_RETRY_S
@@ -60,7 +60,7 @@ class MlflowMetricBuffer:
         self._thread.start()
 
     def log(self, values: dict[str, float], step: int) -> None:
-        """Queue ``values`` at ``step`` (timestamp now); raises TrackingError once the retry budget ran out."""
+        """Queue ``values`` at ``step`` (timestamp: now); TrackingError once the retry budget ran out."""
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)

@@ -371,7 +371,10 @@ def train(
     except Exception as exc:
         _finish(ledger, run_id, pushgw, model, "failed", started, done, error=f"{type(exc).__name__}: {exc}")
         if mlflow.active_run():
-            mlflow.end_run(status="FAILED")
+            try:
+                mlflow.end_run(status="FAILED")
+            except Exception as end_exc:  # noqa: BLE001 - MLflow down may be why we failed: keep that error
+                print(f"mlflow: could not mark the run FAILED ({type(end_exc).__name__})", file=sys.stderr)
         raise
     finally:
         metrics_out.close()
