@@ -1,7 +1,10 @@
 """The reliability drills pass on a healthy stack and FAIL when their guarantee is broken on purpose.
 
-Real PostgreSQL (a server the drills start and restart), real training subprocesses, real SIGKILL.
-Sizes are reduced (scale 0.05: 8 x 50 concurrent writes); `make drills` runs the full 8 x 1,000.
+Real PostgreSQL (a server the drills start and restart), real training subprocesses, real SIGKILL, a
+real `mlflow server` (basic auth) stopped mid-run, real restic repositories (one behind a real sshd on
+its own loopback address), the backup role's own script, promtool on the monitoring rules.
+Sizes are reduced (scale 0.05: 8 x 50 concurrent writes, a 10 s MLflow outage); `make drills` runs the
+full 8 x 1,000 writes and a 60 s outage.
 """
 from __future__ import annotations
 
@@ -41,12 +44,23 @@ def test_figures_account_for_every_row(healthy: dict) -> None:
     assert healthy["postgres-restart"].figures["restarts"] == 2
     assert healthy["postgres-restart"].figures["retried_writes"] >= 1  # the restarts were felt
     assert healthy["kill-resume"].figures["rows_after"] > healthy["kill-resume"].figures["killed_at_rows"]
+    down = healthy["mlflow-down"].figures
+    assert down["updates_during_outage"] >= 1 and down["outages_bridged"] == 1  # the outage was felt
+    assert down["duplicates"] == 0 and down["mlflow_rows"] >= down["ledger_rows"] > 0
+    restored = healthy["backup-restore"].figures
+    assert restored["rows"] > 0 and restored["artifacts"] >= 2 and restored["restore_s"] > 0
+    assert healthy["offsite"].figures["copy_bytes"] > 0
+    assert healthy["backup-integrity"].figures["restore_errors"] >= 1
 
 
 @pytest.mark.parametrize("drill, symptom", [
     ("ledger-concurrency", "rows 392 (distinct 392) of 400"),  # each writer lost its last write
     ("kill-resume", "resume finished"),  # the checkpoint was deleted before --resume
     ("postgres-restart", "training finished"),  # no write retries: the restart kills training
+    ("mlflow-down", "training finished"),  # no MLflow retries (SWARMOPS_MLFLOW_RETRY_S=0)
+    ("backup-restore", "every table and artifact identical"),  # the hub's account DB left out
+    ("offsite", "restore from the copy without errors"),  # the copy next to the primary, lost with it
+    ("backup-integrity", "corrupted pack fails the run"),  # `restic check` of the metadata only
 ])
 def test_drill_fails_when_its_guarantee_is_broken(sabotaged: dict, drill: str, symptom: str) -> None:
     result = sabotaged[drill]
