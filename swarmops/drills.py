@@ -25,48 +25,20 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 
+from swarmops.drillbase import DrillContext, DrillResult
+from swarmops.drills_backup import backup_integrity, backup_restore, offsite
+from swarmops.drills_upgrade import mlflow_upgrade
 from swarmops.pgtemp import ThrowawayPostgres
 
 DRILL_TIMEOUT_S = 300
 # A tiny smoke run: 16 PPO updates of 4,096 agent-steps, a checkpoint every 2 updates.
 TRAIN_SETTINGS = ("total_timesteps=65536", "checkpoint_every=8192", "episode_gif=false")
-
-
-@dataclass
-class DrillResult:
-    """One row of the drill table."""
-
-    drill: str
-    done: str
-    checked: str
-    passed: bool
-    figures: dict[str, Any] = field(default_factory=dict)
-    detail: str = ""
-
-
-@dataclass
-class DrillContext:
-    """What a drill may use: the drills' own PostgreSQL server, a scratch folder, the sabotage set."""
-
-    server: ThrowawayPostgres
-    workdir: Path
-    sabotage: frozenset[str] = frozenset()
-    scale: float = 1.0  # tests run smaller drills
-
-    def database(self, name: str) -> str:
-        """URL of a fresh database ``name`` on the drills' server."""
-        admin = sa.create_engine(self.server.admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return self.server.admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 # ---- ledger-concurrency ------------------------------------------------------------------------------
@@ -354,9 +326,6 @@ def mlflow_down(ctx: DrillContext) -> DrillResult:
         + f" | {_tail(training.log, 3)}")
 
 
-# The backup drills build on DrillContext/DrillResult above, hence imported here (no cycle at run time).
-from swarmops.drills_backup import backup_integrity, backup_restore, offsite  # noqa: E402
-
 DRILLS: dict[str, Callable[[DrillContext], DrillResult]] = {
     "ledger-concurrency": ledger_concurrency,
     "kill-resume": kill_resume,
@@ -365,6 +334,7 @@ DRILLS: dict[str, Callable[[DrillContext], DrillResult]] = {
     "backup-restore": backup_restore,
     "offsite": offsite,
     "backup-integrity": backup_integrity,
+    "mlflow-upgrade": mlflow_upgrade,
 }
 
 

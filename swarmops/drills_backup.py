@@ -34,7 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from swarmops.drills import DrillContext, DrillResult
+from swarmops.drillbase import DrillContext, DrillResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BACKUP_TEMPLATE = REPO_ROOT / "infra/ansible/roles/backup/templates/swarmops-backup.j2"
@@ -59,6 +59,22 @@ def _restic(args: list[str], password_file: Path, cache: Path, repo: str | None 
     cmd = ["restic", *(["--repo", repo] if repo else []), *(extra or []), *args]
     return subprocess.run(cmd, env=env, stdin=stdin, stdout=stdout or subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout)
+
+
+def pg_fingerprint(url: str) -> dict[str, tuple[int, str]] | None:
+    """Row count and md5 of the rows (in order) of every table of a database; None when it is gone."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                          "ORDER BY 1")).scalars().all()
+            return {t: tuple(conn.execute(sa.text(  # type: ignore[misc]
+                "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                f'FROM "{t}" t')).one()) for t in tables}
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        engine.dispose()
 
 
 class BackupStack:
@@ -126,18 +142,7 @@ class BackupStack:
         """Row count and md5 of every table of every database, sha256 of every artifact file."""
         out: dict[str, Any] = {}
         for kind, url in self.urls.items():
-            engine = sa.create_engine(url)
-            try:
-                with engine.connect() as conn:
-                    tables = conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = "
-                                                  "'public' ORDER BY 1")).scalars().all()
-                    out[kind] = {t: tuple(conn.execute(sa.text(
-                        "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-                        f'FROM "{t}" t')).one()) for t in tables}
-            except sa.exc.OperationalError:
-                out[kind] = None  # the database is gone
-            finally:
-                engine.dispose()
+            out[kind] = pg_fingerprint(url)
         if self.hub_db.exists():
             with sqlite3.connect(self.hub_db) as hub:
                 tables = [r[0] for r in hub.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
