@@ -11,7 +11,7 @@ ENV ?= staging
 REPORTS ?= reports
 TRIALS ?= 20
 
-.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills bench tracking-check train tune \
+.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills drills-test bench tracking-check train tune \
         evaluate gate vault deploy verify promote review-up review-down mr-note clean lock
 
 help:  ## list targets
