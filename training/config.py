@@ -242,7 +242,8 @@ def load_profile(
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ProfileError(f"{path}:{where} malformed YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # ReaderError: several lines
+        raise ProfileError(f"{path}:{where} malformed YAML ({problem})") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{path}: expected a mapping of profile keys, got {type(data).__name__}")
     if path.name != "profile.yaml":  # a run's saved copy already carries its name
