@@ -274,15 +274,19 @@ def mlflow_down(ctx: DrillContext) -> DrillResult:
     outage_s = max(10.0, 60.0 * ctx.scale)
     server.start()
     # Short client-side HTTP retries: the drill measures the buffer's retries, not urllib3's.
+    # The retry budget covers the outage plus the server's start, which takes a minute or more on a
+    # loaded 2-core machine (default budget: 120 s; the drill reports the real downtime).
     env_extra = {**server.client_env(), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-                 "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+                 "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                 "SWARMOPS_MLFLOW_RETRY_S": f"{outage_s + 240:.0f}"}
     if "mlflow-down" in ctx.sabotage:
         env_extra["SWARMOPS_MLFLOW_RETRY_S"] = "0"  # sabotage: MLflow writes are not retried
     training = _start_training(ledger_url, ctx.workdir / "mlflow-down", env_extra=env_extra)
-    during = 0
+    during, downtime = 0, 0.0
     try:
         _wait(lambda: _updates_logged(ledger_url) >= 2 or training.proc.poll() is not None,
               DRILL_TIMEOUT_S, "2 logged updates")
+        stopped = time.perf_counter()
         server.stop()
         before = _updates_logged(ledger_url)
         down_until = time.monotonic() + outage_s
@@ -290,6 +294,7 @@ def mlflow_down(ctx: DrillContext) -> DrillResult:
             time.sleep(0.5)
         during = _updates_logged(ledger_url) - before
         server.start()
+        downtime = time.perf_counter() - stopped
         training.proc.wait(timeout=DRILL_TIMEOUT_S)
     finally:
         if training.proc.poll() is None:
@@ -319,7 +324,8 @@ def mlflow_down(ctx: DrillContext) -> DrillResult:
         "during a training run, then started again",
         "training keeps logging updates during the outage and finishes; every ledger metric is in MLflow, "
         "each (step, metric) once", passed,
-        {"outage_s": round(outage_s), "updates_during_outage": during, "ledger_rows": len(ledger_rows),
+        {"outage_s": round(outage_s), "downtime_s": round(downtime, 1),
+         "updates_during_outage": during, "ledger_rows": len(ledger_rows),
          "mlflow_rows": sum(counts.values()), "duplicates": sum(n - 1 for n in counts.values()),
          "outages_bridged": log.count("mlflow: server back after")},
         "" if passed else "failed: " + ", ".join(k for k, ok in checks.items() if not ok)
