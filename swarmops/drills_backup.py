@@ -428,7 +428,7 @@ def offsite(ctx: DrillContext) -> DrillResult:
         stack.init_repository(stack.repository, stack.password_file)
         if "offsite" in ctx.sabotage:
             # sabotage: the old stand-in, a folder next to the primary (destroyed along with it)
-            copy_repo, copy_extra, overrides = str(stack.root / "restic-repo/../restic-copy"), [], {}
+            copy_repo, copy_extra, overrides = str(stack.root / "restic-copy"), [], {}
             stack.init_repository(copy_repo, copy_password, copy_of=stack.repository)
         else:
             copy_repo, copy_extra = host.repository, sftp

@@ -26,7 +26,7 @@ HEAVY = ("offsite", "mlflow-upgrade")
 TESTED = [d for d in DRILLS if os.environ.get("SWARMOPS_ALL_DRILLS") == "1" or d not in HEAVY]
 
 
-def tested(drill: str) -> None:
+def _skip_untested(drill: str) -> None:
     if drill not in TESTED:
         pytest.skip(f"{drill} is a heavy drill: `make drills-test` runs it (outside make test's time budget)")
 
@@ -43,7 +43,7 @@ def sabotaged() -> dict:
 
 @pytest.mark.parametrize("drill", list(DRILLS))
 def test_drill_passes_on_a_healthy_stack(healthy: dict, drill: str) -> None:
-    tested(drill)
+    _skip_untested(drill)
     result = healthy[drill]
     assert result.passed, f"{drill}: {result.detail}"
     assert result.figures and not result.detail
@@ -78,7 +78,7 @@ def test_figures_account_for_every_row(healthy: dict) -> None:
     ("mlflow-upgrade", "migration ran before the start"),  # the server started without mlflow-db-upgrade
 ])
 def test_drill_fails_when_its_guarantee_is_broken(sabotaged: dict, drill: str, symptom: str) -> None:
-    tested(drill)
+    _skip_untested(drill)
     result = sabotaged[drill]
     assert not result.passed
     assert symptom in result.detail.split(" | ")[0], result.detail
