@@ -11,7 +11,7 @@ ENV ?= staging
 REPORTS ?= reports
 TRIALS ?= 20
 
-.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills bench tracking-check train tune \
+.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills drills-test bench tracking-check train tune \
         evaluate gate vault deploy verify promote review-up review-down mr-note clean lock
 
 help:  ## list targets
@@ -74,9 +74,12 @@ infra: $(SYSDEPS)  ## infra tests (ansible, servers, CI runners)
 	mkdir -p $(REPORTS)
 	$(PYTEST) -m infra --junitxml=$(REPORTS)/junit-infra.xml $(TEST_PATHS)
 
-drills: bootstrap-python  ## reliability drills (kill + resume, PostgreSQL restart, concurrent writes): table + JSON
+drills: bootstrap-python  ## reliability drills (faults, MLflow outage and upgrade, backup/restore, off-site): table + JSON
 	mkdir -p $(REPORTS)
 	$(SWARMOPS) drills --out $(REPORTS)/drills.json
+
+drills-test: bootstrap-python  ## every drill healthy AND sabotaged, the heavy ones too (make test skips offsite, mlflow-upgrade)
+	SWARMOPS_ALL_DRILLS=1 $(PYTEST) -q tests/swarmops/test_drills.py
 
 bench: bootstrap-python  ## simulator and training benchmarks (table + JSON under bench/results)
 	$(SWARMOPS) bench env

@@ -25,48 +25,20 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import sqlalchemy as sa
 
+from swarmops.drillbase import DrillContext, DrillResult
+from swarmops.drills_backup import backup_integrity, backup_restore, offsite
+from swarmops.drills_upgrade import mlflow_upgrade
 from swarmops.pgtemp import ThrowawayPostgres
 
 DRILL_TIMEOUT_S = 300
 # A tiny smoke run: 16 PPO updates of 4,096 agent-steps, a checkpoint every 2 updates.
 TRAIN_SETTINGS = ("total_timesteps=65536", "checkpoint_every=8192", "episode_gif=false")
-
-
-@dataclass
-class DrillResult:
-    """One row of the drill table."""
-
-    drill: str
-    done: str
-    checked: str
-    passed: bool
-    figures: dict[str, Any] = field(default_factory=dict)
-    detail: str = ""
-
-
-@dataclass
-class DrillContext:
-    """What a drill may use: the drills' own PostgreSQL server, a scratch folder, the sabotage set."""
-
-    server: ThrowawayPostgres
-    workdir: Path
-    sabotage: frozenset[str] = frozenset()
-    scale: float = 1.0  # tests run smaller drills
-
-    def database(self, name: str) -> str:
-        """URL of a fresh database ``name`` on the drills' server."""
-        admin = sa.create_engine(self.server.admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        return self.server.admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 # ---- ledger-concurrency ------------------------------------------------------------------------------
@@ -282,10 +254,93 @@ def postgres_restart(ctx: DrillContext) -> DrillResult:
         + f" | {_tail(training.log, 3)}")
 
 
+def _mlflow_metric_counts(url: str, mlflow_run_id: str) -> dict[tuple[int, str], int]:
+    """(step, key) -> number of rows in the MLflow backend's metrics table for one run."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT step, key, count(*) FROM metrics WHERE run_uuid = :run "
+                                    "GROUP BY step, key"), {"run": mlflow_run_id}).all()
+    engine.dispose()
+    return {(int(step), key): int(n) for step, key, n in rows}
+
+
+def mlflow_down(ctx: DrillContext) -> DrillResult:
+    """Stop the MLflow server for about a minute during a training run; every metric arrives once."""
+    from swarmops.mlflowtemp import ThrowawayMlflow
+
+    ledger_url = ctx.database("drill_mlflow_down_ledger")
+    backend_url = ctx.database("drill_mlflow_down_store")
+    server = ThrowawayMlflow(backend_url, ctx.workdir / "mlflow-down-server")
+    outage_s = max(10.0, 60.0 * ctx.scale)
+    server.start()
+    # Short client-side HTTP retries: the drill measures the buffer's retries, not urllib3's.
+    # The retry budget covers the outage plus the server's start, which takes a minute or more on a
+    # loaded 2-core machine (default budget: 120 s; the drill reports the real downtime).
+    env_extra = {**server.client_env(), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+                 "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                 "SWARMOPS_MLFLOW_RETRY_S": f"{outage_s + 240:.0f}"}
+    if "mlflow-down" in ctx.sabotage:
+        env_extra["SWARMOPS_MLFLOW_RETRY_S"] = "0"  # sabotage: MLflow writes are not retried
+    training = _start_training(ledger_url, ctx.workdir / "mlflow-down", env_extra=env_extra)
+    during, downtime = 0, 0.0
+    try:
+        _wait(lambda: _updates_logged(ledger_url) >= 2 or training.proc.poll() is not None,
+              DRILL_TIMEOUT_S, "2 logged updates")
+        stopped = time.perf_counter()
+        server.stop()
+        before = _updates_logged(ledger_url)
+        down_until = time.monotonic() + outage_s
+        while time.monotonic() < down_until and training.proc.poll() is None:
+            time.sleep(0.5)
+        during = _updates_logged(ledger_url) - before
+        server.start()
+        downtime = time.perf_counter() - stopped
+        training.proc.wait(timeout=DRILL_TIMEOUT_S)
+    finally:
+        if training.proc.poll() is None:
+            training.proc.kill()
+            training.proc.wait()
+        counts: dict[tuple[int, str], int] = {}
+        try:
+            run = _run_row(ledger_url)
+            engine = sa.create_engine(ledger_url)
+            with engine.connect() as conn:
+                mlflow_run_id = conn.execute(sa.text("SELECT mlflow_run_id FROM runs")).scalar_one()
+            engine.dispose()
+            counts = _mlflow_metric_counts(backend_url, mlflow_run_id)
+        finally:
+            server.stop()
+    ledger_rows = {(step, name) for _, step, name in _metric_rows(ledger_url)}
+    log = training.log.read_text(errors="replace")
+    checks = {
+        "training kept going while MLflow was down": during >= 1,
+        "training finished": training.proc.returncode == 0 and run["status"] == "finished",
+        "every ledger metric in MLflow": bool(ledger_rows) and ledger_rows <= set(counts),
+        "each MLflow metric once": bool(counts) and max(counts.values()) == 1,
+    }
+    passed = all(checks.values())
+    return DrillResult(
+        "mlflow-down", f"MLflow server (basic auth, PostgreSQL store) stopped for {outage_s:.0f} s "
+        "during a training run, then started again",
+        "training keeps logging updates during the outage and finishes; every ledger metric is in MLflow, "
+        "each (step, metric) once", passed,
+        {"outage_s": round(outage_s), "downtime_s": round(downtime, 1),
+         "updates_during_outage": during, "ledger_rows": len(ledger_rows),
+         "mlflow_rows": sum(counts.values()), "duplicates": sum(n - 1 for n in counts.values()),
+         "outages_bridged": log.count("mlflow: server back after")},
+        "" if passed else "failed: " + ", ".join(k for k, ok in checks.items() if not ok)
+        + f" | {_tail(training.log, 3)}")
+
+
 DRILLS: dict[str, Callable[[DrillContext], DrillResult]] = {
     "ledger-concurrency": ledger_concurrency,
     "kill-resume": kill_resume,
     "postgres-restart": postgres_restart,
+    "mlflow-down": mlflow_down,
+    "backup-restore": backup_restore,
+    "offsite": offsite,
+    "backup-integrity": backup_integrity,
+    "mlflow-upgrade": mlflow_upgrade,
 }
 
 

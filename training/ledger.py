@@ -156,7 +156,7 @@ def make_engine(url: str) -> sa.Engine:
     """Engine for a ledger URL, with a short connect timeout so bad URLs fail fast."""
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise LedgerError(
             f"invalid ledger database URL {url!r} (expected sqlite:///PATH or "
             "postgresql+psycopg2://USER:PASSWORD@HOST:PORT/DB)"

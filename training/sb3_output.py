@@ -34,11 +34,15 @@ class TrackingOutputFormat(KVWriter):
         run_id: str,
         pushgateway: PushgatewayReporter | None = None,
         mlflow_enabled: bool = True,
+        mlflow_buffer: Any = None,
     ) -> None:
         self.ledger = ledger
         self.run_id = run_id
         self.pushgateway = pushgateway
         self.mlflow_enabled = mlflow_enabled
+        # training.mlflow_buffer.MlflowMetricBuffer: MLflow writes that never block training and survive
+        # an outage; without one, metrics go to the active MLflow run directly.
+        self.mlflow_buffer = mlflow_buffer
 
     def write(self, key_values: dict[str, Any], key_excluded: dict[str, Any], step: int = 0) -> None:
         """Called by SB3's Logger.dump() once per update."""
@@ -50,7 +54,9 @@ class TrackingOutputFormat(KVWriter):
             values[_KEY_MAP.get(key, key.replace("/", "_"))] = float(value)
         if not values:
             return
-        if self.mlflow_enabled:
+        if self.mlflow_buffer is not None:
+            self.mlflow_buffer.log(values, int(step))
+        elif self.mlflow_enabled:
             import mlflow
 
             mlflow.log_metrics(values, step=int(step))

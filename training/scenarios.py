@@ -277,8 +277,11 @@ def load_suite(directory: Path = DEFAULT_SUITE_DIR) -> Suite:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as exc:
         raise SuiteError(f"{manifest_path}: malformed JSON ({exc})") from None
+    names = manifest.get("scenarios", []) if isinstance(manifest, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) and n and "/" not in n for n in names):
+        raise SuiteError(f"{manifest_path}: expected {{\"scenarios\": [file names in {directory}], ...}}")
     entries = []
-    for name in manifest.get("scenarios", []):
+    for name in names:
         path = directory / name
         try:
             entries.append(ScenarioFile.model_validate(json.loads(path.read_text())))

@@ -254,6 +254,7 @@ def train(
     import mlflow
     from stable_baselines3.common.logger import Logger
 
+    from training.mlflow_buffer import MlflowMetricBuffer
     from training.sb3_output import TrackingOutputFormat
 
     import env as swarm_env
@@ -321,7 +322,9 @@ def train(
         )
 
     pushgw = PushgatewayReporter(run_id, scenario)
-    model.set_logger(Logger(folder=None, output_formats=[TrackingOutputFormat(ledger, run_id, pushgw)]))
+    metrics_out = MlflowMetricBuffer(mlflow_run.info.run_id, mlflow.get_tracking_uri())
+    model.set_logger(Logger(folder=None, output_formats=[
+        TrackingOutputFormat(ledger, run_id, pushgw, mlflow_buffer=metrics_out)]))
     ckpt_dir = folder / "checkpoints"
     stage_of = {"stage": stage0}
 
@@ -343,6 +346,7 @@ def train(
                     model.learn(remaining, callback=callback, reset_num_timesteps=False)
                 if flag.signum is not None:
                     path = checkpoint()
+                    metrics_out.flush()
                     _finish(ledger, run_id, pushgw, model, "interrupted", started, done)
                     mlflow.end_run(status="KILLED")
                     raise TrainingInterrupted(run_id, flag.signum, path)
@@ -350,7 +354,8 @@ def train(
         model.save(model_path)
         checkpoint()
         rate = _finish(ledger, run_id, pushgw, model, "finished", started, done)
-        mlflow.log_metric("agent_steps_per_second_overall", rate)
+        metrics_out.log({"agent_steps_per_second_overall": rate}, int(model.num_timesteps))
+        metrics_out.flush()  # an MLflow outage ends here: every buffered metric is on the server
         mlflow.log_artifact(str(model_path), artifact_path="model")
         mlflow.log_artifact(str(folder / "profile.yaml"), artifact_path="config")
         if profile.episode_gif:
@@ -370,8 +375,13 @@ def train(
     except Exception as exc:
         _finish(ledger, run_id, pushgw, model, "failed", started, done, error=f"{type(exc).__name__}: {exc}")
         if mlflow.active_run():
-            mlflow.end_run(status="FAILED")
+            try:
+                mlflow.end_run(status="FAILED")
+            except Exception as end_exc:  # noqa: BLE001 - MLflow down may be why we failed: keep that error
+                print(f"mlflow: could not mark the run FAILED ({type(end_exc).__name__})", file=sys.stderr)
         raise
+    finally:
+        metrics_out.close()
 
 
 def checkpoint_steps(path: Path) -> int:

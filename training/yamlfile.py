@@ -34,7 +34,8 @@ def read_mapping(path: Path, error: Callable[[str], Exception]) -> dict[str, Any
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise error(f"{path}:{where} malformed YAML ({getattr(exc, 'problem', exc)})") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # ReaderError: several lines
+        raise error(f"{path}:{where} malformed YAML ({problem})") from None
     if not isinstance(data, dict):
         raise error(f"{path}: expected a mapping of keys, got {type(data).__name__}")
     return data
