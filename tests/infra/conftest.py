@@ -90,9 +90,9 @@ def address(env: str) -> str:
 
 
 def ports(env: str) -> dict[str, int]:
-    """Ports of test-<n>: the inventory's offsets from its base 20000 + 100 n."""
+    """Ports of test-<n>: the one layout's offsets (group_vars/all/ports.yml) from its base 20000 + 100 n."""
     base = 20000 + 100 * number(env)
-    layout = yaml.safe_load((ANSIBLE / "inventories/test/group_vars/swarmops/ports.yml").read_text())
+    layout = yaml.safe_load((ANSIBLE / "group_vars/all/ports.yml").read_text())
     return {k: base + int(re.search(r"\+ (\d+)", v).group(1)) for k, v in layout.items()}
 
 

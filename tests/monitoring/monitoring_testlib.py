@@ -42,7 +42,7 @@ def make_inventory(root: Path, env_inventory: str | None = "staging",
         # swarmops_address derives from ansible_host (group_vars/all): the host's address
         "ansible_connection": "local", "ansible_host": "127.0.0.1",
         "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-    shutil.copy(ANSIBLE_DIR / "group_vars" / "all" / "main.yml", inv / "group_vars" / "all.yml")
+    shutil.copytree(ANSIBLE_DIR / "group_vars" / "all", inv / "group_vars" / "all")  # layout, ports
     if env_inventory:
         env_vars = ANSIBLE_DIR / "inventories" / env_inventory / "group_vars" / "swarmops"
         for src in sorted(env_vars.glob("*.yml")):
