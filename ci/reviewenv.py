@@ -33,7 +33,7 @@ def review_url(mr: int, ansible_dir: Path = ANSIBLE_DIR) -> str:
     inventory = ansible_dir / "inventories" / "review" / "hosts.yml"
     if not inventory.is_file():
         raise CIError(f"review inventory {inventory} does not exist")
-    cmd = [_ansible(), "localhost", "-i", str(inventory), "--playbook-dir", str(ansible_dir),
+    cmd = [_ansible(), "swarmops", "-i", str(inventory), "--playbook-dir", str(ansible_dir),
            "-e", f"swarmops_review_mr={mr}", "-m", "ansible.builtin.debug", "-a", "var=swarmops_public_url"]
     password = Path(os.environ.get("SWARMOPS_VAULT_PASSWORD_FILE")
                     or Path.home() / ".swarmops" / "vault-password")
@@ -44,7 +44,8 @@ def review_url(mr: int, ansible_dir: Path = ANSIBLE_DIR) -> str:
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     proc = subprocess.run(cmd, cwd=ansible_dir, env=env, capture_output=True, text=True, timeout=300)
     try:
-        result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        # the review inventory has one host (the review host); debug runs on the controller, no SSH
+        [result] = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"].values()
         url = result["swarmops_public_url"]
     except (ValueError, KeyError, IndexError):
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]

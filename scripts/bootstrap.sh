@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(postgresql postgresql-contrib prometheus prometheus-alertmanager prometheus-node-exporter
   prometheus-postgres-exporter prometheus-pushgateway prometheus-blackbox-exporter restic rclone nginx supervisor groovy rsync
-  openjdk-17-jdk-headless chromium chromium-driver apache2-utils python3-venv python3-psycopg2 sudo acl)
+  openjdk-17-jdk-headless chromium chromium-driver apache2-utils python3-venv python3-psycopg2 sudo acl
+  openssh-server openssh-client python3-apt python3-passlib python3-cryptography python3-pytest python3-testinfra
+  python3-requests)
 NPM_PACKAGES=(gitlab-ci-local@4.65.1 configurable-http-proxy)
 
 # Installs only what is missing. Without root it installs nothing: it names the missing packages and the

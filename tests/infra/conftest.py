@@ -6,6 +6,11 @@
   test_zz_sentinel.py asserts the same as the last test.
 - `vault_env`: two free test-<n> environments (address 127.0.1.<n>, ports 20000 + 100 n), a throw-away
   vault password and secrets dir, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse every other env.
+  Each test env is a host: this machine is provisioned once with infra/ansible/target.yml (deploy user,
+  sudo rule, python3-* modules), and an sshd is started on each env's address with a host key and the
+  deploy user's authorised key generated for this session (under /run: sshd's StrictModes refuses keys
+  below the world-writable /tmp). Ansible then deploys over SSH as the deploy user, exactly as it
+  reaches staging; the sshds stop after the teardown.
 - `staging`: the first test env ("a" in these tests: the one promoted from) deployed twice (the second
   run must change nothing); both test envs are torn down at the end.
 
@@ -36,6 +41,7 @@ ANSIBLE = INFRA / "ansible"
 REAL_ENVS = ("staging", "production")
 RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 TEST_INVENTORY = ANSIBLE / "inventories/test/hosts.yml"
+DEPLOY_USER = "swarmops-deploy"  # infra/ansible/group_vars/swarmops/connection.yml
 
 
 def run(cmd: list[str], timeout: int = 900, check: bool = True, **kw: Any) -> subprocess.CompletedProcess:
@@ -84,9 +90,9 @@ def address(env: str) -> str:
 
 
 def ports(env: str) -> dict[str, int]:
-    """Ports of test-<n>: the inventory's offsets from its base 20000 + 100 n."""
+    """Ports of test-<n>: the one layout's offsets (group_vars/all/ports.yml) from its base 20000 + 100 n."""
     base = 20000 + 100 * number(env)
-    layout = yaml.safe_load((ANSIBLE / "inventories/test/group_vars/swarmops/ports.yml").read_text())
+    layout = yaml.safe_load((ANSIBLE / "group_vars/all/ports.yml").read_text())
     return {k: base + int(re.search(r"\+ (\d+)", v).group(1)) for k, v in layout.items()}
 
 
@@ -200,15 +206,102 @@ def sentinel() -> Iterator[dict[str, Any]]:
     assert not problems, "the infra tests touched a real environment: " + "; ".join(problems)
 
 
+# ---- the test hosts: an sshd per test environment address, keys of this session ----
+
+def _keygen(path: Path, comment: str) -> str:
+    """A new ed25519 key pair at path; returns the public key line."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+                   check=True, capture_output=True, timeout=60)
+    return path.with_suffix(".pub").read_text().strip()
+
+
+def session_ssh_keys() -> tuple[Path, dict[str, str]]:
+    """A host key, a client key and its authorized_keys file in a fresh root-owned directory; returns
+    the directory and the Ansible environment that uses them (key, known_hosts checked strictly)."""
+    ssh_dir = Path(tempfile.mkdtemp(prefix="swarmops-test-ssh-", dir="/run"))
+    ssh_dir.chmod(0o755)  # sshd reads authorized_keys as the deploy user
+    (ssh_dir / "client").mkdir(mode=0o700)
+    host_pub = _keygen(ssh_dir / "host_ed25519_key", "swarmops-test-host")
+    client_pub = _keygen(ssh_dir / "client/id_ed25519", "swarmops-test-controller")
+    (ssh_dir / "authorized_keys").write_text(client_pub + "\n")
+    (ssh_dir / "authorized_keys").chmod(0o644)
+    (ssh_dir / "host_key.pub").write_text(host_pub + "\n")
+    known = ssh_dir / "client/known_hosts"
+    env = {"ANSIBLE_PRIVATE_KEY_FILE": str(ssh_dir / "client/id_ed25519"),
+           "ANSIBLE_SSH_COMMON_ARGS": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes "
+                                      "-o IdentitiesOnly=yes"}
+    return ssh_dir, env
+
+
+def start_sshd(ssh_dir: Path, env_name: str) -> None:
+    """An sshd bound to the test environment's address (port 22) that lets only the deploy user in,
+    with this session's key; its host key goes to the controller's known_hosts of the session."""
+    addr = address(env_name)
+    conf = ssh_dir / f"sshd-{env_name}.conf"
+    pidfile = ssh_dir / f"sshd-{env_name}.pid"
+    conf.write_text("\n".join([
+        f"ListenAddress {addr}", "Port 22", f"HostKey {ssh_dir / 'host_ed25519_key'}", f"PidFile {pidfile}",
+        f"AuthorizedKeysFile {ssh_dir / 'authorized_keys'}", f"AllowUsers {DEPLOY_USER}",
+        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin no",
+        "StrictModes yes", "UsePAM yes", "Subsystem sftp /usr/lib/openssh/sftp-server", ""]))
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
+    subprocess.run(["/usr/sbin/sshd", "-f", str(conf), "-E", str(ssh_dir / f"sshd-{env_name}.log")],
+                   check=True, capture_output=True, timeout=30)
+    with open(ssh_dir / "client/known_hosts", "a") as known:
+        known.write(f"{addr} {(ssh_dir / 'host_key.pub').read_text()}")
+    for _ in range(100):
+        if f"{addr}:22 " in _listening():
+            return
+        time.sleep(0.1)
+    log = (ssh_dir / f"sshd-{env_name}.log").read_text()
+    pytest.fail(f"sshd for {env_name} does not listen on {addr}:22: {log}")
+
+
+def stop_sshd(ssh_dir: Path, env_name: str) -> None:
+    """Stop the test environment's sshd (only the one this session started, by its pid file)."""
+    pidfile = ssh_dir / f"sshd-{env_name}.pid"
+    if pidfile.is_file():
+        try:
+            os.kill(int(pidfile.read_text().strip()), 15)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+def provision_test_host() -> None:
+    """This machine as an environment host: infra/ansible/target.yml (deploy user, its sudo rule, the
+    python3-* modules), run locally as root, the way an operator provisions a new host."""
+    run(["ansible-playbook", "-i", "localhost,", "-c", "local",
+         "-e", "ansible_python_interpreter=/usr/bin/python3", "-e", f"target_deploy_user={DEPLOY_USER}",
+         str(ANSIBLE / "target.yml")], timeout=600)
+
+
 @pytest.fixture(scope="session")
 def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
-    """Two free test environments with vaults in a throw-away secrets dir (password generated now)."""
+    """Two free test environments, each a host with its own sshd, with vaults in a throw-away secrets
+    dir (password generated now)."""
     secrets_dir = Path(tempfile.mkdtemp(prefix="swarmops-test-secrets-"))
     pw = secrets_dir / "vault-password"
     pw.write_text(secrets.token_hex(32))
     pw.chmod(0o600)
     a, b = _free_test_envs(2)
-    env = {"SWARMOPS_VAULT_PASSWORD_FILE": str(pw), "SWARMOPS_SECRETS_DIR": str(secrets_dir / "vaults"),
+    provision_test_host()
+    ssh_dir, ssh_env = session_ssh_keys()
+    try:
+        for name in (a, b):
+            start_sshd(ssh_dir, name)
+        yield from _test_envs(a, b, secrets_dir, pw, ssh_env)
+    finally:
+        for name in (a, b):
+            stop_sshd(ssh_dir, name)
+        shutil.rmtree(secrets_dir, ignore_errors=True)
+        shutil.rmtree(ssh_dir, ignore_errors=True)
+
+
+def _test_envs(a: str, b: str, secrets_dir: Path, pw: Path,
+               ssh_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The session's environment for infra/*.sh and ansible (vaults created here), torn down after."""
+    env = {**ssh_env, "SWARMOPS_VAULT_PASSWORD_FILE": str(pw),
+           "SWARMOPS_SECRETS_DIR": str(secrets_dir / "vaults"),
            "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"), "SWARMOPS_ENV_A": a, "SWARMOPS_ENV_B": b,
            # pin the commit for the whole session: others may commit meanwhile, and the idempotence run
            # and the promotion must see the same release
@@ -219,7 +312,6 @@ def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
     yield env
     for name in (a, b):
         teardown(name, env, check=False)
-    shutil.rmtree(secrets_dir, ignore_errors=True)
 
 
 def vault(env: str, vault_env: dict[str, str]) -> dict[str, str]:

@@ -88,6 +88,7 @@ def test_every_listening_socket_refuses_anonymous_requests(staging: Env, tools: 
     assert ports, f"nothing listens on {address}"
     names = {p: n.removesuffix("_port") for n, p in staging["ports"].items()}
     names.setdefault(staging["ports"]["nginx_port"] + 45, "monitoring_blackbox_exporter")
+    names.setdefault(22, "sshd")  # the test host's sshd (key-only login of the deploy user)
     probes = [[p, PATHS.get(names.get(p, ""), "/")] for p in ports]
     res = subprocess.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", PROBE, address,
                           json.dumps(probes)], capture_output=True, text=True, timeout=120, check=True)
@@ -98,6 +99,7 @@ def test_every_listening_socket_refuses_anonymous_requests(staging: Env, tools: 
     print(f"\n| service | anonymous GET | answer | verdict |\n|---|---|---|---|\n{table}")
     assert not [n for n in matrix if n.startswith("unknown:")], f"sockets outside the port layout: {matrix}"
     assert matrix["nginx"][2] == "refused" and matrix["postgres"][2] == "no-http"
+    assert matrix["sshd"][2] == "no-http"
     opened = {n for n, (_, _, c) in matrix.items() if c in ("open", "login")}
     assert opened - KNOWN_OPEN.keys() == set(), f"new anonymous access: {opened - KNOWN_OPEN.keys()}\n{table}"
     closed = {n for n in KNOWN_OPEN if n in matrix} - opened

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 pytestmark = pytest.mark.infra
-PLAYBOOKS = ["site.yml", "verify.yml", "promote.yml", "teardown.yml", "restore.yml"]
+PLAYBOOKS = ["site.yml", "verify.yml", "promote.yml", "teardown.yml", "restore.yml", "release-fetch.yml",
+             "target.yml", "runner.yml"]
 ROLES = ["_common", "postgres", "mlflow", "jupyterhub", "nginx", "backup"]
 
 
@@ -28,6 +29,27 @@ def test_ansible_lint_is_clean(tools: Any) -> None:
 def test_playbook_syntax(tools: Any, playbook: str) -> None:
     tools.run(["ansible-playbook", "--syntax-check", "-i", str(tools.test_inventory),
                "-e", "swarmops_test_env=test-1", str(tools.ansible / playbook)], timeout=120)
+
+
+def test_inventories_differ_only_in_their_host() -> None:
+    """staging, production, review and test: one host each, named by its address only; how Ansible
+    reaches it (SSH as the deploy user, sudo, the target's python) is shared and never local."""
+    ansible = Path(__file__).resolve().parents[2] / "infra/ansible"
+    hosts = {}
+    for env in ("staging", "production", "review", "test"):
+        inv = yaml.safe_load((ansible / f"inventories/{env}/hosts.yml").read_text())
+        assert list(inv) == ["swarmops"] and len(inv["swarmops"]["hosts"]) == 1, env
+        [(name, hostvars)] = inv["swarmops"]["hosts"].items()
+        assert list(hostvars) == ["ansible_host"], f"{env}: only the address may differ, got {hostvars}"
+        hosts[env] = hostvars["ansible_host"]
+    assert hosts == {"staging": "127.0.0.2", "production": "127.0.0.3", "review": "127.0.0.4",
+                     "test": "127.0.1.{{ swarmops_test_number }}"}
+    conn = yaml.safe_load((ansible / "group_vars/swarmops/connection.yml").read_text())
+    assert conn["ansible_connection"] == "ansible.builtin.ssh" and conn["ansible_become"] is True
+    assert conn["ansible_python_interpreter"] == "{{ swarmops_system_python }}"
+    assert conn["ansible_user"] == "{{ swarmops_deploy_user }}" and conn["swarmops_deploy_user"] != "root"
+    text = "".join(p.read_text() for p in ansible.rglob("*.yml"))
+    assert "ansible_playbook_python" not in text and "ansible_connection: local" not in text
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -68,16 +68,21 @@ def test_broken_staging_is_refused_and_production_untouched(staging: Env, target
 
 
 def test_gate_refuses_an_unverified_release_without_touching_production(staging: Env, target: Env,
-                                                                        tools: Any) -> None:
+                                                                        tools: Any, tmp_path: Path) -> None:
     prod = target["prefix"]
     stamp = staging["prefix"] / "state/verified.yml"
     stamp.unlink(missing_ok=True)
     before = (prod / "state/release.yml").stat().st_mtime_ns
+    # what release-fetch.yml brings from an unverified staging: the release record, no stamp
+    work = tmp_path / "promote"
+    work.mkdir()
+    (work / "from-release.yml").write_text((staging["prefix"] / "state/release.yml").read_text())
     vault = Path(staging["vault_env"]["SWARMOPS_SECRETS_DIR"]) / f"{target['name']}.vault.yml"
     res = tools.run(["ansible-playbook", "-i", str(tools.test_inventory),
                      "-e", f"swarmops_test_env={target['name']}",
-                     "-e", f"promote_from_state={staging['prefix'] / 'state'}", "-e", f"@{vault}",
+                     "-e", f"promote_work_dir={work}", "-e", f"@{vault}",
                      "--vault-password-file", staging["vault_env"]["SWARMOPS_VAULT_PASSWORD_FILE"],
                      str(tools.ansible / "promote.yml")], env=staging["vault_env"], check=False, timeout=300)
     assert res.returncode != 0 and "REFUSED: staging's release is not verified" in res.stdout
     assert (prod / "state/release.yml").stat().st_mtime_ns == before
+    assert not (work / "promote-started").exists()

@@ -39,9 +39,10 @@ def make_inventory(root: Path, env_inventory: str | None = "staging",
     shutil.rmtree(inv, ignore_errors=True)
     (inv / "group_vars" / "swarmops").mkdir(parents=True)
     (inv / "hosts.yml").write_text(yaml.safe_dump({"swarmops": {"hosts": {"localhost": {
-        "ansible_connection": "local",
+        # swarmops_address derives from ansible_host (group_vars/all): the host's address
+        "ansible_connection": "local", "ansible_host": "127.0.0.1",
         "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-    shutil.copy(ANSIBLE_DIR / "group_vars" / "all" / "main.yml", inv / "group_vars" / "all.yml")
+    shutil.copytree(ANSIBLE_DIR / "group_vars" / "all", inv / "group_vars" / "all")  # layout, ports
     if env_inventory:
         env_vars = ANSIBLE_DIR / "inventories" / env_inventory / "group_vars" / "swarmops"
         for src in sorted(env_vars.glob("*.yml")):
