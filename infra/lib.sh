@@ -50,7 +50,8 @@ vault_file_for() {  # ENV -> its vault file (review environments share the `revi
 # Secrets of every environment: name -> openssl rand -hex length (bytes).
 VAULT_KEYS=(postgres_mlflow_password:24 postgres_ledger_password:24 postgres_exporter_password:24
   nginx_password:24 restic_password:24 jupyterhub_proxy_token:24 jupyterhub_admin_password:24
-  jupyterhub_cookie_secret:32 monitoring_jupyterhub_api_token:24)
+  jupyterhub_cookie_secret:32 monitoring_jupyterhub_api_token:24 mlflow_admin_password:24
+  mlflow_flask_secret_key:32 monitoring_scrape_password:24 monitoring_proxy_password:24 monitoring_push_password:24)
 
 # write_vault ENV MODE: MODE=create makes the vault (refuses if it exists); MODE=add-missing adds the
 # secrets introduced since it was made and never changes an existing one.
