@@ -260,8 +260,9 @@ class PushgatewayReporter:
         from prometheus_client import CollectorRegistry, Gauge
 
         self.url = url if url is not None else os.environ.get("SWARMOPS_PUSHGATEWAY_URL", "")
-        self.username = username if username is not None else os.environ.get("SWARMOPS_PUSHGATEWAY_USERNAME", "")
-        self._password = password if password is not None else os.environ.get("SWARMOPS_PUSHGATEWAY_PASSWORD", "")
+        env = os.environ.get
+        self.username = username if username is not None else env("SWARMOPS_PUSHGATEWAY_USERNAME", "")
+        self._password = password if password is not None else env("SWARMOPS_PUSHGATEWAY_PASSWORD", "")
         self.grouping = {"run_id": run_id, "scenario": scenario}
         self.registry = CollectorRegistry()
         self.gauges = {

@@ -209,8 +209,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterat
 def test_all_targets_up(stack: Receiver) -> None:
     # every daemon asks for an account, loopback included; Prometheus scrapes with its own
     assert requests.get(f"{PROM}/api/v1/targets", timeout=10).status_code == 401
+
     def targets_up() -> list[dict[str, Any]] | None:
-        active = requests.get(f"{PROM}/api/v1/targets", timeout=10, auth=SCRAPE).json()["data"]["activeTargets"]
+        reply = requests.get(f"{PROM}/api/v1/targets", timeout=10, auth=SCRAPE)
+        active = reply.json()["data"]["activeTargets"]
         return active if active and all(t["health"] == "up" for t in active) else None
 
     active = _wait(targets_up, 60, "every target up")
@@ -282,7 +284,8 @@ def test_critical_silences_warning_of_same_service_and_pages(stack: Receiver) ->
     common = {"env": ENV, "service": "inhibit-check", "team": "platform"}
     alerts = [{"labels": {**common, "alertname": f"Inhibit{name}", "severity": name.lower()}, "startsAt": now,
                "annotations": {"summary": f"{name.lower()} side"}} for name in ("Critical", "Warning")]
-    assert requests.post(f"{ALERTMANAGER}/api/v2/alerts", json=alerts, timeout=10, auth=SCRAPE).status_code == 200
+    posted = requests.post(f"{ALERTMANAGER}/api/v2/alerts", json=alerts, timeout=10, auth=SCRAPE)
+    assert posted.status_code == 200
 
     def states() -> dict[str, dict[str, Any]] | None:
         got = requests.get(f"{ALERTMANAGER}/api/v2/alerts", params={"filter": 'service="inhibit-check"'},

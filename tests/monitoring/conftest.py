@@ -20,8 +20,8 @@ TEST_SECRETS = {
     "vault_monitoring_push_password": "push-test-secret",
 }
 # the render runs as root without creating the daemons' users
-ALL_ROOT = {d: "root" for d in ("prometheus", "alertmanager", "pushgateway", "node-exporter", "postgres-exporter",
-                                "blackbox-exporter")}
+ALL_ROOT = {d: "root" for d in ("prometheus", "alertmanager", "pushgateway", "node-exporter",
+                                "postgres-exporter", "blackbox-exporter")}
 
 
 @pytest.fixture(scope="session")
