@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 pytestmark = pytest.mark.infra
-PLAYBOOKS = ["site.yml", "verify.yml", "promote.yml", "teardown.yml", "restore.yml"]
+PLAYBOOKS = ["site.yml", "verify.yml", "promote.yml", "teardown.yml", "restore.yml", "review-frontdoor.yml"]
 ROLES = ["_common", "postgres", "mlflow", "jupyterhub", "nginx", "backup"]
 
 
