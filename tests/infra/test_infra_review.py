@@ -4,6 +4,7 @@ header only, then torn down by exact name. The old allocation (17000 + 100 (MR m
 same ports; the slot registry gives each its own address and ports."""
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from pathlib import Path
@@ -12,7 +13,14 @@ from typing import Any
 import pytest
 import requests
 
-pytestmark = [pytest.mark.infra, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.infra, pytest.mark.slow,
+    # two full stacks up and down took 708 s (800 s with the checks) on the shared 2-core machine
+    # (521 s up, 187 s down), far over the 4 min this addition may cost the suite: opt-in until review
+    # environments get lighter
+    pytest.mark.skipif(os.environ.get("SWARMOPS_TEST_REVIEW") != "1",
+                       reason="opt-in (~13 min): SWARMOPS_TEST_REVIEW=1 brings MR 7 and MR 107 up and down"),
+]
 
 SLOTS = Path("/opt/swarmops/review-slots")
 FRONT = "https://127.0.2.253"  # the test-review namespace's front door (inventories/review)
