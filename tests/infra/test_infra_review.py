@@ -5,6 +5,8 @@ same ports; the slot registry gives each its own address and ports."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +24,7 @@ pytestmark = [
 ]
 
 SLOTS = Path("/opt/swarmops/review-slots")
+FRONTDOOR = Path("/opt/swarmops/test-review-frontdoor")
 FRONT = "https://127.0.2.253"  # the test-review namespace's front door (inventories/review)
 DOMAIN = "test-review.invalid"
 MRS = ("7", "107")
@@ -88,3 +91,7 @@ def test_mr_7_and_mr_107_run_at_once_behind_one_front_door(vault_env: dict[str, 
     finally:
         for mr in MRS:
             tools.run(["bash", "infra/review.sh", "down", mr], env=env, timeout=600, check=False)
+        if not _slots():  # the test namespace's front door serves nothing any more: stop it, remove it
+            subprocess.run(["nginx", "-c", str(FRONTDOOR / "nginx.conf"), "-s", "quit"], capture_output=True,
+                           timeout=60)
+            shutil.rmtree(FRONTDOOR, ignore_errors=True)
