@@ -16,41 +16,89 @@ SECRETS_DIR="${SWARMOPS_SECRETS_DIR:-$HOME/.swarmops/secrets}"
 
 die() { echo "$(basename "$0"): $*" >&2; exit 2; }
 
-# check_env ENV: dies unless ENV is staging, production, review-<mr> or test-<n>. The test suite sets
-# SWARMOPS_TEST_ENVS_ONLY=1: then only its throw-away test-<n> environments are accepted.
+# check_env ENV: dies unless ENV is staging, production, review-<mr>, test-<n> or test-review-<mr> (the
+# test suite's review environments). The test suite sets SWARMOPS_TEST_ENVS_ONLY=1: then only its
+# throw-away test-* environments are accepted.
 check_env() {
   local env="${1:-}"
-  if [[ ! "$env" =~ ^(staging|production|review-[1-9][0-9]{0,5}|test-[1-9][0-9]?)$ ]]; then
-    die "ENV='$env' is not an environment: use staging, production, review-<mr> or test-<n> (n = 1..99)"
+  if [[ ! "$env" =~ ^(staging|production|(test-)?review-[1-9][0-9]{0,5}|test-[1-9][0-9]?)$ ]]; then
+    die "ENV='$env' is not an environment: use staging, production, review-<mr>, test-<n> (n = 1..99)" \
+      "or test-review-<mr>"
   fi
   if [ "${SWARMOPS_TEST_ENVS_ONLY:-}" = 1 ] && [[ "$env" != test-* ]]; then
     die "ENV='$env' refused: SWARMOPS_TEST_ENVS_ONLY=1 allows only test-<n> environments"
   fi
 }
 
-inventory_for() {  # ENV -> its inventory file (review-* and test-* share one inventory each)
+inventory_for() {  # ENV -> its inventory file (review-*, test-review-* and test-* share one each)
   check_env "$1"
-  echo "$ANSIBLE_DIR/inventories/${1%%-*}/hosts.yml"
+  case "$1" in
+    review-*|test-review-*) echo "$ANSIBLE_DIR/inventories/review/hosts.yml" ;;
+    *) echo "$ANSIBLE_DIR/inventories/${1%%-*}/hosts.yml" ;;
+  esac
 }
 
-env_extra_vars() {  # ENV -> the extra vars naming it inside a shared inventory, one per line
+env_extra_vars() {  # ENV [SLOT] -> the extra vars naming it inside a shared inventory, one per line
   case "$1" in
-    review-*) printf '%s\n' -e "swarmops_review_mr=${1#review-}" ;;
+    review-*|test-review-*)
+      printf '%s\n' -e "swarmops_review_mr=${1##*review-}" -e "swarmops_review_namespace=${1%%review-*}review" \
+        -e "swarmops_review_slot=${2:-0}" -e "review_slots_dir=$REVIEW_SLOTS_DIR" ;;
     test-*) printf '%s\n' -e "swarmops_test_env=$1" ;;
   esac
 }
 
-vault_file_for() {  # ENV -> its vault file (review environments share the `review` vault)
+vault_file_for() {  # ENV -> its vault file (review environments share the `review` vault, tests theirs)
   check_env "$1"
   local name="$1"
-  [[ "$name" == review-* ]] && name=review
+  case "$name" in
+    review-*) name=review ;;
+    test-review-*) name=test-review ;;
+  esac
   echo "$SECRETS_DIR/$name.vault.yml"
+}
+
+# Review slots: slot s (1..250) gives a review environment the address 127.0.2.s and the ports
+# 17000 + 100 s .. +99. The registry is one directory per claimed slot holding the environment's name,
+# claimed under a lock, so MR 7 and MR 107 (or review-7 and test-review-7) can never share one.
+REVIEW_SLOTS_DIR="${SWARMOPS_REVIEW_SLOTS_DIR:-/opt/swarmops/review-slots}"
+REVIEW_SLOTS_MAX=250
+
+review_slot() {  # ENV [claim] -> its slot (0: none); with `claim`, the lowest free one the first time
+  local env="$1" claim="${2:-}" dir slot
+  mkdir -p "$REVIEW_SLOTS_DIR"
+  (
+    flock 9
+    for dir in "$REVIEW_SLOTS_DIR"/*/; do
+      [ -f "$dir/env" ] && [ "$(cat "$dir/env")" = "$env" ] && { basename "$dir"; exit 0; }
+    done
+    [ "$claim" = claim ] || { echo 0; exit 0; }
+    for slot in $(seq 1 "$REVIEW_SLOTS_MAX"); do
+      if mkdir "$REVIEW_SLOTS_DIR/$slot" 2>/dev/null; then
+        echo "$env" > "$REVIEW_SLOTS_DIR/$slot/env"
+        echo "$slot"
+        exit 0
+      fi
+    done
+    exit 1
+  ) 9>"$REVIEW_SLOTS_DIR/.lock" || die "no free review slot in $REVIEW_SLOTS_DIR (all $REVIEW_SLOTS_MAX taken)"
+}
+
+release_review_slot() {  # ENV: frees its slot (exact name: review-123 never frees review-1234's)
+  local env="$1" dir
+  [ -d "$REVIEW_SLOTS_DIR" ] || return 0
+  (
+    flock 9
+    for dir in "$REVIEW_SLOTS_DIR"/*/; do
+      if [ -f "$dir/env" ] && [ "$(cat "$dir/env")" = "$env" ]; then rm -rf "$dir"; fi
+    done
+  ) 9>"$REVIEW_SLOTS_DIR/.lock"
 }
 
 # Secrets of every environment: name -> openssl rand -hex length (bytes).
 VAULT_KEYS=(postgres_mlflow_password:24 postgres_ledger_password:24 postgres_exporter_password:24
   nginx_password:24 restic_password:24 jupyterhub_proxy_token:24 jupyterhub_admin_password:24
-  jupyterhub_cookie_secret:32 monitoring_jupyterhub_api_token:24)
+  jupyterhub_cookie_secret:32 monitoring_jupyterhub_api_token:24 mlflow_admin_password:24
+  mlflow_flask_secret_key:32 monitoring_scrape_password:24 monitoring_proxy_password:24 monitoring_push_password:24)
 
 # write_vault ENV MODE: MODE=create makes the vault (refuses if it exists); MODE=add-missing adds the
 # secrets introduced since it was made and never changes an existing one.
@@ -100,10 +148,13 @@ project_ref() {  # the commit a deployment installs: SWARMOPS_PROJECT_REF or HEA
 # run_playbook ENV PLAYBOOK [ansible-playbook options...]: the one way infra/*.sh run Ansible. Needs
 # ENV's vault (it never creates one) unless only --syntax-check is asked (parses, touches no host).
 run_playbook() {
-  local env="$1" playbook="$2" inventory vault args=()
+  local env="$1" playbook="$2" inventory vault slot="" args=()
   shift 2
   inventory="$(inventory_for "$env")"
-  mapfile -t args < <(env_extra_vars "$env")
+  if [[ "$env" == *review-* && " $* " != *" --syntax-check "* ]]; then
+    slot="$(review_slot "$env")"  # claimed by infra/review.sh up; 0 (none) for a teardown without one
+  fi
+  mapfile -t args < <(env_extra_vars "$env" "$slot")
   if [[ " $* " != *" --syntax-check "* ]]; then
     vault="$(vault_file_for "$env")"
     [ -f "$vault" ] || die "no vault for $env ($vault): create it once with infra/vault.sh $env"

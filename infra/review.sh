@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # Usage: infra/review.sh up|down MR [ansible-playbook options...]
-# A review environment per merge request: the same roles, prefix /opt/swarmops/review-MR, ports
-# 17000 + 100 * (MR % 100) .. +99. MR is the merge request number (CI_MERGE_REQUEST_IID).
+# A review environment per merge request (MR: CI_MERGE_REQUEST_IID): the same roles without monitoring,
+# prefix /opt/swarmops/review-MR, on the address and ports of the slot it claims in the registry
+# (infra/lib.sh: 127.0.2.<slot>, 17000 + 100 slot), reached at https://mr-MR.<review domain>/ through
+# the review front door (review-frontdoor.yml). SWARMOPS_REVIEW_ENV_PREFIX=test- makes it the test
+# suite's test-review-MR (own vault, own front door), the only kind SWARMOPS_TEST_ENVS_ONLY=1 allows.
 source "$(dirname "$0")/lib.sh"
 ACTION="${1:-}"
 MR="${2:-}"
 case "$ACTION" in up|down) ;; *) die "ACTION='$ACTION': use up or down" ;; esac
 [[ "$MR" =~ ^[1-9][0-9]{0,5}$ ]] || die "MR='$MR' must be a merge request number (1-999999)"
+PREFIX="${SWARMOPS_REVIEW_ENV_PREFIX:-}"
+[[ "$PREFIX" =~ ^(test-)?$ ]] || die "SWARMOPS_REVIEW_ENV_PREFIX='$PREFIX': use nothing or test-"
+ENV_NAME="${PREFIX}review-$MR"
+check_env "$ENV_NAME"
 shift 2
 if [ "$ACTION" = up ]; then
-  run_playbook "review-$MR" site.yml -e "swarmops_project_ref=$(project_ref)" \
+  [ -f "$(vault_file_for "$ENV_NAME")" ] || die "no vault for $ENV_NAME ($(vault_file_for "$ENV_NAME")):" \
+    "create it once with infra/vault.sh ${PREFIX}review"
+  review_slot "$ENV_NAME" claim >/dev/null
+  run_playbook "$ENV_NAME" site.yml -e "swarmops_project_ref=$(project_ref)" \
     -e swarmops_monitoring_enabled=false "$@"
 else
-  run_playbook "review-$MR" teardown.yml "$@"
+  run_playbook "$ENV_NAME" teardown.yml "$@"
+  release_review_slot "$ENV_NAME"
 fi
+# one front-door update at a time (two merge requests may finish at once)
+( flock 8; run_playbook "$ENV_NAME" review-frontdoor.yml ) 8>"$REVIEW_SLOTS_DIR/.frontdoor.lock"

@@ -16,7 +16,7 @@ import pytest
 
 # Server variables a test must not inherit: with them unset, every store is embedded under runs_home.
 ISOLATED_VARS = ("SWARMOPS_DB_URL", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "SWARMOPS_PUSHGATEWAY_URL",
-                 "SWARMOPS_ARTIFACT_ROOT")
+                 "SWARMOPS_PUSHGATEWAY_USERNAME", "SWARMOPS_PUSHGATEWAY_PASSWORD", "SWARMOPS_ARTIFACT_ROOT")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from training.errors import TrackingError
 from training.paths import directory_hash, runs_root  # noqa: F401 - re-exported
@@ -247,14 +248,21 @@ def dvc_data_md5(out: str = "data/scenarios") -> str:
 class PushgatewayReporter:
     """Pushes training progress to the Prometheus Pushgateway named in SWARMOPS_PUSHGATEWAY_URL.
 
+    The deployed gateway requires basic auth: SWARMOPS_PUSHGATEWAY_USERNAME and
+    SWARMOPS_PUSHGATEWAY_PASSWORD (the environment's push account, docs/monitoring.md). Without a
+    username the push is anonymous (a gateway of your own without --web.config.file).
     Metric names are the seam with monitoring/ (docs/architecture.md). A dead gateway never stops
     training: the first failure is logged, later ones are silent.
     """
 
-    def __init__(self, run_id: str, scenario: str, url: str | None = None) -> None:
+    def __init__(self, run_id: str, scenario: str, url: str | None = None,
+                 username: str | None = None, password: str | None = None) -> None:
         from prometheus_client import CollectorRegistry, Gauge
 
         self.url = url if url is not None else os.environ.get("SWARMOPS_PUSHGATEWAY_URL", "")
+        env = os.environ.get
+        self.username = username if username is not None else env("SWARMOPS_PUSHGATEWAY_USERNAME", "")
+        self._password = password if password is not None else env("SWARMOPS_PUSHGATEWAY_PASSWORD", "")
         self.grouping = {"run_id": run_id, "scenario": scenario}
         self.registry = CollectorRegistry()
         self.gauges = {
@@ -278,11 +286,22 @@ class PushgatewayReporter:
         """True when a gateway URL is configured."""
         return bool(self.url)
 
+    def _handler(self, basic_auth_handler: Any, default_handler: Any) -> Any:
+        """prometheus_client's push handler: basic auth when a username is configured."""
+        if not self.username:
+            return default_handler
+
+        def handler(url: str, method: str, timeout: float | None, headers: list, data: bytes) -> Any:
+            return basic_auth_handler(url, method, timeout, headers, data, self.username, self._password)
+
+        return handler
+
     def push(self, values: dict[str, float], status: str = "running") -> None:
         """Set the gauges present in ``values`` and push them with the run status."""
         if not self.enabled:
             return
         from prometheus_client import push_to_gateway
+        from prometheus_client.exposition import basic_auth_handler, default_handler
 
         for name, value in values.items():
             if name in self.gauges and value is not None:
@@ -292,7 +311,8 @@ class PushgatewayReporter:
             self.status.labels(status=state).set(1.0 if state == status else 0.0)
         try:
             push_to_gateway(
-                self.url, job=PUSH_JOB, registry=self.registry, grouping_key=self.grouping, timeout=3
+                self.url, job=PUSH_JOB, registry=self.registry, grouping_key=self.grouping, timeout=3,
+                handler=self._handler(basic_auth_handler, default_handler),
             )
         except Exception as exc:  # noqa: BLE001 - monitoring must never break training
             if not self._warned:

@@ -84,9 +84,13 @@ def number(env: str) -> int:
     return int(m.group(1))
 
 
+TEST_REVIEW_HOST = "test-review-host"  # the host of the suite's test-review-<mr> (inventories/review)
+
+
 def address(env: str) -> str:
-    """Loopback address of test-<n> (inventories/test/group_vars/swarmops/main.yml)."""
-    return f"127.0.1.{number(env)}"
+    """Loopback address of test-<n> (inventories/test/group_vars/swarmops/main.yml), or of the test
+    review host."""
+    return "127.0.1.200" if env == TEST_REVIEW_HOST else f"127.0.1.{number(env)}"
 
 
 def ports(env: str) -> dict[str, int]:
@@ -277,7 +281,7 @@ def provision_test_host() -> None:
 
 @pytest.fixture(scope="session")
 def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
-    """Two free test environments, each a host with its own sshd, with vaults in a throw-away secrets
+    """Two free test environments, each a host with its own sshd (and the test review host's sshd), with vaults in a throw-away secrets
     dir (password generated now)."""
     secrets_dir = Path(tempfile.mkdtemp(prefix="swarmops-test-secrets-"))
     pw = secrets_dir / "vault-password"
@@ -287,11 +291,11 @@ def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
     provision_test_host()
     ssh_dir, ssh_env = session_ssh_keys()
     try:
-        for name in (a, b):
+        for name in (a, b, TEST_REVIEW_HOST):
             start_sshd(ssh_dir, name)
         yield from _test_envs(a, b, secrets_dir, pw, ssh_env)
     finally:
-        for name in (a, b):
+        for name in (a, b, TEST_REVIEW_HOST):
             stop_sshd(ssh_dir, name)
         shutil.rmtree(secrets_dir, ignore_errors=True)
         shutil.rmtree(ssh_dir, ignore_errors=True)

@@ -2,10 +2,10 @@
 address is probed by an unprivileged local user (`nobody`, no credentials): GET of a path that reads data
 of that service (PATHS; / for anything else) over https, then http.
 
-Issue 11 asks for 401/403 (or no HTTP at all) everywhere. That is not done yet for the daemons behind
-nginx, so the test pins the CURRENT matrix instead: a socket that answers anonymously must be listed in
-KNOWN_OPEN (docs/environments.md shows the same table), a new anonymous socket fails the test, and an entry
-of KNOWN_OPEN that became closed fails it too (so the list only shrinks, and stays exact)."""
+Every socket must answer 401/403 or not speak HTTP at all (PostgreSQL): no service of an environment
+trusts loopback. The test prints the matrix that docs/environments.md and the README show. With the
+monitoring role deployed, it also needs every monitoring port to be among the listening sockets, so a
+daemon that failed to start cannot pass as "closed"."""
 from __future__ import annotations
 
 import json
@@ -19,16 +19,8 @@ import pytest
 Env = dict[str, Any]
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
-# service -> why it still answers anonymously (open work of issue 11, see docs/environments.md)
-KNOWN_OPEN = {
-    "mlflow": "MLflow without its basic-auth app, bound to the env address",
-    "monitoring_prometheus": "no --web.config.file yet (lifecycle endpoints are off)",
-    "monitoring_alertmanager": "no --web.config.file yet",
-    "monitoring_pushgateway": "no --web.config.file yet",
-    "monitoring_node_exporter": "no --web.config.file yet",
-    "monitoring_postgres_exporter": "no --web.config.file yet",
-    "monitoring_blackbox_exporter": "no --web.config.file yet",
-}
+MONITORING = {"monitoring_prometheus", "monitoring_alertmanager", "monitoring_pushgateway",
+              "monitoring_node_exporter", "monitoring_postgres_exporter", "monitoring_blackbox_exporter"}
 # service -> a path that reads its data (what an intruder would ask for)
 PATHS = {
     "nginx": "/api/2.0/mlflow/experiments/search?max_results=1",
@@ -98,15 +90,16 @@ def test_every_listening_socket_refuses_anonymous_requests(staging: Env, tools: 
                       for n, (p, a, c) in sorted(matrix.items()))
     print(f"\n| service | anonymous GET | answer | verdict |\n|---|---|---|---|\n{table}")
     assert not [n for n in matrix if n.startswith("unknown:")], f"sockets outside the port layout: {matrix}"
-    assert matrix["nginx"][2] == "refused" and matrix["postgres"][2] == "no-http"
-    assert matrix["sshd"][2] == "no-http"
-    opened = {n for n, (_, _, c) in matrix.items() if c in ("open", "login")}
-    assert opened - KNOWN_OPEN.keys() == set(), f"new anonymous access: {opened - KNOWN_OPEN.keys()}\n{table}"
-    closed = {n for n in KNOWN_OPEN if n in matrix} - opened
-    assert closed == set(), f"now closed, remove from KNOWN_OPEN and the docs: {closed}"
+    expected = {"nginx", "postgres", "mlflow", "jupyterhub", "jupyterhub_hub", "jupyterhub_proxy_api"}
+    if tools.monitoring_enabled():
+        expected |= MONITORING
+    assert expected <= matrix.keys(), f"not listening: {expected - matrix.keys()}\n{table}"
+    assert matrix["postgres"][2] == "no-http" and matrix["sshd"][2] == "no-http"
+    opened = {n: a for n, (_, a, c) in matrix.items() if c not in ("refused", "no-http")}
+    assert opened == {}, f"anonymous access: {opened}\n{table}"
 
 
-def test_mlflow_and_the_monitoring_daemons_run_as_separate_users(staging: Env, tools: Any) -> None:
+def test_every_daemon_runs_as_its_own_user_and_reads_only_its_own_secrets(staging: Env, tools: Any) -> None:
     if not tools.monitoring_enabled():
         pytest.skip("the monitoring role is not deployed in this session")
     conf = str(staging["prefix"] / "etc/supervisord.conf")
@@ -116,10 +109,23 @@ def test_mlflow_and_the_monitoring_daemons_run_as_separate_users(staging: Env, t
         return pwd.getpwuid(os.stat(f"/proc/{pid}").st_uid).pw_name
 
     mlflow_user = f"swarmops-{staging['name']}"
-    assert owner("mlflow") == mlflow_user
-    assert {owner(p) for p in ("prometheus", "alertmanager", "pushgateway", "postgres-exporter")} \
-        == {f"{mlflow_user}-mon"}
-    secret = staging["prefix"] / "etc/monitoring/postgres-exporter.password"
-    res = subprocess.run(["runuser", "-u", mlflow_user, "--", "cat", str(secret)], capture_output=True,
-                         text=True, timeout=30)
-    assert res.returncode != 0 and "Permission denied" in res.stderr, "MLflow's user reads it"
+    daemons = {"prometheus": "prom", "alertmanager": "am", "pushgateway": "pgw", "node-exporter": "node",
+               "postgres-exporter": "pgx", "blackbox-exporter": "bbx"}
+    owners = {program: owner(program) for program in ("mlflow", *daemons)}
+    assert owners == {"mlflow": mlflow_user, **{p: f"{mlflow_user}-{s}" for p, s in daemons.items()}}
+
+    etc = staging["prefix"] / "etc"
+    # secret -> the one user that must read it; every other service user must get "Permission denied"
+    readers = {etc / "monitoring/postgres-exporter.password": owners["postgres-exporter"],
+               etc / "monitoring/scrape.password": owners["prometheus"],
+               etc / "monitoring/alertmanager.yml": owners["alertmanager"],
+               etc / "monitoring/web-pushgateway.yml": owners["pushgateway"],
+               etc / "mlflow-auth.ini": mlflow_user, etc / "mlflow.env": mlflow_user}
+    for secret, reader in readers.items():
+        for user in owners.values():
+            res = subprocess.run(["runuser", "-u", user, "--", "cat", str(secret)], capture_output=True,
+                                 text=True, timeout=30)
+            if user == reader:
+                assert res.returncode == 0, f"{user} cannot read its own {secret}: {res.stderr}"
+            else:
+                assert res.returncode != 0 and "Permission denied" in res.stderr, f"{user} reads {secret}"

@@ -10,7 +10,7 @@ import yaml
 
 pytestmark = pytest.mark.infra
 PLAYBOOKS = ["site.yml", "verify.yml", "promote.yml", "teardown.yml", "restore.yml", "release-fetch.yml",
-             "target.yml", "runner.yml"]
+             "target.yml", "runner.yml", "review-frontdoor.yml"]
 ROLES = ["_common", "postgres", "mlflow", "jupyterhub", "nginx", "backup"]
 
 
@@ -42,7 +42,8 @@ def test_inventories_differ_only_in_their_host() -> None:
         [(name, hostvars)] = inv["swarmops"]["hosts"].items()
         assert list(hostvars) == ["ansible_host"], f"{env}: only the address may differ, got {hostvars}"
         hosts[env] = hostvars["ansible_host"]
-    assert hosts == {"staging": "127.0.0.2", "production": "127.0.0.3", "review": "127.0.0.4",
+    review = "{{ '127.0.0.4' if swarmops_review_namespace == 'review' else '127.0.1.200' }}"
+    assert hosts == {"staging": "127.0.0.2", "production": "127.0.0.3", "review": review,
                      "test": "127.0.1.{{ swarmops_test_number }}"}
     conn = yaml.safe_load((ansible / "group_vars/swarmops/connection.yml").read_text())
     assert conn["ansible_connection"] == "ansible.builtin.ssh" and conn["ansible_become"] is True

@@ -30,7 +30,8 @@ def _leftovers(env: str, address: str, base: int) -> list[str]:
     users = subprocess.run(["getent", "passwd"], capture_output=True, text=True).stdout
     hub_prefix = f"j{env.replace('-', '')[:9]}-"
     found += [f"user: {u.split(':')[0]}" for u in users.splitlines()
-              if u.startswith((f"swarmops-{env}:", f"swarmops-{env}-mon:", hub_prefix))]
+              # the env user, its daemons' users (swarmops-<env>-prom, ...), its notebook users
+              if u.startswith((f"swarmops-{env}:", f"swarmops-{env}-", hub_prefix))]
     return found
 
 

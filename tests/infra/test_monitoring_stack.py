@@ -41,6 +41,10 @@ SUPERVISOR_CONF = PREFIX / "etc" / "supervisord.conf"
 TEXTFILE = PREFIX / "node_exporter" / "textfile" / "backup.prom"
 PLAYBOOK = Path(__file__).resolve().parents[1] / "monitoring" / "deploy_monitoring.yml"
 TELEGRAM_TOKEN = "123456:montest-token"
+# the daemons' basic-auth accounts (vault passwords of this throw-away environment)
+SCRAPE = ("prometheus", "montest-scrape-" + os.urandom(8).hex())
+PUSH = ("pusher", "montest-push-" + os.urandom(8).hex())
+DAEMON_USERS = [f"swarmops-{ENV}-{s}" for s in ("prom", "am", "pgw", "node", "pgx", "bbx")]
 
 
 class Receiver:
@@ -124,7 +128,7 @@ def _teardown_env() -> None:
                 break
             time.sleep(0.5)
     shutil.rmtree(PREFIX, ignore_errors=True)
-    for name in (f"swarmops-{ENV}-mon", f"swarmops-{ENV}"):  # the monitoring user, the env user
+    for name in (*DAEMON_USERS, f"swarmops-{ENV}-mon", f"swarmops-{ENV}"):  # daemons', earlier, env user
         subprocess.run(["userdel", name], capture_output=True)
         subprocess.run(["groupdel", name], capture_output=True)
 
@@ -144,7 +148,7 @@ def _wait(check: Callable[[], Any], timeout: float, what: str, interval: float =
 
 
 def _query(expr: str) -> list[dict[str, Any]]:
-    reply = requests.get(f"{PROM}/api/v1/query", params={"query": expr}, timeout=10).json()
+    reply = requests.get(f"{PROM}/api/v1/query", params={"query": expr}, timeout=10, auth=SCRAPE).json()
     assert reply["status"] == "success", reply
     return reply["data"]["result"]
 
@@ -172,7 +176,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterat
     vault = root / "vault.yml"
     vault.write_text(json.dumps({"vault_monitoring_webhook_url": f"{hook}/alerts",
                                  "vault_monitoring_telegram_bot_token": TELEGRAM_TOKEN,
-                                 "vault_postgres_exporter_password": pg.password}))
+                                 "vault_postgres_exporter_password": pg.password,
+                                 "vault_monitoring_scrape_password": SCRAPE[1],
+                                 "vault_monitoring_push_password": PUSH[1],
+                                 "vault_monitoring_proxy_password": os.urandom(12).hex()}))
     encrypt = subprocess.run([str(VENV_BIN / "ansible-vault"), "encrypt", "--vault-password-file",
                               str(vault_password), str(vault)],
                              capture_output=True, text=True, timeout=60)
@@ -200,8 +207,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterat
 
 
 def test_all_targets_up(stack: Receiver) -> None:
+    # every daemon asks for an account, loopback included; Prometheus scrapes with its own
+    assert requests.get(f"{PROM}/api/v1/targets", timeout=10).status_code == 401
+
     def targets_up() -> list[dict[str, Any]] | None:
-        active = requests.get(f"{PROM}/api/v1/targets", timeout=10).json()["data"]["activeTargets"]
+        reply = requests.get(f"{PROM}/api/v1/targets", timeout=10, auth=SCRAPE)
+        active = reply.json()["data"]["activeTargets"]
         return active if active and all(t["health"] == "up" for t in active) else None
 
     active = _wait(targets_up, 60, "every target up")
@@ -216,7 +227,7 @@ def test_all_targets_up(stack: Receiver) -> None:
 
 
 def test_rules_deployed_with_short_for(stack: Receiver) -> None:
-    groups = requests.get(f"{PROM}/api/v1/rules", timeout=10).json()["data"]["groups"]
+    groups = requests.get(f"{PROM}/api/v1/rules", timeout=10, auth=SCRAPE).json()["data"]["groups"]
     alerts = [r for g in groups for r in g["rules"] if r["type"] == "alerting"]
     assert len(alerts) >= 20 and {r["duration"] for r in alerts} == {2}
 
@@ -227,7 +238,7 @@ def test_every_dashboard_expression_returns_data(stack: Receiver) -> None:
     _write_backup_metrics(age_seconds=3600, last_run_success=1)
     # a training job reports through training's own reporter, as `swarmops train` does
     gateway = f"127.0.0.1:{PORTS['monitoring_pushgateway_port']}"
-    reporter = PushgatewayReporter("montest-run", "recon", url=gateway)
+    reporter = PushgatewayReporter("montest-run", "recon", url=gateway, username=PUSH[0], password=PUSH[1])
     reporter.push({"agent_steps_per_second": 12000.0, "episode_reward": 3.5, "coverage": 0.8, "loss": 0.1,
                    "timesteps_total": 4096})
     exprs = grafana.promql_expressions(grafana.infrastructure_dashboard())
@@ -273,11 +284,12 @@ def test_critical_silences_warning_of_same_service_and_pages(stack: Receiver) ->
     common = {"env": ENV, "service": "inhibit-check", "team": "platform"}
     alerts = [{"labels": {**common, "alertname": f"Inhibit{name}", "severity": name.lower()}, "startsAt": now,
                "annotations": {"summary": f"{name.lower()} side"}} for name in ("Critical", "Warning")]
-    assert requests.post(f"{ALERTMANAGER}/api/v2/alerts", json=alerts, timeout=10).status_code == 200
+    posted = requests.post(f"{ALERTMANAGER}/api/v2/alerts", json=alerts, timeout=10, auth=SCRAPE)
+    assert posted.status_code == 200
 
     def states() -> dict[str, dict[str, Any]] | None:
         got = requests.get(f"{ALERTMANAGER}/api/v2/alerts", params={"filter": 'service="inhibit-check"'},
-                           timeout=10).json()
+                           timeout=10, auth=SCRAPE).json()
         by_name = {a["labels"]["alertname"]: a["status"] for a in got}
         return by_name if len(by_name) == 2 and by_name["InhibitWarning"]["inhibitedBy"] else None
 

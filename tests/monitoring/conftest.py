@@ -15,7 +15,13 @@ TEST_SECRETS = {
     "vault_monitoring_telegram_bot_token": "123456:telegram-test-secret",
     "monitoring_smtp_smarthost": "127.0.0.1:2525",
     "monitoring_smtp_auth_password": "smtp-test-secret",
+    "vault_monitoring_scrape_password": "scrape-test-secret",
+    "vault_monitoring_proxy_password": "proxy-test-secret",
+    "vault_monitoring_push_password": "push-test-secret",
 }
+# the render runs as root without creating the daemons' users
+ALL_ROOT = {d: "root" for d in ("prometheus", "alertmanager", "pushgateway", "node-exporter",
+                                "postgres-exporter", "blackbox-exporter")}
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +32,7 @@ def rendered_staging(tmp_path_factory: pytest.TempPathFactory) -> Path:
     etc = root / "etc"
     inventory = make_inventory(root, "staging", {
         **TEST_SECRETS, "monitoring_etc_dir": str(etc), "monitoring_home": str(root / "home"),
-        "monitoring_user": "root"})
+        "monitoring_users": ALL_ROOT})
     result = ansible_playbook(RENDER_PLAYBOOK, inventory)
     assert result.returncode == 0, failure_lines(result)
     return etc

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.monitoring.conftest import RENDER_PLAYBOOK, TEST_SECRETS
+from tests.monitoring.conftest import ALL_ROOT, RENDER_PLAYBOOK, TEST_SECRETS
 from tests.monitoring.monitoring_testlib import (ANSIBLE_DIR, MONITORING_DIR, REPO, alert_rules,
                                                  ansible_playbook, load_yaml, make_inventory)
 
@@ -142,18 +142,45 @@ def test_no_secret_in_clear_in_the_repository() -> None:
             assert not any(secret in path.read_text() for secret in TEST_SECRETS.values()), path
 
 
+def test_every_daemon_requires_basic_auth(rendered_staging: Path) -> None:
+    """Each daemon's --web.config.file holds bcrypt hashes of exactly the accounts that call it, and the
+    Prometheus configuration logs in with a password file, never an inline password."""
+    from passlib.hash import bcrypt
+
+    expected = {"prometheus": {"prometheus", "nginx"}, "alertmanager": {"prometheus", "nginx"},
+                "pushgateway": {"prometheus", "pusher"}, "node-exporter": {"prometheus"},
+                "postgres-exporter": {"prometheus"}, "blackbox-exporter": {"prometheus"}}
+    passwords = {"prometheus": TEST_SECRETS["vault_monitoring_scrape_password"],
+                 "nginx": TEST_SECRETS["vault_monitoring_proxy_password"],
+                 "pusher": TEST_SECRETS["vault_monitoring_push_password"]}
+    for daemon, users in expected.items():
+        web = load_yaml(rendered_staging / f"web-{daemon}.yml")["basic_auth_users"]
+        assert set(web) == users, daemon
+        for user, hashed in web.items():
+            assert hashed.startswith("$2b$") and bcrypt.verify(passwords[user], hashed), (daemon, user)
+            assert not bcrypt.verify(passwords[user] + "x", hashed)
+    config = load_yaml(rendered_staging / "prometheus.yml")
+    auth = {"username": "prometheus", "password_file": str(rendered_staging / "scrape.password")}
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert all(jobs[j]["basic_auth"] == auth for j in jobs if j != "jupyterhub")
+    assert config["alerting"]["alertmanagers"][0]["basic_auth"] == auth
+    assert (rendered_staging / "scrape.password").read_text() == passwords["prometheus"]
+    assert passwords["prometheus"] not in (rendered_staging / "prometheus.yml").read_text()
+
+
 @pytest.mark.parametrize("bad, message", [
     ({"monitoring_scrape_interval": "15 seconds"},
      "monitoring: monitoring_scrape_interval=15 seconds is not a duration"),
     ({"monitoring_http_probes": [{"service": "mlflow", "url": "ftp://x"}]},
      "needs service (lower-case name) and url"),
     ({"monitoring_alertmanager_port": 15200}, "must be distinct and lie in 15000..15099"),
-], ids=["duration", "probe", "port"])
+    ({"vault_monitoring_push_password": ""}, "infra/vault.sh staging add-missing"),
+], ids=["duration", "probe", "port", "password"])
 def test_bad_input_fails_before_writing(tmp_path: Path, bad: dict, message: str) -> None:
     etc = tmp_path / "etc"
     inventory = make_inventory(tmp_path, "staging", {**TEST_SECRETS, "monitoring_etc_dir": str(etc),
                                                      "monitoring_home": str(tmp_path / "home"),
-                                                     "monitoring_user": "root", **bad})
+                                                     "monitoring_users": ALL_ROOT, **bad})
     result = ansible_playbook(RENDER_PLAYBOOK, inventory)
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-2000:]

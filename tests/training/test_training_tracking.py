@@ -90,30 +90,64 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def pushgateway() -> Iterator[str]:
-    """A real Prometheus Pushgateway on a free loopback port."""
+def _start_pushgateway(*flags: str, auth: tuple[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     binary = shutil.which("prometheus-pushgateway")
     if binary is None:
         pytest.skip("prometheus-pushgateway not installed (scripts/bootstrap.sh)")
     port = _free_port()
     proc = subprocess.Popen(
-        [binary, f"--web.listen-address=127.0.0.1:{port}"],
+        # Debian's default --persistence.file is one shared file: every gateway would see older pushes
+        [binary, f"--web.listen-address=127.0.0.1:{port}", "--persistence.file=", *flags],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(f"{url}/-/ready", timeout=1, auth=auth).raise_for_status()
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
+    return proc, url
+
+
+@pytest.fixture
+def pushgateway() -> Iterator[str]:
+    """A real Prometheus Pushgateway on a free loopback port."""
+    proc, url = _start_pushgateway()
     try:
-        for _ in range(100):
-            try:
-                requests.get(f"{url}/-/ready", timeout=1).raise_for_status()
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
         yield url
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.mark.infra
+def test_pushgateway_with_basic_auth_takes_pushes_only_with_the_configured_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As deployed (--web.config.file, bcrypt): no credentials -> nothing stored; the account from
+    SWARMOPS_PUSHGATEWAY_USERNAME / _PASSWORD -> the metrics arrive."""
+    from passlib.hash import bcrypt
+
+    web = tmp_path / "web.yml"
+    web.write_text(f"basic_auth_users:\n  pusher: '{bcrypt.using(rounds=4).hash('push-secret-123')}'\n")
+    proc, url = _start_pushgateway(f"--web.config.file={web}", auth=("pusher", "push-secret-123"))
+    try:
+        assert requests.get(f"{url}/metrics", timeout=5).status_code == 401
+        PushgatewayReporter("anon-run", "recon", url=url).push({"loss": 1.0})
+        monkeypatch.setenv("SWARMOPS_PUSHGATEWAY_USERNAME", "pusher")
+        monkeypatch.setenv("SWARMOPS_PUSHGATEWAY_PASSWORD", "wrong-password")
+        PushgatewayReporter("wrong-run", "recon", url=url).push({"loss": 1.0})
+        monkeypatch.setenv("SWARMOPS_PUSHGATEWAY_PASSWORD", "push-secret-123")
+        PushgatewayReporter("auth-run", "recon", url=url).push({"loss": 2.0})
+        text = requests.get(f"{url}/metrics", timeout=5, auth=("pusher", "push-secret-123")).text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    losses = [ln for ln in text.splitlines() if ln.startswith("swarmops_training_loss{")]
+    assert [ln.split()[-1] for ln in losses if 'run_id="auth-run"' in ln] == ["2"], losses
+    assert not [ln for ln in losses if 'run_id="anon-run"' in ln or 'run_id="wrong-run"' in ln], losses
 
 
 @pytest.mark.infra
