@@ -195,7 +195,8 @@ def test_review_job_creates_the_review_environment_and_stop_review_tears_it_down
     assert "bash infra/review.sh up 7 --syntax-check" in proc.stdout
     assert "environment: { name: review/feature-wider-fields" in proc.stdout
     # The environment URL comes from infra's Ansible variables for review-7 (GitLab reads the dotenv).
-    assert (gcl.clone / "reports" / "review.env").read_text() == "REVIEW_URL=https://127.0.0.4:17700\n"
+    review_env = (gcl.clone / "reports" / "review.env").read_text()
+    assert review_env == "REVIEW_URL=https://mr-7.review.swarmops.example\n"
     stop = gcl.run("stop-review", variables=variables, unset=("CI_COMMIT_BRANCH",), timeout=300)
     assert stop.returncode == 0, stop.stdout[-3000:] + stop.stderr[-2000:]
     assert "bash infra/review.sh down 7 --syntax-check" in stop.stdout

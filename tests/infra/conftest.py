@@ -281,8 +281,8 @@ def provision_test_host() -> None:
 
 @pytest.fixture(scope="session")
 def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
-    """Two free test environments, each a host with its own sshd (and the test review host's sshd), with vaults in a throw-away secrets
-    dir (password generated now)."""
+    """Two free test environments, each a host with its own sshd (the test review host gets one too),
+    with vaults in a throw-away secrets dir (password generated now)."""
     secrets_dir = Path(tempfile.mkdtemp(prefix="swarmops-test-secrets-"))
     pw = secrets_dir / "vault-password"
     pw.write_text(secrets.token_hex(32))
