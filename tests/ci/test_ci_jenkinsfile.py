@@ -224,6 +224,21 @@ def test_production_waits_for_an_approved_input_then_milestone_and_lock(pipeline
     assert verify[-1]["args"][0]["ordinal"] < steps[0]["args"][0]["ordinal"]
 
 
+def test_a_failed_gate_fails_the_build_but_the_metrics_note_still_runs(pipeline: dict) -> None:
+    """catchError around the gate: the build is FAILURE, later stages are still evaluated; the ones that
+    change an environment ask gatePassed(), the metrics note (which must show the rejection) does not."""
+    gate = _stages(pipeline)["Gate"]
+    caught = [n for n in _walk(gate["children"]) if n["name"] == "catchError"]
+    assert caught and caught[0]["args"][0] == {"buildResult": "FAILURE", "stageResult": "FAILURE"}
+    assert [s["args"][0] for s in _walk(caught[0]["children"]) if s["name"] == "sh"] == [
+        "make gate SCENARIO=${params.SCENARIO}"]
+    stages = _stages(pipeline)
+    for name in ("Review environment", "Staging", "Promote to production"):
+        assert "gatePassed" in _when(stages[name]), name
+    assert "gatePassed" not in _when(stages["Metrics note"])
+    assert "currentBuild.currentResult == 'SUCCESS'" in JENKINSFILE.read_text()
+
+
 def test_review_stages_only_for_change_requests_with_teardown(pipeline: dict) -> None:
     stages = _stages(pipeline)
     for name in ("Review environment", "Metrics note", "Review teardown"):
