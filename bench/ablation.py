@@ -82,6 +82,8 @@ def _no_ids() -> Iterator[None]:
 # sampled actions + the battery shield, without the shield, and with deterministic (argmax) acting.
 VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
     "base": ("obs v3 (7x7 window + far field + ids + frontier compass)", contextlib.nullcontext, []),
+    "mask": ("+ moves into blocked cells masked (training.policy)", contextlib.nullcontext,
+             ["ppo.mask_blocked_moves=true"]),
     "no_compass": ("without the frontier compass", _no_compass, []),
     "no_far": ("without the far-field maps", _no_far_field, []),
     "no_ids": ("without the identity features", _no_ids, []),
@@ -97,8 +99,10 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
 }
 
 
-def run_variant(name: str, profile_name: str, suite_dir: Path) -> list[dict[str, Any]]:
-    """Train one variant and score it on the suite (three ways of acting); three table rows."""
+def run_variant(name: str, profile_name: str, suite_dir: Path,
+                seed: int | None = None) -> list[dict[str, Any]]:
+    """Train one variant (with the profile's seed, or ``seed``) and score it on the suite (three ways of
+    acting); three table rows."""
     from training.config import load_profile
     from training.evaluate import POLICY, evaluate_policies, policy_callable, summarise
     from training.ledger import Ledger
@@ -106,7 +110,8 @@ def run_variant(name: str, profile_name: str, suite_dir: Path) -> list[dict[str,
     from training.train import train
 
     description, context, overrides = VARIANTS[name]
-    profile = load_profile(profile_name, overrides=overrides, scenario="recon")
+    seed_override = [] if seed is None else [f"seed={seed}"]
+    profile = load_profile(profile_name, overrides=overrides + seed_override, scenario="recon")
     with context():
         t0 = time.perf_counter()
         result = train("recon", profile, ledger=Ledger(), progress=False, run_id=f"ablation-{name}")
@@ -119,17 +124,19 @@ def run_variant(name: str, profile_name: str, suite_dir: Path) -> list[dict[str,
             policy = {POLICY: policy_callable(model, deterministic, shield)}
             rows, _ = evaluate_policies(load_suite(suite_dir), "recon", policy, progress=False)
             acting = ("argmax" if deterministic else "sampled") + (" + shield" if shield else "")
-            out.append(_row(name, description, acting, profile_name, result, train_s, summarise(rows)))
+            out.append(_row(name, description, acting, profile_name, profile.seed, result, train_s,
+                            summarise(rows)))
     return out
 
 
-def _row(name: str, description: str, acting: str, profile_name: str, result: Any, train_s: float,
-         m: dict[str, Any]) -> dict[str, Any]:
+def _row(name: str, description: str, acting: str, profile_name: str, seed: int, result: Any,
+         train_s: float, m: dict[str, Any]) -> dict[str, Any]:
     from training.evaluate import POLICY
 
     held_o20 = m.get("groups", {}).get("held_out/o20", {})
     return {
         "variant": name,
+        "seed": seed,
         "change": description,
         "acting": acting,
         "profile": profile_name,
@@ -150,6 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}")
+    parser.add_argument("--seeds", default="", help="comma list of training seeds (default: the profile's)")
     parser.add_argument("--suite", type=Path, default=ROOT / "data" / "scenarios")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ablation.json")
     args = parser.parse_args()
@@ -163,9 +171,13 @@ def main() -> None:
         MLFLOW_TRACKING_URI=f"sqlite:///{scratch / 'mlflow.db'}",
         SWARMOPS_RUNS_DIR=str(scratch / "runs"),
     )
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s] or [None]
+    except ValueError:
+        parser.error(f"--seeds {args.seeds!r}: expected a comma list of integers")
     rows = []
-    for name in names:
-        for row in run_variant(name, args.profile, args.suite):
+    for name, seed in ((n, s) for n in names for s in seeds):
+        for row in run_variant(name, args.profile, args.suite, seed):
             rows.append(row)
             print(json.dumps(row), flush=True)
     cols = list(rows[0])

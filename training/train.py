@@ -95,11 +95,12 @@ def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
     import torch
     from stable_baselines3 import PPO
 
+    from training.policy import MaskedMovesPolicy
     from training.registry import stamp_layout
 
     p = profile.ppo
     return stamp_layout(PPO(
-        "MlpPolicy",
+        MaskedMovesPolicy if p.mask_blocked_moves else "MlpPolicy",
         vec_env,
         learning_rate=p.learning_rate,
         n_steps=p.n_steps,

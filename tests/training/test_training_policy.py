@@ -1,0 +1,65 @@
+"""The masked-moves policy: a move into a blocked cell is never sampled (training and evaluation use the
+same distribution), the mask is read from the simulator's own observation, and a saved model loads."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch as th
+
+from env.config import FieldConfig
+from env.core import SwarmSim
+from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP
+from training.policy import NEIGHBOUR_OF_MOVE, MaskedMovesPolicy, blocked_moves
+
+pytestmark = pytest.mark.unit
+
+
+def _sim() -> SwarmSim:
+    """Dense obstacles after a few random steps: many drones have blocked neighbours."""
+    sim = SwarmSim("recon", FieldConfig(width=10, height=10, n_drones=4, obstacle_density=0.3), 8, seed=3)
+    sim.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        sim.step(rng.integers(0, 5, sim.B * sim.N))
+    return sim
+
+
+def test_the_mask_is_exactly_the_moves_the_simulator_refuses() -> None:
+    """A masked move is one the simulator turns into a bump (the drone stays), and no other."""
+    sim = _sim()
+    obs = sim.observe(np.arange(sim.B))
+    mask = blocked_moves(th.as_tensor(obs), 5).numpy()
+    assert mask.any() and not mask[:, HOVER].any()
+    for action in (UP, DOWN, LEFT, RIGHT):
+        before = sim.cell.copy()
+        target = before + sim.move_delta[action]
+        refused = (sim.packed[target + sim.field_off[:, None]] & 1) != 0  # BIT_BLOCKED
+        assert (mask[:, action] == refused.ravel()).all(), action
+
+
+def _blocked_row() -> np.ndarray:
+    """256 copies of one drone's observation that has at least one blocked neighbour."""
+    obs = _sim().observe(np.arange(8))
+    row = obs[blocked_moves(th.as_tensor(obs), 5).numpy().any(1)][:1]
+    return np.repeat(row, 256, axis=0)
+
+
+def test_blocked_moves_are_never_sampled_and_saved_models_load(tmp_path: Path) -> None:
+    from stable_baselines3 import PPO
+
+    from env.sb3_vec_env import SwarmVecEnv
+
+    venv = SwarmVecEnv("recon", FieldConfig(width=8, height=8, n_drones=2), 4, seed=0)
+    model = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu")
+    obs = _blocked_row()
+    blocked = [a for a in (UP, DOWN, LEFT, RIGHT) if obs[0, NEIGHBOUR_OF_MOVE[a]] > 0.5]
+    actions, _ = model.predict(obs, deterministic=False)
+    assert not set(actions.tolist()) & set(blocked)
+    _, log_prob, _ = model.policy.evaluate_actions(th.as_tensor(obs[:1]), th.as_tensor([blocked[0]]))
+    assert log_prob.item() < -1e6  # PPO's ratio for a blocked move is zero: no gradient spent on it
+    model.save(tmp_path / "m.zip")
+    loaded = PPO.load(tmp_path / "m.zip", device="cpu")
+    assert isinstance(loaded.policy, MaskedMovesPolicy)
+    assert not set(loaded.predict(obs, deterministic=False)[0].tolist()) & set(blocked)

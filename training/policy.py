@@ -1,0 +1,62 @@
+"""The PPO policy: SB3's MLP actor-critic, with moves into blocked cells masked out.
+
+A move into an obstacle or off the field leaves the drone where it is (a "bump": a wasted step and a
+penalty). The observation already says which neighbours are blocked (the first window plane), so the
+policy sets those moves' logits to a large negative number before sampling: the drone never spends a
+step, and PPO never spends gradient, on a move that cannot happen. This is action masking as in
+sb3-contrib's MaskablePPO, but the mask is read from the observation, so the environment, the VecEnv
+and every caller of ``model.predict`` stay unchanged (sb3-contrib is not a dependency).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch as th
+from stable_baselines3.common.distributions import Distribution
+from stable_baselines3.common.policies import ActorCriticPolicy
+
+from env.config import OBS_RADIUS
+from env.scenarios import DOWN, LEFT, RIGHT, UP
+
+_WINDOW = 2 * OBS_RADIUS + 1
+_CENTRE = OBS_RADIUS * _WINDOW + OBS_RADIUS
+# action -> index of its target cell in the blocked plane (the observation's first 7x7 values)
+NEIGHBOUR_OF_MOVE = {UP: _CENTRE - _WINDOW, DOWN: _CENTRE + _WINDOW, LEFT: _CENTRE - 1, RIGHT: _CENTRE + 1}
+MASKED_LOGIT = -1e8
+
+
+def blocked_moves(obs: th.Tensor, n_actions: int) -> th.Tensor:
+    """(batch, n_actions) bool: True where the action is a move into a blocked cell."""
+    mask = th.zeros((obs.shape[0], n_actions), dtype=th.bool, device=obs.device)
+    for action, index in NEIGHBOUR_OF_MOVE.items():
+        mask[:, action] = obs[:, index] > 0.5
+    return mask
+
+
+class MaskedMovesPolicy(ActorCriticPolicy):
+    """``MlpPolicy`` whose moves into blocked cells have (practically) zero probability."""
+
+    def _masked(self, distribution: Distribution, obs: th.Tensor) -> Distribution:
+        logits = distribution.distribution.logits
+        masked = logits.masked_fill(blocked_moves(obs, logits.shape[-1]), MASKED_LOGIT)
+        return self.action_dist.proba_distribution(action_logits=masked)
+
+    def _latents(self, obs: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
+        latent_pi, latent_vf = self.mlp_extractor(self.extract_features(obs))
+        return latent_pi, latent_vf
+
+    def forward(self, obs: th.Tensor, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        latent_pi, latent_vf = self._latents(obs)
+        distribution = self._masked(self._get_action_dist_from_latent(latent_pi), obs)
+        actions = distribution.get_actions(deterministic=deterministic)
+        return actions.reshape((-1, *self.action_space.shape)), self.value_net(latent_vf), \
+            distribution.log_prob(actions)
+
+    def evaluate_actions(self, obs: Any, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
+        latent_pi, latent_vf = self._latents(obs)
+        distribution = self._masked(self._get_action_dist_from_latent(latent_pi), obs)
+        return self.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy()
+
+    def get_distribution(self, obs: Any) -> Distribution:
+        latent_pi, _ = self._latents(obs)
+        return self._masked(self._get_action_dist_from_latent(latent_pi), obs)
