@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from swarmops.errors import InputError, NotFoundError
 from swarmops.paths import check_database_file
+from training.envconfig import seconds_from_env
 from training.paths import runs_root
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -33,17 +34,7 @@ DEFAULT_WRITE_RETRY_S = 120.0
 
 def write_retry_s() -> float:
     """SWARMOPS_LEDGER_RETRY_S (seconds, >= 0; default 120), or a LedgerError naming the bad value."""
-    raw = os.environ.get("SWARMOPS_LEDGER_RETRY_S", "").strip()
-    if not raw:
-        return DEFAULT_WRITE_RETRY_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise LedgerError(f"SWARMOPS_LEDGER_RETRY_S={raw!r} is not a number of seconds (allowed: 0 or more, "
-                          f"default {DEFAULT_WRITE_RETRY_S:.0f})")
-    return value
+    return seconds_from_env("SWARMOPS_LEDGER_RETRY_S", DEFAULT_WRITE_RETRY_S, LedgerError)
 
 
 class LedgerError(RuntimeError):

@@ -12,12 +12,12 @@ HTTP retries.
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
 from typing import Any
 
+from training.envconfig import seconds_from_env
 from training.errors import TrackingError
 
 DEFAULT_RETRY_S = 120.0
@@ -26,17 +26,7 @@ BATCH = 1000  # MLflow's log_batch limit on metrics per request
 
 def mlflow_retry_s() -> float:
     """SWARMOPS_MLFLOW_RETRY_S (seconds, >= 0; default 120) or a TrackingError naming the bad value."""
-    raw = os.environ.get("SWARMOPS_MLFLOW_RETRY_S", "").strip()
-    if not raw:
-        return DEFAULT_RETRY_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise TrackingError(f"SWARMOPS_MLFLOW_RETRY_S={raw!r} is not a number of seconds (allowed: 0 or "
-                            f"more, default {DEFAULT_RETRY_S:.0f})")
-    return value
+    return seconds_from_env("SWARMOPS_MLFLOW_RETRY_S", DEFAULT_RETRY_S, TrackingError)
 
 
 class MlflowMetricBuffer:
