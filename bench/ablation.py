@@ -22,6 +22,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from env.core import OBS_LAYOUT_VERSION
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -32,7 +34,7 @@ def _no_far_field() -> Iterator[None]:
 
     original = SwarmSim._far_field
 
-    def zeros(self: Any, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    def zeros(self: Any, fields: np.ndarray, *_: Any) -> np.ndarray:
         return np.zeros((len(fields) * self.N, FAR_FEATURES), dtype=np.float32)
 
     SwarmSim._far_field = zeros
@@ -49,7 +51,7 @@ def _no_compass() -> Iterator[None]:
 
     original = SwarmSim._compass
 
-    def zeros(self: Any, fields: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    def zeros(self: Any, fields: np.ndarray, *_: Any) -> np.ndarray:
         return np.zeros((len(fields) * self.N, COMPASS_FEATURES), dtype=np.float32)
 
     SwarmSim._compass = zeros
@@ -81,9 +83,10 @@ def _no_ids() -> Iterator[None]:
 # name -> (description, context manager factory, profile overrides); every variant is scored with
 # sampled actions + the battery shield, without the shield, and with deterministic (argmax) acting.
 VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
-    "base": ("obs v3 (7x7 window + far field + ids + frontier compass)", contextlib.nullcontext, []),
-    "mask": ("+ moves into blocked cells masked (training.policy)", contextlib.nullcontext,
-             ["ppo.mask_blocked_moves=true"]),
+    "base": (f"obs v{OBS_LAYOUT_VERSION} (7x7 window + far field + ids + frontier compass)",
+             contextlib.nullcontext, []),
+    "no_mask": ("without masking moves into blocked cells (training.policy)", contextlib.nullcontext,
+                ["ppo.mask_blocked_moves=false"]),
     "no_compass": ("without the frontier compass", _no_compass, []),
     "no_far": ("without the far-field maps", _no_far_field, []),
     "no_ids": ("without the identity features", _no_ids, []),
@@ -114,7 +117,8 @@ def run_variant(name: str, profile_name: str, suite_dir: Path,
     profile = load_profile(profile_name, overrides=overrides + seed_override, scenario="recon")
     with context():
         t0 = time.perf_counter()
-        result = train("recon", profile, ledger=Ledger(), progress=False, run_id=f"ablation-{name}")
+        result = train("recon", profile, ledger=Ledger(), progress=False,
+                       run_id=f"ablation-{name}-s{profile.seed}")
         train_s = time.perf_counter() - t0
         from stable_baselines3 import PPO
 

@@ -8,7 +8,6 @@ drones or fields. Bits of ``packed``: see the BIT_* constants.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,15 +36,16 @@ _FAR_STEPS = np.arange(FAR_GRID) * FAR_BLOCK  # block starts, relative to the dr
 # Identity features (drone index / (N-1), golden-ratio hash of the index): identical drones that see
 # the same thing can still act differently, so deterministic (argmax) acting does not collide.
 ID_FEATURES = 2
-# Frontier compass: where the nearest cell with work left is (Manhattan; first in row-major order on
-# ties): up, down, left, right components (0/1 each) and the distance / (height + width); all zero
-# when no work is left. It reads the same on any field size, unlike the absolute coarse grid.
+# Frontier compass: the way to the nearest cell with work left, around obstacles (geodesic distance):
+# for up, down, left, right whether that move is a step along a shortest path (0/1 each), then the
+# distance / (height + width) capped at 1; all zero when no work is reachable. It reads the same on
+# any field size, unlike the absolute coarse grid. (v3 used the straight-line direction.)
 COMPASS_FEATURES = 5
 OBS_DIM = (
     WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
     + COMPASS_FEATURES
 )
-OBS_LAYOUT_VERSION = 3
+OBS_LAYOUT_VERSION = 4
 """Bumped whenever the meaning or order of observation features changes; saved in every model
 (training.registry refuses a model of another version)."""
 GOLDEN = 0.6180339887498949
@@ -522,82 +522,51 @@ class SwarmSim:
         return (self.packed.reshape(self.B, self.C)[fields] & (BIT_BLOCKED | BIT_COVERED)) == 0
 
     def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
-        """(k*N, COMPASS_FEATURES): direction and distance to the nearest cell with work left.
+        """(k*N, COMPASS_FEATURES): the way to the nearest cell with work left, around obstacles.
 
-        The nearest cell is the first in row-major order among those at the smallest Manhattan
-        distance. Rings of growing distance are searched around every drone, their cells in
-        row-major order, so the first hit is that cell; drones with nothing within COMPASS_RINGS
-        scan their field's list of cells with work left (few by then, or far away)."""
-        k, n, wp, p = len(fields), self.N, self.Wp, self.P
-        rows = k * n
-        cy, cx = (cell // wp - p).ravel(), (cell % wp - p).ravel()
-        base = np.repeat(np.arange(k, dtype=np.int64) * self.C, n)
-        flat = work.ravel()
-        hit_dy = np.zeros(rows, dtype=np.int64)
-        hit_dx = np.zeros(rows, dtype=np.int64)
-        found = np.zeros(rows, dtype=bool)
-        todo = np.arange(rows)
-        # Ring d holds 4d cells: once the rings searched outnumber a small field's cells, scanning
-        # the field's list is cheaper.
-        last = min(COMPASS_RINGS, int(np.sqrt(self.H * self.W / 16)))
-        for ring, (rdy, rdx) in enumerate(_compass_rings()[:last + 1]):
-            if not todo.size:
-                break
-            ty, tx = cy[todo][:, None] + rdy, cx[todo][:, None] + rdx
-            idx = base[todo][:, None] + (ty + p) * wp + tx + p
-            if ring <= p:  # within the padding: every index is in the field, padding has no work
-                hit = flat[idx]
-            else:
-                inside = (ty >= 0) & (ty < self.H) & (tx >= 0) & (tx < self.W)
-                hit = flat[np.where(inside, idx, 0)] & inside
-            first = np.argmax(hit, axis=1)
-            got = hit[np.arange(len(todo)), first]
-            rows_got = todo[got]
-            hit_dy[rows_got], hit_dx[rows_got] = rdy[first[got]], rdx[first[got]]
-            found[rows_got] = True
-            todo = todo[~got]
-        if todo.size:
-            dy, dx, ok = self._compass_scan(work, todo // n, cy[todo], cx[todo])
-            hit_dy[todo], hit_dx[todo], found[todo] = dy, dx, ok
-        out = np.zeros((rows, COMPASS_FEATURES), dtype=np.float32)
-        out[:, 0], out[:, 1] = hit_dy < 0, hit_dy > 0
-        out[:, 2], out[:, 3] = hit_dx < 0, hit_dx > 0
-        out[:, 4] = (np.abs(hit_dy) + np.abs(hit_dx)) / (self.H + self.W)
-        out[~found] = 0.0
+        Distances are geodesic: a breadth-first wave from every free cell with work left spreads
+        through free cells (the padding is blocked), one ring per iteration over all ``fields`` at
+        once, and stops as soon as it has reached every drone (or cannot spread further). A drone's
+        features say which of its four moves lead one step closer along a shortest path (a move into
+        an obstacle never does), then its distance / (height + width), capped at 1. A drone that no
+        wave reaches (nothing left, or only unreachable work) gets zeros. A straight-line compass
+        pointed drones into walls next to the work behind them, where they stayed."""
+        k, n, wp = len(fields), self.N, self.Wp
+        free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
+        # reached: cells within t steps of work left (bool, so each ring is a few byte-wide ORs). A
+        # drone first reached at ring t is at distance t; a neighbour one step closer is one that the
+        # previous ring had already reached.
+        reached = work & free
+        dist = np.full((k, n), UNREACHED, dtype=np.int64)
+        closer = np.zeros((k, n, 4), dtype=bool)
+        pending = ~np.take_along_axis(reached, cell, 1)
+        dist[~pending] = 0
+        # Each ring works on the fields that still have a drone to reach and whose wave still grows
+        # (``live``), so a few far-off drones do not make every field iterate.
+        keep = pending.any(1)
+        live, r, f, c, todo = np.flatnonzero(keep), reached[keep], free[keep], cell[keep], pending[keep]
+        ring = 0
+        while live.size:
+            ring += 1
+            grown = r.copy()
+            grown[:, 1:] |= r[:, :-1]
+            grown[:, :-1] |= r[:, 1:]
+            grown[:, wp:] |= r[:, :-wp]
+            grown[:, :-wp] |= r[:, wp:]
+            grown &= f
+            hit = np.take_along_axis(grown, c, 1) & todo
+            rows, drones = np.nonzero(hit)
+            dist[live[rows], drones] = ring
+            for j, step in enumerate((-wp, wp, -1, 1)):  # up, down, left, right
+                closer[live[rows], drones, j] = r[rows, c[rows, drones] + step]
+            todo &= ~hit
+            keep = todo.any(1) & (grown != r).any(1)
+            live, r, f, c, todo = live[keep], grown[keep], f[keep], c[keep], todo[keep]
+        out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
+        out[:, :4] = closer.reshape(k * n, 4)
+        here = dist.ravel()
+        out[:, 4] = np.where(here < UNREACHED, np.minimum(here / (self.H + self.W), 1.0), 0.0)
         return out
-
-    def _compass_scan(
-        self, work: np.ndarray, frow: np.ndarray, cy: np.ndarray, cx: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Nearest cell with work left by scanning the field's whole list (rows ``frow`` of ``work``).
-
-        Returns dy, dx and whether any cell has work left, per drone."""
-        if self.H * self.W <= DENSE_SCAN_CELLS:
-            # Small fields: every cell of the drone's field, row-major (argmin keeps the first).
-            p, h, w = self.P, self.H, self.W
-            inner = work.reshape(-1, self.Hp, self.Wp)[frow, p:p + h, p:p + w].reshape(len(frow), h * w)
-            ys, xs = np.divmod(np.arange(h * w, dtype=np.int64), w)
-            dist = np.abs(ys[None, :] - cy[:, None]) + np.abs(xs[None, :] - cx[:, None])
-            dist[~inner] = 1 << 20
-            pick = np.argmin(dist, axis=1)
-            return ys[pick] - cy, xs[pick] - cx, inner[np.arange(len(frow)), pick]
-        fields_used, inv = np.unique(frow, return_inverse=True)
-        # Only the cells with work left are candidates, padded per field; np.nonzero keeps row-major
-        # order, so argmin takes the first nearest cell.
-        fi, ci = np.nonzero(work[fields_used])
-        counts = np.bincount(fi, minlength=len(fields_used))
-        width = max(1, int(counts.max()) if counts.size else 1)
-        slot = np.arange(len(fi)) - np.repeat(np.cumsum(counts) - counts, counts)
-        cand = np.zeros((len(fields_used), width), dtype=np.int64)
-        cand[fi, slot] = ci
-        pad = np.ones((len(fields_used), width), dtype=bool)
-        pad[fi, slot] = False
-        ys, xs = self.cell_yi[cand[inv]], self.cell_xi[cand[inv]]  # (m, width)
-        dist = np.abs(ys - cy[:, None]) + np.abs(xs - cx[:, None])
-        dist[pad[inv]] = 1 << 20
-        pick = np.argmin(dist, axis=1)
-        m = np.arange(len(frow))
-        return ys[m, pick] - cy, xs[m, pick] - cx, ~pad[inv][m, pick]
 
     def _far_field(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.
@@ -703,18 +672,7 @@ def _box_sums(padded: np.ndarray) -> np.ndarray:
     return box
 
 
-DENSE_SCAN_CELLS = 1024  # fields up to this many cells are scanned whole per drone (no candidate list)
-COMPASS_RINGS = 12  # rings searched around a drone before its field's whole list is scanned
-
-
-@functools.lru_cache(maxsize=1)
-def _compass_rings() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """(dy, dx) of the cells at Manhattan distance 0..COMPASS_RINGS, each ring in row-major order."""
-    rings = []
-    for d in range(COMPASS_RINGS + 1):
-        cells = sorted({(dy, s * (d - abs(dy))) for dy in range(-d, d + 1) for s in (-1, 1)})
-        rings.append((np.array([c[0] for c in cells], np.int64), np.array([c[1] for c in cells], np.int64)))
-    return tuple(rings)
+UNREACHED = 1 << 30  # compass distance of a cell that no wave from work left reaches
 
 
 def cells_per_move(config: FieldConfig) -> int:

@@ -7,6 +7,8 @@ same fields. Written the straightforward way on purpose: one drone at a time, on
 """
 from __future__ import annotations
 
+from collections import deque
+
 from typing import Any
 
 import numpy as np
@@ -257,19 +259,30 @@ class PlainField:
         return rows
 
     def _compass(self, i: int) -> list[float]:
-        """Direction and distance to the first nearest (row-major) cell with work left."""
+        """The way to the nearest cell with work left around obstacles: a breadth-first search from
+        every free cell with work left; the moves to a neighbour one step closer, then the distance."""
         cfg, watering = self.sim.config, self.sim.scenario.watering
-        best = None
-        for y in range(cfg.height):
-            for x in range(cfg.width):
-                todo = (self.need[y][x] > 0) if watering else not (self.obst[y][x] or self.covered[y][x])
-                d = abs(y - self.y[i]) + abs(x - self.x[i])
-                if todo and (best is None or d < best[0]):
-                    best = (d, y - self.y[i], x - self.x[i])
-        if best is None:
+        h, w = cfg.height, cfg.width
+        dist: dict[tuple[int, int], int] = {}
+        queue: deque[tuple[int, int]] = deque()
+        for y in range(h):
+            for x in range(w):
+                todo = (self.need[y][x] > 0) if watering else not self.covered[y][x]
+                if todo and not self.obst[y][x]:
+                    dist[(y, x)] = 0
+                    queue.append((y, x))
+        while queue:
+            y, x = queue.popleft()
+            for dy, dx in _MOVES[1:5]:
+                nb = (y + dy, x + dx)
+                if 0 <= nb[0] < h and 0 <= nb[1] < w and not self.obst[nb[0]][nb[1]] and nb not in dist:
+                    dist[nb] = dist[(y, x)] + 1
+                    queue.append(nb)
+        here = dist.get((self.y[i], self.x[i]))
+        if here is None:
             return [0.0] * COMPASS_FEATURES
-        d, dy, dx = best
-        return [float(dy < 0), float(dy > 0), float(dx < 0), float(dx > 0), d / (cfg.height + cfg.width)]
+        closer = [float(dist.get((self.y[i] + dy, self.x[i] + dx), here) < here) for dy, dx in _MOVES[1:5]]
+        return closer + [min(here / (h + w), 1.0)]
 
     def _far(self, i: int) -> list[float]:
         """Far-field block fractions of drone i, cell by cell (work left, then blocked/outside)."""
