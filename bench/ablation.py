@@ -1,12 +1,13 @@
 """Policy ablations on the scenario suite: one short training per variant, time ratios per split.
 
-Each variant trains the recon policy with the real trainer (training.train.train, a throw-away
-ledger/MLflow store under a temporary folder) and is scored with the evaluation's own code
-(training.evaluate): median time ratio to the best heuristic and to the lower bound, per split and
-for the held-out fields at the held-out obstacle density. Prints a Markdown table (docs/policy.md
-keeps it) and writes bench/results/ablation.json.
+Each variant trains the recon (or, with --scenario watering, the watering) policy with the real
+trainer (training.train.train, a throw-away ledger/MLflow store under a temporary folder) and is
+scored with the evaluation's own code (training.evaluate): median time ratio to the best heuristic
+and to the lower bound, per split and for the held-out fields at the held-out obstacle density.
+Prints a Markdown table (docs/policy.md keeps it) and writes bench/results/ablation.json.
 
     nice -n 10 .venv/bin/python bench/ablation.py [--profile smoke] [--variants base,no_far,...]
+        [--seeds 0,1] [--scenario recon|watering] [--out bench/results/ablation.json]
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
 }
 
 
-def run_variant(name: str, profile_name: str, suite_dir: Path,
-                seed: int | None = None) -> list[dict[str, Any]]:
+def run_variant(name: str, profile_name: str, suite_dir: Path, seed: int | None = None,
+                scenario: str = "recon") -> list[dict[str, Any]]:
     """Train one variant (with the profile's seed, or ``seed``) and score it on the suite (three ways of
     acting); three table rows."""
     from training.config import load_profile
@@ -114,10 +115,10 @@ def run_variant(name: str, profile_name: str, suite_dir: Path,
 
     description, context, overrides = VARIANTS[name]
     seed_override = [] if seed is None else [f"seed={seed}"]
-    profile = load_profile(profile_name, overrides=overrides + seed_override, scenario="recon")
+    profile = load_profile(profile_name, overrides=overrides + seed_override, scenario=scenario)
     with context():
         t0 = time.perf_counter()
-        result = train("recon", profile, ledger=Ledger(), progress=False,
+        result = train(scenario, profile, ledger=Ledger(), progress=False,
                        run_id=f"ablation-{name}-s{profile.seed}")
         train_s = time.perf_counter() - t0
         from stable_baselines3 import PPO
@@ -126,7 +127,7 @@ def run_variant(name: str, profile_name: str, suite_dir: Path,
         out = []
         for deterministic, shield in ((False, True), (False, False), (True, True)):
             policy = {POLICY: policy_callable(model, deterministic, shield)}
-            rows, _ = evaluate_policies(load_suite(suite_dir), "recon", policy, progress=False)
+            rows, _ = evaluate_policies(load_suite(suite_dir), scenario, policy, progress=False)
             acting = ("argmax" if deterministic else "sampled") + (" + shield" if shield else "")
             out.append(_row(name, description, acting, profile_name, profile.seed, result, train_s,
                             summarise(rows)))
@@ -153,6 +154,9 @@ def _row(name: str, description: str, acting: str, profile_name: str, seed: int,
         "time_ratio_held_out_o20": held_o20.get("time_ratio_to_heuristic"),
         "lower_bound_ratio_held_out_o20": held_o20.get("time_ratio_to_lower_bound"),
         "collisions": m["policies"][POLICY].get("collisions"),
+        # watering only: the policy's net water per step / greedy's (median), and its waste
+        "net_ratio_to_greedy": m.get("net_ratio_to_greedy"),
+        "waste_fraction": m.get("waste_fraction"),
     }
 
 
@@ -161,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}")
+    parser.add_argument("--scenario", default="recon", choices=("recon", "watering"))
     parser.add_argument("--seeds", default="", help="comma list of training seeds (default: the profile's)")
     parser.add_argument("--suite", type=Path, default=ROOT / "data" / "scenarios")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ablation.json")
@@ -181,7 +186,7 @@ def main() -> None:
         parser.error(f"--seeds {args.seeds!r}: expected a comma list of integers")
     rows = []
     for name, seed in ((n, s) for n in names for s in seeds):
-        for row in run_variant(name, args.profile, args.suite, seed):
+        for row in run_variant(name, args.profile, args.suite, seed, args.scenario):
             rows.append(row)
             print(json.dumps(row), flush=True)
     cols = list(rows[0])
@@ -190,7 +195,8 @@ def main() -> None:
     for r in rows:
         print("| " + " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"profile": args.profile, "rows": rows}, indent=1) + "\n")
+    args.out.write_text(json.dumps({"profile": args.profile, "scenario": args.scenario, "rows": rows},
+                                   indent=1) + "\n")
 
 
 if __name__ == "__main__":
