@@ -2,8 +2,8 @@
 # Usage: infra/promote.sh [FROM TO] [ansible-playbook options...]   (default: staging production)
 # Promotes the release running on FROM to TO: re-verifies FROM, fetches FROM's release record and stamp
 # to a private controller directory (release-fetch.yml), refuses unless that release is verified, deploys
-# exactly its versions to TO, verifies TO, and rolls TO back to its previous release if the deployment
-# or the verification fails. FROM/TO: staging -> production, or test-<n> -> test-<m>. The two hosts never
+# exactly its versions to TO, verifies TO, and rolls TO back to its previous release (then verifies TO
+# again) if the deployment or the verification fails. FROM/TO: staging -> production, or test-<n> -> test-<m>. The two hosts never
 # read each other's files: everything passes through the controller.
 source "$(dirname "$0")/lib.sh"
 FROM=staging TO=production
@@ -34,6 +34,12 @@ if [ ! -f "$WORK/promote-started" ]; then
 fi
 if [ -f "$WORK/previous-release.yml" ]; then
   echo "promote: FAILED after changing $TO: rolling back to the previous release" >&2
-  run_playbook "$TO" site.yml -e "@$WORK/previous-release.yml" "$@" || echo "promote: ROLLBACK FAILED" >&2
+  if ! run_playbook "$TO" site.yml -e "@$WORK/previous-release.yml" "$@"; then
+    echo "promote: ROLLBACK FAILED: $TO needs a person now" >&2
+  elif bash "$INFRA_DIR/verify.sh" "$TO" "$@"; then
+    echo "promote: rolled back; $TO runs its previous release again and passes verification" >&2
+  else
+    echo "promote: ROLLBACK NOT VERIFIED: $TO runs its previous release but fails verification" >&2
+  fi
 fi
 exit 1
