@@ -3,8 +3,8 @@
 # Promotes the release running on FROM to TO: re-verifies FROM, fetches FROM's release record and stamp
 # to a private controller directory (release-fetch.yml), refuses unless that release is verified, deploys
 # exactly its versions to TO, verifies TO, and rolls TO back to its previous release (then verifies TO
-# again) if the deployment or the verification fails. FROM/TO: staging -> production, or test-<n> -> test-<m>. The two hosts never
-# read each other's files: everything passes through the controller.
+# again) if the deployment or the verification fails. FROM/TO: staging -> production, or test-<n> ->
+# test-<m>. The two hosts never read each other's files: everything passes through the controller.
 source "$(dirname "$0")/lib.sh"
 FROM=staging TO=production
 if [ $# -ge 2 ] && [[ "$1" != -* ]]; then FROM="$1" TO="$2"; shift 2; fi
