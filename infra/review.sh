@@ -15,6 +15,12 @@ PREFIX="${SWARMOPS_REVIEW_ENV_PREFIX:-}"
 ENV_NAME="${PREFIX}review-$MR"
 check_env "$ENV_NAME"
 shift 2
+if [[ " $* " == *" --syntax-check "* ]]; then
+  # CI's dry run: parse the playbooks only; no vault, slot or front door is needed or touched
+  run_playbook "$ENV_NAME" "$([ "$ACTION" = up ] && echo site.yml || echo teardown.yml)" "$@"
+  run_playbook "$ENV_NAME" review-frontdoor.yml "$@"
+  exit 0
+fi
 if [ "$ACTION" = up ]; then
   [ -f "$(vault_file_for "$ENV_NAME")" ] || die "no vault for $ENV_NAME ($(vault_file_for "$ENV_NAME")):" \
     "create it once with infra/vault.sh ${PREFIX}review"
@@ -26,4 +32,4 @@ else
   release_review_slot "$ENV_NAME"
 fi
 # one front-door update at a time (two merge requests may finish at once)
-( flock 8; run_playbook "$ENV_NAME" review-frontdoor.yml ) 8>"$REVIEW_SLOTS_DIR/.frontdoor.lock"
+( flock 8; run_playbook "$ENV_NAME" review-frontdoor.yml "$@" ) 8>"$REVIEW_SLOTS_DIR/.frontdoor.lock"

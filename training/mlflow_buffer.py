@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from training.envconfig import seconds_from_env
+from training.envconfig import mlflow_tls_verify, seconds_from_env
 from training.errors import TrackingError
 
 DEFAULT_RETRY_S = 120.0
@@ -124,5 +124,5 @@ class MlflowMetricBuffer:
         if self._health is not None:
             import requests
 
-            requests.get(self._health, timeout=2).raise_for_status()
+            requests.get(self._health, timeout=2, verify=mlflow_tls_verify()).raise_for_status()
         self._client.log_batch(self.run_id, metrics=batch, synchronous=True)

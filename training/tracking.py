@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from training.envconfig import mlflow_tls_verify
 from training.errors import TrackingError
 from training.paths import directory_hash, runs_root  # noqa: F401 - re-exported
 
@@ -43,14 +44,6 @@ def _redact_http(uri: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _tls_verify() -> bool | str:
-    """The TLS verification MLflow's client will use (its own environment variables)."""
-    cert = os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH")
-    if cert:
-        return cert
-    return os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() not in ("true", "1")
-
-
 def _probe_http(uri: str, timeout: float = PROBE_TIMEOUT_S) -> None:
     """One GET of the server's /health with a short timeout: any HTTP answer means reachable."""
     import re
@@ -59,7 +52,7 @@ def _probe_http(uri: str, timeout: float = PROBE_TIMEOUT_S) -> None:
 
     shown = _redact_http(uri)
     try:
-        requests.get(uri.rstrip("/") + "/health", timeout=(timeout, timeout), verify=_tls_verify())
+        requests.get(uri.rstrip("/") + "/health", timeout=(timeout, timeout), verify=mlflow_tls_verify())
     except requests.exceptions.SSLError:
         raise TrackingError(
             f"TLS verification failed for the MLflow server {shown} (set MLFLOW_TRACKING_SERVER_CERT_PATH "
