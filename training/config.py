@@ -155,9 +155,9 @@ def _format_error(exc: ValidationError, source: str, overrides: list[str] | None
     if item is not None:  # the user's --set wrote this value, not the profile file
         source = f"--set {item}"
     if err["type"] == "extra_forbidden":
-        return f"{source}: unknown key '{loc}' (allowed here: {_allowed_keys(tuple(err['loc']))})"
+        return f"{source}: unknown key {loc!r} (allowed here: {_allowed_keys(tuple(err['loc']))})"
     if err["type"] == "missing":
-        return f"{source}: missing required key '{loc}'"
+        return f"{source}: missing required key {loc!r}"
     msg = err["msg"].removeprefix("Value error, ")
     value = err.get("input")
     shown = "" if isinstance(value, (dict, list)) else f" (got {value!r})"
@@ -216,9 +216,8 @@ def _scenario_sections(data: dict[str, Any], source: str) -> dict[str, dict[str,
             raise ProfileError(f"{source}: '{SCENARIO_SECTION}.{name}' must be a mapping of profile keys")
         for key in section:
             if key not in allowed:
-                raise ProfileError(
-                    f"{source}: unknown key '{SCENARIO_SECTION}.{name}.{key}' (allowed: {', '.join(allowed)})"
-                )
+                where = f"{SCENARIO_SECTION}.{name}.{key}"
+                raise ProfileError(f"{source}: unknown key {where!r} (allowed: {', '.join(allowed)})")
     return sections
 
 

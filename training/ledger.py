@@ -136,11 +136,12 @@ def default_db_url() -> str:
 
 
 def redact(url: str) -> str:
-    """A URL safe to print (password hidden)."""
+    """A URL safe to print on one line (password hidden, control characters escaped)."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        shown = sa.make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - an unparseable URL is printed as given, minus nothing secret
-        return url.split("@")[-1]
+        shown = url.split("@")[-1]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in shown)
 
 
 def make_engine(url: str) -> sa.Engine:

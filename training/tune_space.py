@@ -119,7 +119,7 @@ def _format(exc: ValidationError, source: str) -> str:
     loc = ".".join(str(p) for p in err["loc"] if p not in ("float", "int", "categorical"))
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
-        return f"{source}: unknown key '{loc}'"
+        return f"{source}: unknown key {loc!r}"
     if err["type"] == "missing":
         return f"{source}: missing required key '{loc}'"
     if err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 pytestmark = pytest.mark.unit
@@ -52,6 +52,7 @@ def smoke_profile() -> dict:
 @FUZZ
 @given(key=st.sampled_from(["n_envs", "total_timesteps", "checkpoint_every", "seed", "device", "ppo",
                             "stages", "episode_gif", "name", "bogus"]), value=values)
+@example(key="ppo", value={"\n": 0})  # found by this test: a key with a newline was printed raw
 def test_profile_files(smoke_profile: dict, key: str, value: Any) -> None:
     from training.config import ProfileError, load_profile
 
@@ -112,6 +113,7 @@ def test_scenario_manifests(manifest: Any) -> None:
 @given(scheme=st.sampled_from(["sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg2",
                                "postgresql+asyncpg", "mysql", "http", ""]),
        rest=st.text(max_size=40))
+@example(scheme="postgresql", rest="\n")  # found by this test: a URL with a newline was printed raw
 def test_ledger_db_urls(scheme: str, rest: str) -> None:
     from training.ledger import LedgerError, make_engine
 
