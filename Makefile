@@ -11,7 +11,7 @@ ENV ?= staging
 REPORTS ?= reports
 TRIALS ?= 20
 
-.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills drills-test bench tracking-check train tune \
+.PHONY: help bootstrap bootstrap-python run test lint unit data infra drills drills-test review-test bench tracking-check train tune \
         evaluate gate vault deploy verify promote review-up review-down mr-note clean lock
 
 help:  ## list targets
@@ -80,6 +80,9 @@ drills: bootstrap-python  ## reliability drills (faults, MLflow outage and upgra
 
 drills-test: bootstrap-python  ## every drill healthy AND sabotaged, the heavy ones too (make test skips offsite, mlflow-upgrade)
 	SWARMOPS_ALL_DRILLS=1 $(PYTEST) -q tests/swarmops/test_drills.py
+
+review-test: bootstrap  ## two review environments at once (MR 7 and MR 107) up, isolated and down (opt-in, ~5 min)
+	SWARMOPS_TEST_REVIEW=1 $(PYTEST) -q tests/infra/test_infra_review.py
 
 bench: bootstrap-python  ## simulator and training benchmarks (table + JSON under bench/results)
 	$(SWARMOPS) bench env

@@ -18,9 +18,11 @@ import requests
 pytestmark = [
     pytest.mark.infra, pytest.mark.slow,
     # measured: 255 s on a quiet 2-core machine (up 167 s, down 42 s; the venvs already built, as in a full
-    # run), 800 s while four other sessions deployed. SWARMOPS_TEST_REVIEW=0 leaves it out.
-    pytest.mark.skipif(os.environ.get("SWARMOPS_TEST_REVIEW") == "0",
-                       reason="SWARMOPS_TEST_REVIEW=0: the two review environments (~4 min) are left out"),
+    # run), 800 s while four other sessions deployed. Opt-in (`make review-test`, SWARMOPS_TEST_REVIEW=1):
+    # with it `make test` took 34 min on a fresh clone beside a training run (~30 idle): over budget.
+    pytest.mark.skipif(os.environ.get("SWARMOPS_TEST_REVIEW") != "1",
+                       reason="opt-in: the two review environments take ~4-5 min; run `make review-test` "
+                              "(SWARMOPS_TEST_REVIEW=1)"),
 ]
 
 SLOTS = Path("/opt/swarmops/review-slots")
