@@ -13,7 +13,7 @@ from typing import Any
 
 import torch as th
 from stable_baselines3.common.distributions import Distribution
-from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 
 from env.config import OBS_RADIUS
 from env.scenarios import DOWN, LEFT, RIGHT, UP
@@ -42,8 +42,11 @@ class MaskedMovesPolicy(ActorCriticPolicy):
         return self.action_dist.proba_distribution(action_logits=masked)
 
     def _latents(self, obs: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
-        latent_pi, latent_vf = self.mlp_extractor(self.extract_features(obs))
-        return latent_pi, latent_vf
+        features = self.extract_features(obs)
+        if self.share_features_extractor:
+            return self.mlp_extractor(features)
+        pi_features, vf_features = features
+        return self.mlp_extractor.forward_actor(pi_features), self.mlp_extractor.forward_critic(vf_features)
 
     def forward(self, obs: th.Tensor, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         latent_pi, latent_vf = self._latents(obs)
@@ -58,5 +61,7 @@ class MaskedMovesPolicy(ActorCriticPolicy):
         return self.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy()
 
     def get_distribution(self, obs: Any) -> Distribution:
-        latent_pi, _ = self._latents(obs)
+        # acting needs the actor only (as in SB3): no critic pass per step of an evaluation
+        features = BasePolicy.extract_features(self, obs, self.pi_features_extractor)
+        latent_pi = self.mlp_extractor.forward_actor(features)
         return self._masked(self._get_action_dist_from_latent(latent_pi), obs)
