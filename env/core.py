@@ -537,7 +537,7 @@ class SwarmSim:
         # drone first reached at ring t is at distance t; a neighbour one step closer is one that the
         # previous ring had already reached.
         reached = work & free
-        dist = np.full((k, n), UNREACHED, dtype=np.int64)
+        dist = np.full((k, n), UNREACHABLE, dtype=np.int64)
         closer = np.zeros((k, n, 4), dtype=bool)
         pending = ~np.take_along_axis(reached, cell, 1)
         dist[~pending] = 0
@@ -565,7 +565,7 @@ class SwarmSim:
         out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
         out[:, :4] = closer.reshape(k * n, 4)
         here = dist.ravel()
-        out[:, 4] = np.where(here < UNREACHED, np.minimum(here / (self.H + self.W), 1.0), 0.0)
+        out[:, 4] = np.where(here < UNREACHABLE, np.minimum(here / (self.H + self.W), 1.0), 0.0)
         return out
 
     def _far_field(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
@@ -670,9 +670,6 @@ def _box_sums(padded: np.ndarray) -> np.ndarray:
     for j in range(1, FAR_BLOCK):
         box += rows[:, :, j:j + ww]
     return box
-
-
-UNREACHED = 1 << 30  # compass distance of a cell that no wave from work left reaches
 
 
 def cells_per_move(config: FieldConfig) -> int:
