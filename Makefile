@@ -1,5 +1,6 @@
 # SwarmOps: the only commands CI calls. Every target also runs on a laptop.
 # Variables: SCENARIO=recon|watering PROFILE=smoke|default|gpu ENV=staging|production MR=<slug>
+#            STAGING_ENV / PRODUCTION_ENV: the environments the pipeline deploys and promotes to
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,6 +9,9 @@ PYTEST := $(VENV)/bin/pytest
 SCENARIO ?= recon
 PROFILE ?= smoke
 ENV ?= staging
+# What the pipeline's deploy/verify/promote jobs change (the pipeline's own tests point them at test-<n>).
+STAGING_ENV ?= staging
+PRODUCTION_ENV ?= production
 REPORTS ?= reports
 TRIALS ?= 20
 
@@ -123,10 +127,10 @@ verify: $(SYSDEPS)  ## verify ENV with testinfra; the verified release id -> REP
 	mkdir -p $(REPORTS)
 	bash infra/verify.sh $(ENV) -e verify_release_env=$(abspath $(REPORTS))/release.env $(INFRA_ARGS)
 
-promote: $(SYSDEPS)  ## promote RELEASE_ID (what `make verify ENV=staging` wrote) to production, or refuse
+promote: $(SYSDEPS)  ## promote RELEASE_ID (what `make verify ENV=$STAGING_ENV` wrote) to PRODUCTION_ENV, or refuse
 	@[[ "$$RELEASE_ID" =~ ^[A-Za-z0-9._-]+$$ ]] || { echo "promote: RELEASE_ID='$$RELEASE_ID' is not a release id:" \
 	  "pass the one verify wrote to $(REPORTS)/release.env (SWARMOPS_RELEASE_ID=...)" >&2; exit 2; }
-	bash infra/promote.sh -e "promote_expected_release_id=$$RELEASE_ID" $(INFRA_ARGS)
+	bash infra/promote.sh $(STAGING_ENV) $(PRODUCTION_ENV) -e "promote_expected_release_id=$$RELEASE_ID" $(INFRA_ARGS)
 
 review-up: $(SYSDEPS)  ## start the review environment for MR (its URL -> REPORTS/review.env)
 	bash infra/review.sh up $(MR) $(INFRA_ARGS)

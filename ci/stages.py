@@ -40,8 +40,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("mr-note", "make mr-note MR_IID=... SCENARIO=...", "Metrics note", "metrics-note",
           "merge-request"),
     Stage("review-down", "make review-down MR=...", "Review teardown", "stop-review", "merge-request"),
-    Stage("deploy", "make deploy ENV=staging", "Deploy staging", "deploy-staging", "default-branch"),
-    Stage("verify", "make verify ENV=staging", "Verify staging", "verify-staging", "default-branch"),
+    Stage("deploy", "make deploy ENV=$STAGING_ENV", "Deploy staging", "deploy-staging", "default-branch"),
+    Stage("verify", "make verify ENV=$STAGING_ENV", "Verify staging", "verify-staging", "default-branch"),
     Stage("promote", "make promote RELEASE_ID=...", "Promote to production", "production", "manual"),
 )
 

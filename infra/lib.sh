@@ -22,11 +22,12 @@ die() { echo "$(basename "$0"): $*" >&2; exit 2; }
 check_env() {
   local env="${1:-}"
   if [[ ! "$env" =~ ^(staging|production|(test-)?review-[1-9][0-9]{0,5}|test-[1-9][0-9]?)$ ]]; then
-    die "ENV='$env' is not an environment: use staging, production, review-<mr>, test-<n> (n = 1..99)" \
+    # ${env@Q}: quoted the way bash reads it back, so a name with a newline still prints on one line
+    die "ENV=${env@Q} is not an environment: use staging, production, review-<mr>, test-<n> (n = 1..99)" \
       "or test-review-<mr>"
   fi
   if [ "${SWARMOPS_TEST_ENVS_ONLY:-}" = 1 ] && [[ "$env" != test-* ]]; then
-    die "ENV='$env' refused: SWARMOPS_TEST_ENVS_ONLY=1 allows only test-<n> environments"
+    die "ENV=${env@Q} refused: SWARMOPS_TEST_ENVS_ONLY=1 allows only test-<n> environments"
   fi
 }
 

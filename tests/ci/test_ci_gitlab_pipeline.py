@@ -219,7 +219,8 @@ def test_production_runs_only_when_named(gcl: Any, venv_dir: Path) -> None:
     # ...and deploys exactly that id when it has it.
     named = gcl.run("production", variables={**variables, "SWARMOPS_RELEASE_ID": "3f2a9c1d"}, timeout=300)
     assert named.returncode == 0, named.stdout[-3000:] + named.stderr[-2000:]
-    assert 'bash infra/promote.sh -e "promote_expected_release_id=$RELEASE_ID" --syntax-check' in named.stdout
+    assert ('bash infra/promote.sh staging production -e "promote_expected_release_id=$RELEASE_ID"'
+            ' --syntax-check') in named.stdout
     assert "environment: { name: production" in named.stdout
 
 

@@ -57,7 +57,11 @@ def test_small_mode_selects_tiny_sizes() -> None:
         "--junitxml=reports/junit-unit.xml tests/ci/test_ci_jenkins_api.py tests/ci/test_ci_gitlab_api.py")
     assert _make_n("deploy", *small) == ["bash infra/deploy.sh staging --syntax-check"]
     assert _make_n("promote", *small)[-1] == (
-        'bash infra/promote.sh -e "promote_expected_release_id=$RELEASE_ID" --syntax-check')
+        'bash infra/promote.sh staging production -e "promote_expected_release_id=$RELEASE_ID"'
+        ' --syntax-check')
+    # the pipeline's environments are variables: its own tests point them at throw-away test-<n> hosts
+    assert _make_n("promote", *small, "STAGING_ENV=test-3", "PRODUCTION_ENV=test-4")[-1].startswith(
+        "bash infra/promote.sh test-3 test-4 -e ")
     assert _make_n("review-up", "MR=7", *small)[0] == "bash infra/review.sh up 7 --syntax-check"
 
 

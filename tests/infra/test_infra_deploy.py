@@ -1,6 +1,10 @@
 """Test env A deployed from scratch by Ansible, idempotent on the second run, and verified by testinfra."""
 from __future__ import annotations
 
+import os
+import re
+import stat
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -47,3 +51,37 @@ def test_verify_suite_passes_and_stamps_the_release(staging: Env, tools: Any) ->
     rec = yaml.safe_load((staging["prefix"] / "state/release.yml").read_text())
     assert yaml.safe_load(stamp.read_text())["swarmops_release_id"] == rec["swarmops_release_id"]
     assert not (staging["prefix"] / "state/verify-context.json").exists(), "secrets context left behind"
+
+
+VENV_PATH = re.compile(r"/opt/swarmops/venvs/[A-Za-z0-9._-]+")
+
+
+def _venvs_in_use(prefix: Path) -> set[Path]:
+    """Venvs named by the environment's configuration, launchers and kernel spec, and their .pth links."""
+    files = [f for d in ("etc", "bin", "jupyter") if (prefix / d).exists()
+             for f in (prefix / d).rglob("*") if f.is_file()]
+    found = {Path(p) for f in files for p in VENV_PATH.findall(f.read_text(errors="ignore"))}
+    # the kernel's project layer sees its dependency layer through a .pth file
+    for venv in list(found):
+        for pth in venv.glob("lib/python3*/site-packages/*.pth"):
+            found |= {Path(p) for p in VENV_PATH.findall(pth.read_text(errors="ignore"))}
+    return found
+
+
+def test_venvs_were_built_without_root_and_only_root_can_change_them(staging: Env) -> None:
+    """pip runs the code it installs: the environment's build user ran it, and it owns nothing after."""
+    builder = f"swarmops-{staging['name']}-bld"
+    venvs = _venvs_in_use(staging["prefix"])
+    assert {v.name.rsplit("-", 1)[0] for v in venvs} >= {"mlflow", "jupyterhub", "kernel-deps"}, venvs
+    for venv in venvs:
+        assert (venv / ".complete").is_file(), venv
+        assert (venv / ".built-by").read_text().strip() == builder, venv
+        writable = []
+        for root, dirs, names in os.walk(venv):
+            for path in [Path(root, n) for n in dirs + names]:
+                st = path.lstat()
+                if not stat.S_ISLNK(st.st_mode) and (st.st_uid != 0 or st.st_mode & 0o022):
+                    writable.append(path)
+        assert not writable, f"{venv}: not root-only writable: {writable[:5]}"
+    leftover = subprocess.run(["pgrep", "-u", builder], capture_output=True, text=True)
+    assert leftover.returncode == 1, f"{builder} still runs processes: {leftover.stdout.split()}"

@@ -1,7 +1,8 @@
 """Bad input, generated (hypothesis): each surface answers with its own error, one line, no partial write.
 
 Surfaces: profile files, `--set` overrides, scenario files (a real one with one field replaced), ledger
-DB URLs, checkpoints (random bytes and zips with random members). Each case must either load or raise
+DB URLs, checkpoints (random bytes and zips with random members), environment names (ENV of every
+infra/*.sh script and make target). Each case must either load or raise
 the surface's domain error whose message is one line; nothing else may escape (an escaping exception is
 a bug the CLI would print as a traceback). `test_cases_tried_per_surface` prints how many cases each
 surface got (docs/reliability.md quotes them).
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
 import tempfile
 import zipfile
 from collections import Counter
@@ -155,6 +159,33 @@ def test_corrupt_checkpoints(kind: str, payload: bytes, members: list[str]) -> N
         with pytest.raises(CheckpointError) as raised:
             load_checkpoint(path, None, "cpu")
         assert "\n" not in str(raised.value).strip()
+
+
+# infra/lib.sh's check_env, restated: the names every infra script and make target accepts.
+ENV_NAME = re.compile(r"staging|production|(test-)?review-[1-9][0-9]{0,5}|test-[1-9][0-9]?")
+near_env_names = st.from_regex(r"\A(staging|production|test-|review-|test-review-)?[0-9a-z\n '$-]{0,8}\Z")
+
+
+@FUZZ
+@given(name=st.one_of(near_env_names, st.text(max_size=30)).filter(lambda n: "\x00" not in n),
+       test_envs_only=st.booleans())
+@example(name="staging\n", test_envs_only=False)  # found by this test: printed on two lines
+@example(name="test-7", test_envs_only=True)
+def test_environment_names(name: str, test_envs_only: bool) -> None:
+    """check_env (infra/lib.sh) accepts exactly the environment names, and refuses in one line."""
+    env = {k: v for k, v in os.environ.items() if k != "SWARMOPS_TEST_ENVS_ONLY"}
+    if test_envs_only:
+        env["SWARMOPS_TEST_ENVS_ONLY"] = "1"
+    CASES["environment names"] += 1
+    result = subprocess.run(["bash", "-c", 'source infra/lib.sh && check_env "$1"', "check_env", name],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
+    allowed = ENV_NAME.fullmatch(name) is not None and (name.startswith("test-") or not test_envs_only)
+    if allowed:
+        assert (result.returncode, result.stderr) == (0, ""), (name, result.stderr)
+    else:
+        assert result.returncode == 2, (name, result.returncode, result.stderr)
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and "ENV=" in lines[0], (name, result.stderr)
 
 
 def test_cases_tried_per_surface() -> None:
