@@ -33,9 +33,13 @@ lock: bootstrap-python  ## re-pin every dependency into requirements.lock (after
 run: bootstrap-python  ## main job: scenarios -> smoke training -> evaluation -> gate -> report (embedded defaults)
 	$(SWARMOPS) pipeline --scenario $(SCENARIO) --profile $(PROFILE)
 
+# Two pytest-xdist workers: tests sharing an expensive fixture (a deployment, a smoke training) run on one
+# worker, in file order (tests/conftest.py); the rest spreads. TEST_WORKERS=0 runs everything in-process.
+TEST_WORKERS ?= 2
+
 test: bootstrap  ## the whole test suite (unit, data, infra, slow) on this machine
 	mkdir -p $(REPORTS)
-	$(PYTEST) --junitxml=$(REPORTS)/junit-all.xml tests
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --junitxml=$(REPORTS)/junit-all.xml tests
 
 # ---- Pipeline stage targets (ci/ area): Jenkinsfile and .gitlab-ci.yml call only these. ----
 # A runner that brings its own ready venv (VENV=/path: a CI image, the pipeline self-tests) skips the

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real, throw-away PostgreSQL server for the tests that need one.
+"""Shared fixtures: a real, throw-away PostgreSQL server for the tests that need one; and the grouping
+of tests that share an expensive fixture onto one pytest-xdist worker (`make test` runs two).
 
 The server is Debian's PostgreSQL 15, started by this fixture on a free loopback port in a
 temporary directory (swarmops/pgtemp.py, shared with the reliability drills).
@@ -12,6 +13,39 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+
+# Session fixtures worth building once per run: every test using one runs on the same xdist worker.
+SHARED_SESSION_FIXTURES = ("smoke_pipeline", "watering_pipeline", "rendered_staging")
+# Fixtures of the test environments deployed on this host (tests/infra/conftest.py): the tests that use
+# them share one group, in collection order, so one worker deploys them once and test_zz_sentinel (which
+# checks that nothing touched the real environments) runs after all of them.
+INFRA_HOST_FIXTURES = ("sentinel", "vault_env", "staging")
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The xdist group of a test: the expensive fixture it shares with others, or None (any worker)."""
+    names = tuple(getattr(item, "fixturenames", ()))
+    if any(name in names for name in INFRA_HOST_FIXTURES):
+        return "infra-hosts"
+    for name in names:
+        if name in SHARED_SESSION_FIXTURES:
+            return name
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    for name in names:
+        defs = definitions.get(name)
+        if defs and defs[-1].scope == "module":  # one build per module: its tests stay together
+            return f"{item.nodeid.split('::')[0]}::{name}"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its xdist group (`--dist loadgroup`); a module may set its own mark."""
+    for item in items:
+        group = None if item.get_closest_marker("xdist_group") else xdist_group_of(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 # Server variables a test must not inherit: with them unset, every store is embedded under runs_home.

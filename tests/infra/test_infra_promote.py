@@ -1,8 +1,10 @@
 """Promotion between two test environments (A stands in for staging, B for production): the verified
-release of A goes to B unchanged; a broken A is refused and B is left exactly as it was."""
+release of A goes to B unchanged; a broken A is refused and B is left exactly as it was; a B that fails
+verification after the deploy is rolled back to the release it ran before, and verified again."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,15 @@ def _promote(staging: Env, target: Env, tools: Any, **kw: Any) -> Any:
                       "-e", staging["monitoring_flag"]], env=staging["vault_env"], **kw)
 
 
+def _front_door_status(target: Env, tools: Any, vault_env: dict[str, str]) -> int:
+    """HTTP status of B's MLflow API through its nginx (TLS + basic auth)."""
+    secrets = tools.vault(target["name"], vault_env)
+    base = f"https://{tools.address(target['name'])}:{tools.ports(target['name'])['nginx_port']}"
+    return requests.get(f"{base}/api/2.0/mlflow/experiments/search?max_results=1",
+                        auth=("swarmops", secrets["vault_nginx_password"]),
+                        verify=str(target["prefix"] / "nginx/server.crt"), timeout=30).status_code
+
+
 def test_promotion_deploys_the_verified_staging_release(staging: Env, target: Env, tools: Any) -> None:
     prod = target["prefix"]
     res = _promote(staging, target, tools, timeout=900)
@@ -37,14 +48,8 @@ def test_promotion_deploys_the_verified_staging_release(staging: Env, target: En
     assert _release(prod) == _release(staging["prefix"])
     assert yaml.safe_load((prod / "state/verified.yml").read_text())["swarmops_release_id"] == \
         _release(prod)["swarmops_release_id"]
-    ports = tools.ports(target["name"])
+    assert _front_door_status(target, tools, staging["vault_env"]) == 200
     secrets = tools.vault(target["name"], staging["vault_env"])
-    base = f"https://{tools.address(target['name'])}:{ports['nginx_port']}"
-    url = f"{base}/api/2.0/mlflow/experiments/search?max_results=1"
-    r = requests.get(url, auth=("swarmops", secrets["vault_nginx_password"]),
-                     verify=str(prod / "nginx/server.crt"),
-                     timeout=30)
-    assert r.status_code == 200
     assert secrets["vault_nginx_password"] != staging["vault"]["vault_nginx_password"], "envs share secrets"
 
 
@@ -86,3 +91,52 @@ def test_gate_refuses_an_unverified_release_without_touching_production(staging:
     assert res.returncode != 0 and "REFUSED: staging's release is not verified" in res.stdout
     assert (prod / "state/release.yml").stat().st_mtime_ns == before
     assert not (work / "promote-started").exists()
+
+
+def test_failed_verification_rolls_back_to_the_previous_release_and_verifies_it(
+        staging: Env, target: Env, tools: Any, tmp_path: Path) -> None:
+    """The rollback drill: B's MLflow dies right after B records the new release; promote.sh must put
+    back the release B ran before (not the one before that), verify it, and report both steps."""
+    prod = target["prefix"]
+    before = _release(prod)
+    # A runs a new release: the same versions plus a marker, so its id differs (a real deploy)
+    release = yaml.safe_load((tools.ansible / "release.yml").read_text())
+    release["swarmops_release"]["rollback_drill"] = "r2"
+    marked = tmp_path / "release-r2.yml"
+    marked.write_text(yaml.safe_dump(release))
+    tools.run(["bash", "infra/deploy.sh", staging["name"], "-e", staging["monitoring_flag"],
+               "-e", f"@{marked}"], env=staging["vault_env"], timeout=900)
+    new_id = _release(staging["prefix"])["swarmops_release_id"]
+    assert new_id != before["swarmops_release_id"]
+
+    fired, done = threading.Event(), threading.Event()
+
+    def break_mlflow_once_deployed() -> None:
+        while not done.is_set():
+            try:
+                current = _release(prod).get("swarmops_release_id")
+            except (OSError, yaml.YAMLError, AttributeError):
+                current = None
+            if current == new_id:  # deployed, not verified yet: the fault
+                tools.run(["supervisorctl", "-c", str(prod / "etc/supervisord.conf"), "stop", "mlflow"],
+                          check=False)
+                fired.set()
+                return
+            done.wait(0.2)
+
+    watcher = threading.Thread(target=break_mlflow_once_deployed, daemon=True)
+    watcher.start()
+    try:
+        res = _promote(staging, target, tools, check=False, timeout=1800)
+    finally:
+        done.set()
+        watcher.join(30)
+    log = res.stderr[-4000:]
+    assert fired.is_set(), f"B never recorded the new release: the promotion did not reach the deploy\n{log}"
+    assert res.returncode != 0, log
+    assert "FAILED after changing" in res.stderr, log
+    assert "rolled back;" in res.stderr and "passes verification" in res.stderr, log
+    assert _release(prod)["swarmops_release_id"] == before["swarmops_release_id"]
+    stamp = yaml.safe_load((prod / "state/verified.yml").read_text())
+    assert stamp["swarmops_release_id"] == before["swarmops_release_id"], "the rollback was not verified"
+    assert _front_door_status(target, tools, staging["vault_env"]) == 200

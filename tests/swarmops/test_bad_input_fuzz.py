@@ -25,7 +25,8 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-pytestmark = pytest.mark.unit
+# one xdist group: the last test counts the cases of all the others in this process
+pytestmark = [pytest.mark.unit, pytest.mark.xdist_group("bad-input-fuzz")]
 REPO = Path(__file__).resolve().parents[2]
 CASES: Counter[str] = Counter()
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
