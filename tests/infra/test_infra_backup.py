@@ -1,5 +1,6 @@
-"""Backups of test env A: restic snapshots of every database and the files, copied to the second repository,
-the textfile metric, and a restore into scratch that verifies and matches the original artifact."""
+"""Backups of test env A: restic snapshots of every database (PostgreSQL dumps; the hub's and MLflow auth's
+SQLite files) and the files, copied to the second repository, the textfile metric, and a restore into
+scratch that verifies and matches the original artifact."""
 from __future__ import annotations
 
 import json
@@ -42,6 +43,8 @@ def test_backup_saves_every_database_and_the_files(staging: Env, backed_up: Env)
     paths = {p for s in snaps for p in s["paths"]}
     for db in ("mlflow", "ledger", "postgres"):
         assert f"/postgres/{db}.sql" in paths, f"no dump of {db}: {paths}"
+    for db in ("jupyterhub.sqlite", "basic_auth.db"):  # hub accounts, MLflow's auth users
+        assert f"/sqlite/{db}" in paths, f"no copy of {db}: {paths}"
     files = [s for s in snaps if "files" in s["tags"]]
     assert files and str(staging["prefix"] / "mlflow/artifacts") in files[-1]["paths"]
     assert all(s["hostname"] == staging["name"] for s in snaps)
@@ -66,6 +69,8 @@ def test_restore_playbook_restores_into_scratch_and_verifies(staging: Env, backe
                                                              tools: Any) -> None:
     res = tools.run(["bash", "infra/restore.sh", staging["name"]], env=staging["vault_env"], timeout=600)
     assert "tables restored" in res.stdout
+    for db in ("jupyterhub.sqlite", "basic_auth.db"):
+        assert re.search(rf"{re.escape(db)}: [1-9][0-9]* tables restored \(integrity ok\)", res.stdout), db
     scratch = sorted((staging["prefix"] / "backup/restore-scratch").iterdir())[-1]
     restored = scratch / "files" / str(backed_up["artifact"]).lstrip("/")
     assert restored.read_text() == backed_up["content"]
