@@ -673,5 +673,7 @@ def _box_sums(padded: np.ndarray) -> np.ndarray:
 
 
 def cells_per_move(config: FieldConfig) -> int:
-    """Cells a drone newly senses per move on open ground: one side of its sensor square."""
-    return 2 * config.sensor_radius + 1
+    """Most cells a drone can newly sense in one move: one side of its sensor square on open ground; the
+    whole square when obstacles block the sensor (a move can also uncover cells an obstacle hid)."""
+    side = 2 * config.sensor_radius + 1
+    return side * side if config.obstacles_block_sensor and config.sensor_radius > 1 else side

@@ -83,7 +83,10 @@ class PlainField:
         for i in range(n):
             self.sense(i)
         left = max(self.c["goal"] - self.c["covered"], 0)
-        per_move = n * (2 * cfg.sensor_radius + 1)
+        # most cells one move can newly sense: a side of the sensor square, the whole square when
+        # obstacles block the sensor (a move can uncover what an obstacle hid)
+        side = 2 * cfg.sensor_radius + 1
+        per_move = n * (side * side if cfg.obstacles_block_sensor and cfg.sensor_radius > 1 else side)
         self.c["lower_bound"] = -(-left // per_move)
 
     def block(self, y: int, x: int) -> int:

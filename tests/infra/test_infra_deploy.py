@@ -75,7 +75,8 @@ def test_venvs_were_built_without_root_and_only_root_can_change_them(staging: En
     assert {v.name.rsplit("-", 1)[0] for v in venvs} >= {"mlflow", "jupyterhub", "kernel-deps"}, venvs
     for venv in venvs:
         assert (venv / ".complete").is_file(), venv
-        assert (venv / ".built-by").read_text().strip() == builder, venv
+        # shared by the host's environments: built by whichever environment needed it first
+        assert re.fullmatch(r"swarmops-[a-z0-9-]+-bld", (venv / ".built-by").read_text().strip()), venv
         writable = []
         for root, dirs, names in os.walk(venv):
             for path in [Path(root, n) for n in dirs + names]:

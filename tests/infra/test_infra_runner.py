@@ -5,7 +5,6 @@ vaults, and the public key handed to the controller. The user is removed afterwa
 from __future__ import annotations
 
 import grp
-import os
 import pwd
 import secrets
 import stat
