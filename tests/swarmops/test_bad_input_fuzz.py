@@ -2,10 +2,11 @@
 
 Surfaces: profile files, `--set` overrides, scenario files (a real one with one field replaced), ledger
 DB URLs, checkpoints (random bytes and zips with random members), environment names (ENV of every
-infra/*.sh script and make target). Each case must either load or raise
-the surface's domain error whose message is one line; nothing else may escape (an escaping exception is
-a bug the CLI would print as a traceback). `test_cases_tried_per_surface` prints how many cases each
-surface got (docs/reliability.md quotes them).
+infra/*.sh script and make target), and the flags of every `swarmops` command (parsing and type
+conversion: the command bodies are replaced by a recorder, so a value that parses starts no work).
+Each case must either load or raise the surface's domain error whose message is one line; nothing else
+may escape (an escaping exception is a bug the CLI would print as a traceback).
+`test_cases_tried_per_surface` prints how many cases each surface got (docs/reliability.md quotes them).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
@@ -187,6 +188,100 @@ def test_environment_names(name: str, test_envs_only: bool) -> None:
         assert result.returncode == 2, (name, result.returncode, result.stderr)
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and "ENV=" in lines[0], (name, result.stderr)
+
+
+def _commands() -> list[tuple[tuple[str, ...], Any]]:
+    """Every leaf command of the `swarmops` CLI with its path (``("bench", "env")``)."""
+    import typer
+
+    from swarmops import cli
+
+    def walk(cmd: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in sorted(subs.items()):
+                yield from walk(sub, (*path, name))
+        else:
+            yield path, cmd
+
+    return list(walk(typer.main.get_command(cli.app), ()))
+
+
+def _options() -> list[tuple[tuple[str, ...], str, list[str]]]:
+    """(command path, option, placeholders for its required arguments) for every option taking a value."""
+    found = []
+    for path, cmd in _commands():
+        placeholders = ["x" for p in cmd.params if p.param_type_name == "argument" and p.required]
+        for param in cmd.params:
+            if param.param_type_name == "option" and not param.is_flag and not getattr(param, "count", False):
+                found.append((path, param.opts[0], placeholders))
+    return found
+
+
+@pytest.fixture
+def recorded_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every command body replaced by a recorder with the same signature (typer reads it through
+    functools.wraps), so a fuzzed flag that parses starts nothing; yields the names of the calls."""
+    import functools
+
+    from swarmops import cli
+
+    calls: list[str] = []
+
+    def stub(info: Any) -> None:
+        original = info.callback
+
+        @functools.wraps(original)
+        def record(*args: Any, **kwargs: Any) -> None:
+            calls.append(original.__name__)
+
+        monkeypatch.setattr(info, "callback", record)
+
+    def visit(app: Any) -> None:
+        for info in app.registered_commands:
+            if info.callback is not None:
+                stub(info)
+        for group in app.registered_groups:
+            if group.typer_instance is not None:
+                visit(group.typer_instance)
+
+    visit(cli.app)
+    return calls
+
+
+CLI_OPTIONS = _options()
+flag_values = st.one_of(st.text(max_size=20), st.integers(-10**12, 10**12).map(str),
+                        st.floats(allow_nan=True).map(str),
+                        st.sampled_from(["", "-1", "0", "nan", "inf", "1e999", "/nonexistent/x", "--", "-"]))
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(option=st.sampled_from(CLI_OPTIONS), value=flag_values.filter(lambda v: "\x00" not in v))
+def test_cli_flags(recorded_commands: list[str], option: tuple, value: str,
+                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Any value for any option of any command: parsed (the recorder runs) or one usage line, exit 2."""
+    from swarmops import cli
+
+    path, flag, placeholders = option
+    CASES["CLI flags"] += 1
+    before = len(recorded_commands)
+    capsys.readouterr()
+    code = cli.run([*path, *placeholders, flag, value])
+    err = capsys.readouterr().err
+    if code == 0:
+        assert len(recorded_commands) == before + 1 or value == "--help", (path, flag, value, err)
+    else:
+        assert code == 2, (path, flag, value, code, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and "error" in lines[0], (path, flag, value, err)
+
+
+def test_every_command_option_is_fuzzed() -> None:
+    """The option list the fuzz samples from covers every command (guards against a broken walk)."""
+    commands = {path for path, _, _ in CLI_OPTIONS}
+    assert {("train",), ("evaluate",), ("demo",), ("mission",), ("bench", "env")} <= commands
+    assert len(CLI_OPTIONS) >= 100, len(CLI_OPTIONS)
 
 
 def test_cases_tried_per_surface() -> None:
