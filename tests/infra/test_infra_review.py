@@ -1,7 +1,8 @@
 """Two review environments at once: MR 7 and MR 107 (the suite's test-review-7 / test-review-107, never a
 real review-<mr>), deployed by infra/review.sh, reached through the test namespace's front door by Host
 header only, then torn down by exact name. The old allocation (17000 + 100 (MR mod 100)) gave both the
-same ports; the slot registry gives each its own address and ports."""
+same ports; the slot registry gives each its own address and ports. The front door verifies each
+environment's own certificate (trusting another environment's makes the route fail)."""
 from __future__ import annotations
 
 import os
@@ -49,6 +50,38 @@ def _get(mr: str, path: str, auth: tuple[str, str] | None = None, **kw: Any) -> 
                             auth=auth, verify=False, timeout=30, **kw)
 
 
+def _reload_front_door() -> None:
+    subprocess.run(["nginx", "-c", str(FRONTDOOR / "nginx.conf"), "-s", "reload"], check=True,
+                   capture_output=True, timeout=60)
+
+
+def _status_soon(mr: str, expected: int) -> int:
+    """/health through the front door, asked again for up to 10 s while a reload takes effect."""
+    for _ in range(20):
+        status = _get(mr, "/health").status_code
+        if status == expected:
+            break
+        time.sleep(0.5)
+    return status
+
+
+def _front_door_verifies_each_environments_certificate() -> None:
+    """mr-7's route trusts only test-review-7's certificate: made to trust 107's instead, it fails."""
+    conf = FRONTDOOR / "nginx.conf"
+    original = conf.read_text()
+    cert7, cert107 = (f"/opt/swarmops/test-review-{mr}/nginx/server.crt" for mr in MRS)
+    assert original.count("proxy_ssl_verify on;") == 2 and cert7 in original and cert107 in original
+    try:
+        conf.write_text(original.replace(cert7, cert107))
+        _reload_front_door()
+        assert _status_soon("7", 502) == 502, "the front door accepted a certificate it does not trust"
+        assert _get("107", "/health").status_code == 200
+    finally:
+        conf.write_text(original)
+        _reload_front_door()
+    assert _status_soon("7", 200) == 200
+
+
 def test_mr_7_and_mr_107_run_at_once_behind_one_front_door(vault_env: dict[str, str], tools: Any) -> None:
     env = {**vault_env, "SWARMOPS_REVIEW_ENV_PREFIX": "test-"}
     tools.run(["bash", "infra/vault.sh", "test-review"], env=env)
@@ -78,6 +111,7 @@ def test_mr_7_and_mr_107_run_at_once_behind_one_front_door(vault_env: dict[str, 
 
         assert marker in names("7") and marker not in names("107")  # each name reaches its own MLflow
         assert _get("999", "/health").status_code == 421  # no environment, no route
+        _front_door_verifies_each_environments_certificate()
 
         t1 = time.monotonic()
         tools.run(["bash", "infra/review.sh", "down", "7"], env=env, timeout=600)
