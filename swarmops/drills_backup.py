@@ -17,6 +17,7 @@ and an md5 over its rows in order, per artifact file its sha256.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -77,8 +78,16 @@ def pg_fingerprint(url: str) -> dict[str, tuple[int, str]] | None:
         engine.dispose()
 
 
+def sqlite_fingerprint(path: Path) -> dict[str, tuple[int, str]]:
+    """Row count and md5 of the rows of every table of a SQLite database."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1")]
+        return {t: (len(rows := sorted(map(repr, db.execute(f'SELECT * FROM "{t}"')))),
+                    hashlib.md5("|".join(rows).encode()).hexdigest()) for t in tables}
+
+
 class BackupStack:
-    """The data a backup must save (two PostgreSQL databases, a SQLite account DB, artifact files)."""
+    """The data a backup must save (two PostgreSQL databases, two SQLite account DBs, artifact files)."""
 
     def __init__(self, ctx: DrillContext, name: str) -> None:
         self.ctx = ctx
@@ -87,7 +96,9 @@ class BackupStack:
         self.root.chmod(0o700)
         self.databases = {kind: f"drill_{name.replace('-', '_')}_{kind}" for kind in ("ledger", "mlflow")}
         self.urls: dict[str, str] = {}
-        self.hub_db = self.root / "jupyterhub/jupyterhub.sqlite"
+        # the SQLite files the backup role copies: JupyterHub's accounts and MLflow's basic-auth users
+        self.sqlite_dbs = {"hub": self.root / "jupyterhub/jupyterhub.sqlite",
+                           "mlflow_auth": self.root / "mlflow/auth/basic_auth.db"}
         self.artifacts = self.root / "mlflow/artifacts"
         self.home = self.root / "home"
         self.cache = self.root / "cache"
@@ -98,7 +109,7 @@ class BackupStack:
 
     # ---- the data ----------------------------------------------------------------------------------
     def populate(self, rows: int) -> None:
-        """Fill the ledger, MLflow, the hub's accounts and the artifact store with ``rows``-sized data."""
+        """Fill the ledger, MLflow, the account DBs and the artifact store with ``rows``-sized data."""
         from training.ledger import Ledger
 
         for kind, db in self.databases.items():
@@ -110,17 +121,36 @@ class BackupStack:
             ledger.add_metrics("drill-run", step, {"loss": 1.0 / (step + 1), "reward": float(step)})
         ledger.close()
         self._populate_mlflow(rows)
-        self.hub_db.parent.mkdir(parents=True)
-        with sqlite3.connect(self.hub_db) as hub:
-            hub.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE, admin INTEGER)")
-            hub.execute("CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, user_id INTEGER, hashed TEXT)")
-            for i in range(max(3, rows // 10)):
-                hub.execute("INSERT INTO users (name, admin) VALUES (?, ?)", (f"user{i}", int(i == 0)))
-                hub.execute("INSERT INTO api_tokens (user_id, hashed) VALUES (?, ?)",
-                            (i + 1, hashlib.sha256(f"token{i}".encode()).hexdigest()))
-        hub.close()
+        users = max(3, rows // 10)
+        self._populate_sqlite("hub", [
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT UNIQUE, admin INTEGER)",
+            "CREATE TABLE api_tokens (id INTEGER PRIMARY KEY, user_id INTEGER, hashed TEXT)"],
+            [("INSERT INTO users (name, admin) VALUES (?, ?)", (f"user{i}", int(i == 0)))
+             for i in range(users)]
+            + [("INSERT INTO api_tokens (user_id, hashed) VALUES (?, ?)",
+                (i + 1, hashlib.sha256(f"token{i}".encode()).hexdigest())) for i in range(users)])
+        # MLflow's basic-auth schema (users, per-experiment permissions)
+        self._populate_sqlite("mlflow_auth", [
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT UNIQUE, password_hash TEXT, "
+            "is_admin INTEGER)",
+            "CREATE TABLE experiment_permissions (id INTEGER PRIMARY KEY, experiment_id TEXT, "
+            "user_id INTEGER, permission TEXT)"],
+            [("INSERT INTO users (username, password_hash, is_admin) VALUES (?, ?, ?)",
+              (f"ml{i}", hashlib.sha256(f"pw{i}".encode()).hexdigest(), int(i == 0))) for i in range(users)]
+            + [("INSERT INTO experiment_permissions (experiment_id, user_id, permission) VALUES (?, ?, ?)",
+                ("1", i + 1, "READ")) for i in range(users)])
         (self.home / "user0").mkdir(parents=True)
         (self.home / "user0/notebook.ipynb").write_text(json.dumps({"cells": [], "nbformat": 4}))
+
+    def _populate_sqlite(self, name: str, schema: list[str], rows: list[tuple[str, tuple]]) -> None:
+        """Create the SQLite database ``name`` with ``schema`` and insert ``rows`` (statement, values)."""
+        path = self.sqlite_dbs[name]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path)) as db, db:
+            for statement in schema:
+                db.execute(statement)
+            for statement, values in rows:
+                db.execute(statement, values)
 
     def _populate_mlflow(self, rows: int) -> None:
         import mlflow
@@ -143,15 +173,8 @@ class BackupStack:
         out: dict[str, Any] = {}
         for kind, url in self.urls.items():
             out[kind] = pg_fingerprint(url)
-        if self.hub_db.exists():
-            with sqlite3.connect(self.hub_db) as hub:
-                tables = [r[0] for r in hub.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                    "ORDER BY 1")]
-                out["hub"] = {t: (len(rows := sorted(map(repr, hub.execute(f'SELECT * FROM "{t}"')))),
-                                  hashlib.md5("|".join(rows).encode()).hexdigest()) for t in tables}
-            hub.close()
-        else:
-            out["hub"] = None
+        for name, path in self.sqlite_dbs.items():
+            out[name] = sqlite_fingerprint(path) if path.exists() else None
         files = sorted(p for d in (self.artifacts, self.home) if d.exists()
                        for p in d.rglob("*") if p.is_file())
         out["files"] = {str(p.relative_to(self.root)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -165,7 +188,8 @@ class BackupStack:
             for db in self.databases.values():
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
         admin.dispose()
-        self.hub_db.unlink()
+        for path in self.sqlite_dbs.values():
+            path.unlink()
         shutil.rmtree(self.artifacts)
         shutil.rmtree(self.home)
 
@@ -189,7 +213,7 @@ class BackupStack:
             "backup_password_file": str(self.password_file), "backup_cache_dir": str(self.cache),
             "backup_copy_repository": str(self.root / "restic-copy"),
             "backup_copy_password_file": str(self.password_file), "backup_copy_sftp_command": "",
-            "backup_sqlite_databases": [str(self.hub_db)],
+            "backup_sqlite_databases": [str(p) for p in self.sqlite_dbs.values()],
             "backup_paths": [str(self.artifacts), str(self.home)],
             "backup_check_read_data_subset": "100%", "backup_keep_last": 3, "backup_keep_daily": 7,
             "backup_keep_weekly": 4, "backup_keep_monthly": 6,
@@ -243,16 +267,17 @@ class BackupStack:
             if dump.wait(timeout=60) or load.returncode:
                 why = (dump.stderr.read() or load.stderr).decode(errors="replace")  # type: ignore[union-attr]
                 errors.append(f"restore of {db} failed: {why.strip()[-200:]}")
-        snap = latest.get(f"/sqlite/{self.hub_db.name}")
-        if snap is None:
-            errors.append(f"no snapshot of {self.hub_db.name}")
-        else:
-            self.hub_db.parent.mkdir(parents=True, exist_ok=True)
-            with self.hub_db.open("wb") as out:
-                done = _restic(["dump", snap["id"], f"/sqlite/{self.hub_db.name}"], password_file, self.cache,
+        for path in self.sqlite_dbs.values():
+            snap = latest.get(f"/sqlite/{path.name}")
+            if snap is None:
+                errors.append(f"no snapshot of {path.name}")
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as out:
+                done = _restic(["dump", snap["id"], f"/sqlite/{path.name}"], password_file, self.cache,
                                repo, extra, stdout=out)
             if done.returncode:
-                errors.append(f"restore of {self.hub_db.name}: {done.stderr.decode(errors='replace')[-200:]}")
+                errors.append(f"restore of {path.name}: {done.stderr.decode(errors='replace')[-200:]}")
         if "files" not in latest:
             errors.append("no snapshot of the files")
         else:
@@ -278,7 +303,8 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def _counts(fp: dict[str, Any]) -> tuple[int, int, int]:
     """(tables, rows, files) of a fingerprint."""
-    tables = [v for part in ("ledger", "mlflow", "hub") for v in (fp.get(part) or {}).values()]
+    parts = ("ledger", "mlflow", "hub", "mlflow_auth")
+    tables = [v for part in parts for v in (fp.get(part) or {}).values()]
     return len(tables), sum(n for n, _ in tables), len(fp.get("files", {}))
 
 
@@ -288,7 +314,7 @@ def backup_restore(ctx: DrillContext) -> DrillResult:
     stack.populate(max(50, int(2000 * ctx.scale)))
     stack.init_repository(stack.repository, stack.password_file)
     stack.init_repository(str(stack.root / "restic-copy"), stack.password_file, copy_of=stack.repository)
-    # sabotage: the role as it was, without the hub's account database
+    # sabotage: the role as it was, without the account databases (hub, MLflow auth)
     script = stack.script(**({"backup_sqlite_databases": []} if "backup-restore" in ctx.sabotage else {}))
     before = stack.fingerprint()
     began = time.perf_counter()
@@ -313,9 +339,9 @@ def backup_restore(ctx: DrillContext) -> DrillResult:
     passed = all(checks.values())
     return DrillResult(
         "backup-restore", "the backup role's script (pg_dump + sqlite3 .backup + files into restic, check "
-        "--read-data-subset 100%); then the ledger and MLflow DBs, the hub's account DB and the artifact "
-        "store destroyed and restored", "row count and md5 of every table, sha256 of every artifact "
-        "identical before and after", passed,
+        "--read-data-subset 100%); then the ledger and MLflow DBs, the hub's and MLflow auth's account "
+        "DBs and the artifact store destroyed and restored",
+        "row count and md5 of every table, sha256 of every artifact identical before and after", passed,
         {"tables": tables, "rows": rows, "artifacts": files, "backup_s": round(backup_s, 1),
          "restore_s": round(restore_s, 1), "repo_bytes": _du(Path(stack.repository))},
         "" if passed else "failed: " + ", ".join(k for k, ok in checks.items() if not ok)

@@ -60,6 +60,7 @@ def test_figures_account_for_every_row(healthy: dict) -> None:
     assert down["duplicates"] == 0 and down["mlflow_rows"] >= down["ledger_rows"] > 0
     restored = healthy["backup-restore"].figures
     assert restored["rows"] > 0 and restored["artifacts"] >= 2 and restored["restore_s"] > 0
+    assert restored["tables"] >= 6  # ledger + MLflow + the hub's 2 + MLflow auth's 2 SQLite tables
     assert healthy["backup-integrity"].figures["restore_errors"] >= 1
     if "offsite" in healthy:
         assert healthy["offsite"].figures["copy_bytes"] > 0
@@ -72,7 +73,7 @@ def test_figures_account_for_every_row(healthy: dict) -> None:
     ("kill-resume", "resume finished"),  # the checkpoint was deleted before --resume
     ("postgres-restart", "training finished"),  # no write retries: the restart kills training
     ("mlflow-down", "training finished"),  # no MLflow retries (SWARMOPS_MLFLOW_RETRY_S=0)
-    ("backup-restore", "every table and artifact identical"),  # the hub's account DB left out
+    ("backup-restore", "every table and artifact identical"),  # the account DBs (hub, MLflow auth) left out
     ("offsite", "restore from the copy without errors"),  # the copy next to the primary, lost with it
     ("backup-integrity", "corrupted pack fails the run"),  # `restic check` of the metadata only
     ("mlflow-upgrade", "migration ran before the start"),  # the server started without mlflow-db-upgrade
