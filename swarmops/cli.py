@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import typer
 
@@ -91,14 +91,20 @@ def guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _guard_commands(typer_app: typer.Typer) -> None:
-    """Put every command of ``typer_app`` and of its groups behind :func:`guarded`."""
+def command_infos(typer_app: typer.Typer) -> Iterator[Any]:
+    """Every registered command (typer's CommandInfo) of ``typer_app`` and of its groups, with a body."""
     for info in typer_app.registered_commands:
         if info.callback is not None:
-            info.callback = guarded(info.callback)
+            yield info
     for group in typer_app.registered_groups:
         if group.typer_instance is not None:
-            _guard_commands(group.typer_instance)
+            yield from command_infos(group.typer_instance)
+
+
+def _guard_commands(typer_app: typer.Typer) -> None:
+    """Put every command of ``typer_app`` and of its groups behind :func:`guarded`."""
+    for info in command_infos(typer_app):
+        info.callback = guarded(info.callback)
 
 
 def _register_all() -> None:

@@ -302,9 +302,8 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def _counts(fp: dict[str, Any]) -> tuple[int, int, int]:
-    """(tables, rows, files) of a fingerprint."""
-    parts = ("ledger", "mlflow", "hub", "mlflow_auth")
-    tables = [v for part in parts for v in (fp.get(part) or {}).values()]
+    """(tables, rows, files) of a fingerprint: every part but the files is a database's tables."""
+    tables = [v for part, found in fp.items() if part != "files" for v in (found or {}).values()]
     return len(tables), sum(n for n, _ in tables), len(fp.get("files", {}))
 
 

@@ -340,9 +340,15 @@ def staging(vault_env: dict[str, str]) -> Iterator[dict[str, Any]]:
            "monitoring_flag": flag, "vault_env": vault_env}
 
 
+def release(prefix: Path) -> dict[str, Any]:
+    """The release record an environment's deploy wrote (state/release.yml under its prefix)."""
+    return yaml.safe_load((prefix / "state/release.yml").read_text())
+
+
 @pytest.fixture(scope="session")
 def tools() -> SimpleNamespace:
     """Helpers for the test modules (they cannot import conftest under --import-mode=importlib)."""
-    return SimpleNamespace(run=run, recap=recap, ports=ports, address=address, vault=vault, teardown=teardown,
-                           repo=REPO, ansible=ANSIBLE, monitoring_enabled=monitoring_enabled,
-                           test_inventory=TEST_INVENTORY, sentinel_problems=sentinel_problems)
+    return SimpleNamespace(run=run, recap=recap, release=release, ports=ports, address=address,
+                           vault=vault, teardown=teardown, repo=REPO, ansible=ANSIBLE,
+                           monitoring_enabled=monitoring_enabled, test_inventory=TEST_INVENTORY,
+                           sentinel_problems=sentinel_problems)

@@ -23,10 +23,6 @@ def target(staging: Env) -> dict[str, Any]:
     return {"name": name, "prefix": Path(f"/opt/swarmops/{name}")}
 
 
-def _release(prefix: Path) -> dict[str, Any]:
-    return yaml.safe_load((prefix / "state/release.yml").read_text())
-
-
 def _promote(staging: Env, target: Env, tools: Any, **kw: Any) -> Any:
     return tools.run(["bash", "infra/promote.sh", staging["name"], target["name"],
                       "-e", staging["monitoring_flag"]], env=staging["vault_env"], **kw)
@@ -45,9 +41,9 @@ def test_promotion_deploys_the_verified_staging_release(staging: Env, target: En
     prod = target["prefix"]
     res = _promote(staging, target, tools, timeout=900)
     assert f"{target['name']} runs the verified {staging['name']} release" in res.stderr
-    assert _release(prod) == _release(staging["prefix"])
+    assert tools.release(prod) == tools.release(staging["prefix"])
     assert yaml.safe_load((prod / "state/verified.yml").read_text())["swarmops_release_id"] == \
-        _release(prod)["swarmops_release_id"]
+        tools.release(prod)["swarmops_release_id"]
     assert _front_door_status(target, tools, staging["vault_env"]) == 200
     secrets = tools.vault(target["name"], staging["vault_env"])
     assert secrets["vault_nginx_password"] != staging["vault"]["vault_nginx_password"], "envs share secrets"
@@ -98,7 +94,7 @@ def test_failed_verification_rolls_back_to_the_previous_release_and_verifies_it(
     """The rollback drill: B's MLflow dies right after B records the new release; promote.sh must put
     back the release B ran before (not the one before that), verify it, and report both steps."""
     prod = target["prefix"]
-    before = _release(prod)
+    before = tools.release(prod)
     # A runs a new release: the same versions plus a marker, so its id differs (a real deploy)
     release = yaml.safe_load((tools.ansible / "release.yml").read_text())
     release["swarmops_release"]["rollback_drill"] = "r2"
@@ -106,7 +102,7 @@ def test_failed_verification_rolls_back_to_the_previous_release_and_verifies_it(
     marked.write_text(yaml.safe_dump(release))
     tools.run(["bash", "infra/deploy.sh", staging["name"], "-e", staging["monitoring_flag"],
                "-e", f"@{marked}"], env=staging["vault_env"], timeout=900)
-    new_id = _release(staging["prefix"])["swarmops_release_id"]
+    new_id = tools.release(staging["prefix"])["swarmops_release_id"]
     assert new_id != before["swarmops_release_id"]
 
     fired, done = threading.Event(), threading.Event()
@@ -114,7 +110,7 @@ def test_failed_verification_rolls_back_to_the_previous_release_and_verifies_it(
     def break_mlflow_once_deployed() -> None:
         while not done.is_set():
             try:
-                current = _release(prod).get("swarmops_release_id")
+                current = tools.release(prod).get("swarmops_release_id")
             except (OSError, yaml.YAMLError, AttributeError):
                 current = None
             if current == new_id:  # deployed, not verified yet: the fault
@@ -136,7 +132,7 @@ def test_failed_verification_rolls_back_to_the_previous_release_and_verifies_it(
     assert res.returncode != 0, log
     assert "FAILED after changing" in res.stderr, log
     assert "rolled back;" in res.stderr and "passes verification" in res.stderr, log
-    assert _release(prod)["swarmops_release_id"] == before["swarmops_release_id"]
+    assert tools.release(prod)["swarmops_release_id"] == before["swarmops_release_id"]
     stamp = yaml.safe_load((prod / "state/verified.yml").read_text())
     assert stamp["swarmops_release_id"] == before["swarmops_release_id"], "the rollback was not verified"
     assert _front_door_status(target, tools, staging["vault_env"]) == 200

@@ -38,14 +38,12 @@ def _tail(proc: subprocess.CompletedProcess[str]) -> str:
     return proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
-def _release(env: str) -> dict[str, Any]:
-    return yaml.safe_load(Path(f"/opt/swarmops/{env}/state/release.yml").read_text())
-
-
-def test_runner_deploys_verifies_and_promotes_exactly_the_verified_release(staging: Env) -> None:
+def test_runner_deploys_verifies_and_promotes_exactly_the_verified_release(
+        staging: Env, tools: Any) -> None:
     if shutil.which("gitlab-ci-local") is None:
         pytest.skip("gitlab-ci-local not installed (run scripts/bootstrap.sh)")
     a, b = staging["name"], staging["vault_env"]["SWARMOPS_ENV_B"]
+    prefix_a, prefix_b = staging["prefix"], Path(f"/opt/swarmops/{b}")
     session = staging["vault_env"]
     known_hosts = re.search(r"UserKnownHostsFile=(\S+)", session["ANSIBLE_SSH_COMMON_ARGS"]).group(1)
     with runner_user() as user:
@@ -84,12 +82,12 @@ def test_runner_deploys_verifies_and_promotes_exactly_the_verified_release(stagi
         deploy = gcl.run("deploy-staging", variables=variables, timeout=1500)
         assert deploy.returncode == 0, _tail(deploy)
         assert f"bash infra/deploy.sh {a} -e" in deploy.stdout, _tail(deploy)
-        assert _release(a)["swarmops_project_ref"] == commit, "staging does not run the pushed commit"
+        assert tools.release(prefix_a)["swarmops_project_ref"] == commit, "staging runs another commit"
 
         verify = gcl.run("verify-staging", variables=variables, timeout=900)
         assert verify.returncode == 0, _tail(verify)
         released = (clone / "reports/release.env").read_text()
-        release_id = _release(a)["swarmops_release_id"]
+        release_id = tools.release(prefix_a)["swarmops_release_id"]
         assert released == f"SWARMOPS_RELEASE_ID={release_id}\n"
 
         # the manual job, named as a person presses its button, with the id verify-staging handed over
@@ -100,6 +98,6 @@ def test_runner_deploys_verifies_and_promotes_exactly_the_verified_release(stagi
         # (gitlab-ci-local passes a job's stderr to its own stderr)
         assert f"promote: {b} runs the verified {a} release" in production.stdout + production.stderr, \
             _tail(production)
-        assert _release(b)["swarmops_release_id"] == release_id
-        stamp = yaml.safe_load(Path(f"/opt/swarmops/{b}/state/verified.yml").read_text())
+        assert tools.release(prefix_b)["swarmops_release_id"] == release_id
+        stamp = yaml.safe_load((prefix_b / "state/verified.yml").read_text())
         assert stamp["swarmops_release_id"] == release_id

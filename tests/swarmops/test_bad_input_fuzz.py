@@ -237,15 +237,8 @@ def recorded_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         monkeypatch.setattr(info, "callback", record)
 
-    def visit(app: Any) -> None:
-        for info in app.registered_commands:
-            if info.callback is not None:
-                stub(info)
-        for group in app.registered_groups:
-            if group.typer_instance is not None:
-                visit(group.typer_instance)
-
-    visit(cli.app)
+    for info in cli.command_infos(cli.app):
+        stub(info)
     return calls
 
 
