@@ -1,7 +1,8 @@
 """The URL of a merge request's review environment, as infra's Ansible variables define it.
 
-infra/ansible derives each review environment's ports from the MR number; rather than copying that
-formula, ask Ansible to render ``swarmops_public_url`` for the review inventory. The result goes into
+Rather than copying infra's naming rules, ask Ansible to render ``swarmops_public_url`` for the review
+inventory (``SWARMOPS_REVIEW_ENV_PREFIX=test-``, as for infra/review.sh, names the test suite's
+test-review namespace and its domain). The result goes into
 a dotenv file that GitLab turns into the environment's URL (``environment:url: $REVIEW_URL``).
 """
 from __future__ import annotations
@@ -30,11 +31,15 @@ def review_url(mr: int, ansible_dir: Path = ANSIBLE_DIR) -> str:
     """``swarmops_public_url`` of review environment ``mr`` (rendered by Ansible, nothing deployed)."""
     if mr < 1:
         raise CIError(f"MR must be a merge request number >= 1, got {mr}")
+    prefix = os.environ.get("SWARMOPS_REVIEW_ENV_PREFIX", "")
+    if prefix not in ("", "test-"):
+        raise CIError(f"SWARMOPS_REVIEW_ENV_PREFIX={prefix!r}: use nothing or test- (as infra/review.sh)")
     inventory = ansible_dir / "inventories" / "review" / "hosts.yml"
     if not inventory.is_file():
         raise CIError(f"review inventory {inventory} does not exist")
     cmd = [_ansible(), "swarmops", "-i", str(inventory), "--playbook-dir", str(ansible_dir),
-           "-e", f"swarmops_review_mr={mr}", "-m", "ansible.builtin.debug", "-a", "var=swarmops_public_url"]
+           "-e", f"swarmops_review_mr={mr}", "-e", f"swarmops_review_namespace={prefix}review",
+           "-m", "ansible.builtin.debug", "-a", "var=swarmops_public_url"]
     password = Path(os.environ.get("SWARMOPS_VAULT_PASSWORD_FILE")
                     or Path.home() / ".swarmops" / "vault-password")
     if password.is_file():  # the review vault (infra/review.sh creates both) is encrypted with it

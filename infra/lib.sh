@@ -43,7 +43,7 @@ env_extra_vars() {  # ENV [SLOT] -> the extra vars naming it inside a shared inv
   case "$1" in
     review-*|test-review-*)
       printf '%s\n' -e "swarmops_review_mr=${1##*review-}" -e "swarmops_review_namespace=${1%%review-*}review" \
-        -e "swarmops_review_slot=${2:-0}" -e "review_slots_dir=$REVIEW_SLOTS_DIR" ;;
+        -e "swarmops_review_slot=${2:-0}" ;;
     test-*) printf '%s\n' -e "swarmops_test_env=$1" ;;
   esac
 }
@@ -59,40 +59,18 @@ vault_file_for() {  # ENV -> its vault file (review environments share the `revi
 }
 
 # Review slots: slot s (1..250) gives a review environment the address 127.0.2.s and the ports
-# 17000 + 100 s .. +99. The registry is one directory per claimed slot holding the environment's name,
-# claimed under a lock, so MR 7 and MR 107 (or review-7 and test-review-7) can never share one.
-REVIEW_SLOTS_DIR="${SWARMOPS_REVIEW_SLOTS_DIR:-/opt/swarmops/review-slots}"
-REVIEW_SLOTS_MAX=250
-
-review_slot() {  # ENV [claim] -> its slot (0: none); with `claim`, the lowest free one the first time
-  local env="$1" claim="${2:-}" dir slot
-  mkdir -p "$REVIEW_SLOTS_DIR"
-  (
-    flock 9
-    for dir in "$REVIEW_SLOTS_DIR"/*/; do
-      [ -f "$dir/env" ] && [ "$(cat "$dir/env")" = "$env" ] && { basename "$dir"; exit 0; }
-    done
-    [ "$claim" = claim ] || { echo 0; exit 0; }
-    for slot in $(seq 1 "$REVIEW_SLOTS_MAX"); do
-      if mkdir "$REVIEW_SLOTS_DIR/$slot" 2>/dev/null; then
-        echo "$env" > "$REVIEW_SLOTS_DIR/$slot/env"
-        echo "$slot"
-        exit 0
-      fi
-    done
-    exit 1
-  ) 9>"$REVIEW_SLOTS_DIR/.lock" || die "no free review slot in $REVIEW_SLOTS_DIR (all $REVIEW_SLOTS_MAX taken)"
-}
-
-release_review_slot() {  # ENV: frees its slot (exact name: review-123 never frees review-1234's)
-  local env="$1" dir
-  [ -d "$REVIEW_SLOTS_DIR" ] || return 0
-  (
-    flock 9
-    for dir in "$REVIEW_SLOTS_DIR"/*/; do
-      if [ -f "$dir/env" ] && [ "$(cat "$dir/env")" = "$env" ]; then rm -rf "$dir"; fi
-    done
-  ) 9>"$REVIEW_SLOTS_DIR/.lock"
+# 17000 + 100 s .. +99. The registry lives on the review host (review-slot.yml: root-owned, changed under a
+# flock there), so runners keep no state and two runners cannot hand out the same slot.
+review_slot() {  # ENV [claim|release] -> its slot (0: none); `claim`: the lowest free one the first time
+  local env="$1" action="${2:-lookup}" out slot
+  out="$(mktemp)"
+  # shellcheck disable=SC2064  # expand now: the trap must remove this call's file
+  trap "rm -f '$out'" RETURN
+  run_playbook "$env" review-slot.yml -e "review_slot_action=$action" -e "review_slot_out=$out" >&2 \
+    || die "could not $action the review slot of $env on the review host (the Ansible output above says why)"
+  slot="$(cat "$out")"
+  [[ "$slot" =~ ^[0-9]+$ ]] || die "the review host answered '$slot' for the slot of $env, not a number"
+  echo "$slot"
 }
 
 # Secrets of every environment: name -> openssl rand -hex length (bytes).
@@ -152,7 +130,7 @@ run_playbook() {
   local env="$1" playbook="$2" inventory vault slot="" args=()
   shift 2
   inventory="$(inventory_for "$env")"
-  if [[ "$env" == *review-* && " $* " != *" --syntax-check "* ]]; then
+  if [[ "$env" == *review-* && "$playbook" != review-slot.yml && " $* " != *" --syntax-check "* ]]; then
     slot="$(review_slot "$env")"  # claimed by infra/review.sh up; 0 (none) for a teardown without one
   fi
   mapfile -t args < <(env_extra_vars "$env" "$slot")

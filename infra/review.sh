@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Usage: infra/review.sh up|down MR [ansible-playbook options...]
 # A review environment per merge request (MR: CI_MERGE_REQUEST_IID): the same roles without monitoring,
-# prefix /opt/swarmops/review-MR, on the address and ports of the slot it claims in the registry
-# (infra/lib.sh: 127.0.2.<slot>, 17000 + 100 slot), reached at https://mr-MR.<review domain>/ through
+# prefix /opt/swarmops/review-MR, on the address and ports of the slot it claims in the registry on the
+# review host (review-slot.yml: 127.0.2.<slot>, 17000 + 100 slot), reached at https://mr-MR.<review domain>/ through
 # the review front door (review-frontdoor.yml). SWARMOPS_REVIEW_ENV_PREFIX=test- makes it the test
 # suite's test-review-MR (own vault, own front door), the only kind SWARMOPS_TEST_ENVS_ONLY=1 allows.
 source "$(dirname "$0")/lib.sh"
@@ -29,7 +29,8 @@ if [ "$ACTION" = up ]; then
     -e swarmops_monitoring_enabled=false "$@"
 else
   run_playbook "$ENV_NAME" teardown.yml "$@"
-  release_review_slot "$ENV_NAME"
+  review_slot "$ENV_NAME" release >/dev/null
 fi
-# one front-door update at a time (two merge requests may finish at once)
-( flock 8; run_playbook "$ENV_NAME" review-frontdoor.yml "$@" ) 8>"$REVIEW_SLOTS_DIR/.frontdoor.lock"
+# this environment's route on the front door: added after up, removed after down (each environment owns
+# its own route file, so two merge requests finishing at once cannot drop each other's route)
+run_playbook "$ENV_NAME" review-frontdoor.yml "$@"
