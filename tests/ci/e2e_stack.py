@@ -1,11 +1,8 @@
-"""What the end-to-end pipeline test runs against: a team tracking stack, a runner user, a GitLab stand-in.
+"""What the pipeline tests run with: the tracking stack as CI sees it, a runner user, a GitLab stand-in.
 
-- ``tracking_stack``: a throw-away PostgreSQL (swarmops/pgtemp.py) holding the ledger database and
-  MLflow's backend database (one login role each, neither a superuser), an MLflow server on loopback
-  behind its own nginx front door with TLS (self-signed CA) and basic auth, the layout the Ansible stack
-  deploys (infra/ansible/roles/nginx). The deployed test-<n> stack is not used: deploying it takes
-  10-20 minutes here, beyond this test's budget; the tracking path (ledger URL, front door with
-  credentials and CA) is the same.
+- ``TrackingStack``: the ledger URL and the MLflow front door (URL, credentials, CA) of a deployed
+  environment, as a team hands them to CI (tests/infra/test_infra_pipeline_tracking.py builds it from
+  the infra suite's test environment A).
 - ``runner_user``: an unprivileged system user that owns a clone of the repo, and an *overlay* venv it
   can execute: the test venv's interpreter lives under /root (mode 0700), so the overlay uses Debian's
   /usr/bin/python3 (same 3.11 ABI) with the test venv's site-packages and the clone first on sys.path.
@@ -14,18 +11,13 @@
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import os
 import pwd
 import secrets
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,33 +28,10 @@ from urllib.parse import unquote, urlsplit
 import requests
 import sqlalchemy as sa
 
-from swarmops.pgtemp import free_port, throwaway_postgres
+from swarmops.pgtemp import free_port
 
 DEBIAN_PYTHON = Path("/usr/bin/python3")
-NGINX = Path("/usr/sbin/nginx")
-CI_USERNAME = "ci-pipeline"  # the pipeline's MLflow user at the front door
 PROJECT_ID = 4242  # the recorder's numeric project id (python-gitlab addresses an MR's notes by it)
-
-
-def _wait_http(url: str, timeout: float, server: subprocess.Popen, log: Path, **kw: Any) -> None:
-    """Wait until ``url`` answers below 500; fail at once with the log's tail if ``server`` exits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if requests.get(url, timeout=2, **kw).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            raise RuntimeError(f"{url} did not come up (exit code {server.poll()}):\n{tail}")
-        time.sleep(0.5)
-
-
-def _ssha(password: str) -> str:
-    """An nginx htpasswd entry in the salted SHA-1 scheme ({SSHA}), which nginx reads natively."""
-    salt = secrets.token_bytes(8)
-    return "{SSHA}" + base64.b64encode(hashlib.sha1(password.encode() + salt).digest() + salt).decode()
 
 
 @dataclass
@@ -98,126 +67,6 @@ class TrackingStack:
                 return [dict(row._mapping) for row in conn.execute(sa.text(sql))]
         finally:
             engine.dispose()
-
-
-def _self_signed(tls: Path) -> None:
-    tls.mkdir(mode=0o755)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(tls / "server.key"), "-out", str(tls / "server.crt")],
-                   check=True, capture_output=True, timeout=60)
-    (tls / "server.key").chmod(0o600)
-    (tls / "server.crt").chmod(0o644)  # the CA the runner user trusts
-
-
-def _nginx_conf(work: Path, port: int, backend: int) -> Path:
-    """The stack's front door reduced to MLflow: TLS, basic auth, /health open (roles/nginx)."""
-    for sub in ("body", "proxy"):
-        (work / "tmp" / sub).mkdir(parents=True)
-    shutil.chown(work / "tmp", "nobody")
-    for sub in ("body", "proxy"):
-        shutil.chown(work / "tmp" / sub, "nobody")
-    conf = work / "nginx.conf"
-    conf.write_text(f"""user nobody nogroup;
-worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  access_log {work}/nginx-access.log;
-  client_body_temp_path {work}/tmp/body;
-  proxy_temp_path {work}/tmp/proxy;
-  server {{
-    listen 127.0.0.1:{port} ssl;
-    ssl_certificate {work}/tls/server.crt;
-    ssl_certificate_key {work}/tls/server.key;
-    client_max_body_size 0;
-    proxy_read_timeout 300s;
-    proxy_http_version 1.1;
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-Proto https;
-    location = /health {{ auth_basic off; return 200 "ok\\n"; }}
-    location / {{
-      auth_basic "SwarmOps e2e";
-      auth_basic_user_file {work}/htpasswd;
-      proxy_pass http://127.0.0.1:{backend};
-    }}
-  }}
-}}
-""")
-    return conf
-
-
-def _create_db(admin_url: str, role: str, password: str, database: str) -> None:
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'"))
-        conn.execute(sa.text(f'CREATE DATABASE "{database}" OWNER "{role}"'))
-        conn.execute(sa.text(f'REVOKE CONNECT ON DATABASE "{database}" FROM PUBLIC'))
-    engine.dispose()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
-@contextmanager
-def tracking_stack(venv_bin: Path) -> Iterator[TrackingStack]:
-    """PostgreSQL (ledger + MLflow backend), MLflow on loopback, nginx front door: up, then torn down."""
-    work = Path(tempfile.mkdtemp(prefix="swarmops-e2e-stack-"))
-    work.chmod(0o755)
-    procs: list[subprocess.Popen] = []
-    try:
-        with throwaway_postgres() as pg:
-            try:
-                yield _start_front(work, pg.port, pg.admin_url, venv_bin, procs)
-            finally:  # MLflow and nginx go before the database they use
-                for proc in reversed(procs):
-                    _stop(proc)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def _start_front(work: Path, pg_port: int, admin_url: str, venv_bin: Path,
-                 procs: list[subprocess.Popen]) -> TrackingStack:
-    """Databases and roles, MLflow on loopback, the nginx front door; started processes go to ``procs``."""
-    base = f"127.0.0.1:{pg_port}"
-    ledger_pw, mlflow_pw = secrets.token_hex(12), secrets.token_hex(12)
-    _create_db(admin_url, "swarmops_ci", ledger_pw, "swarmops")
-    _create_db(admin_url, "mlflow", mlflow_pw, "mlflow")
-    backend, front = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "SWARMOPS_DB_URL")}
-    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"  # no huey workers: ~1 GB less, unused here
-    procs.append(subprocess.Popen(
-        [str(venv_bin / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(backend), "--workers", "1",
-         "--backend-store-uri", f"postgresql+psycopg2://mlflow:{mlflow_pw}@{base}/mlflow",
-         "--artifacts-destination", str(work / "artifacts"),
-         "--allowed-hosts", f"127.0.0.1:{front},127.0.0.1:{backend}"],
-        env=env, cwd=work, stdout=(work / "mlflow.log").open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True))
-    _self_signed(work / "tls")
-    password = secrets.token_urlsafe(18)
-    (work / "htpasswd").write_text(f"{CI_USERNAME}:{_ssha(password)}\n")
-    shutil.chown(work / "htpasswd", "root", "nogroup")
-    (work / "htpasswd").chmod(0o640)  # the nginx worker (nobody:nogroup) reads it, nobody else
-    procs.append(subprocess.Popen([str(NGINX), "-c", str(_nginx_conf(work, front, backend))],
-                                  stdout=subprocess.DEVNULL, stderr=(work / "nginx.log").open("w"),
-                                  start_new_session=True))
-    _wait_http(f"http://127.0.0.1:{backend}/health", 180, procs[0], work / "mlflow.log")
-    _wait_http(f"https://127.0.0.1:{front}/health", 30, procs[1], work / "nginx.log",
-               verify=str(work / "tls/server.crt"))
-    return TrackingStack(
-        ledger_url=f"postgresql+psycopg2://swarmops_ci:{ledger_pw}@{base}/swarmops",
-        mlflow_url=f"https://127.0.0.1:{front}", username=CI_USERNAME, password=password,
-        ca_cert=work / "tls/server.crt")
 
 
 # ---- the runner: an unprivileged user, its clone and a venv it can execute ----------------------------

@@ -1,18 +1,17 @@
-"""The pipeline end to end: the real .gitlab-ci.yml under gitlab-ci-local, run by an unprivileged user.
-
-Tracking is a team stack started by the fixture (tests/ci/e2e_stack.py): a throw-away PostgreSQL holding
-the ledger, and an MLflow server behind an nginx front door with TLS and basic auth — not the Ansible
-test-<n> stack, whose deployment alone takes longer than this test's budget. The runner is a fresh
-system user (shell executor) owning its clone; the credentials reach the jobs as the CI/CD variables
-docs/ci-setup.md lists, from a 0600 variables file (never on a command line).
+"""The pipeline end to end: the real .gitlab-ci.yml under gitlab-ci-local, run by an unprivileged user,
+logging to the team stack that Ansible deployed (the infra suite's test environment A, standing in for the
+team's staging stack): its PostgreSQL ledger and its MLflow server behind the environment's nginx front
+door (TLS with the environment's own certificate, basic auth). The runner is a fresh system user (shell
+executor) owning its clone; the credentials reach the jobs as the CI/CD variables docs/ci-setup.md
+lists, from a 0600 variables file (never on a command line).
 
 1. Default-branch pipeline (protected): train (tiny budget) -> evaluate -> gate; the gate makes the
    model @champion. Checked over MLflow's REST API (run, registered version, alias) and in PostgreSQL.
 2. Merge-request pipeline: a weaker candidate (a 16x smaller budget) fails the gate against that
    champion, the bootstrap interval in the job log; the metrics note goes to a recorder standing in
    for GitLab's API and shows candidate vs champion.
-Not covered here: deploy/verify/production against real test environments (tests/infra deploys those;
-tests/ci/test_ci_gitlab_pipeline.py runs these jobs with Ansible's --syntax-check).
+The deploy half (deploy-staging, verify-staging, production) runs against the same environment in
+test_infra_promote_pipeline.py, the review environment's jobs in test_infra_review_pipeline.py.
 """
 from __future__ import annotations
 
@@ -25,13 +24,14 @@ import sysconfig
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import pytest
 import yaml
 
 from tests.ci.conftest import FEATURE_BRANCH, MR_VARS, GitlabCiLocal, make_clone
-from tests.ci.e2e_stack import (DEBIAN_PYTHON, NGINX, PROJECT_ID, GitlabRecorder, RunnerUser, TrackingStack,
-                                chown_tree, overlay_venv, runner_user, tracking_stack)
+from tests.ci.e2e_stack import (DEBIAN_PYTHON, PROJECT_ID, GitlabRecorder, RunnerUser, TrackingStack,
+                                chown_tree, overlay_venv, runner_user)
 from training.registry import model_name
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
@@ -63,8 +63,8 @@ def _missing() -> str | None:
     for tool in ("gitlab-ci-local", "runuser", "useradd", "openssl"):
         if shutil.which(tool) is None:
             return f"{tool} not installed (run scripts/bootstrap.sh)"
-    if not NGINX.exists() or not DEBIAN_PYTHON.exists():
-        return f"{NGINX} and {DEBIAN_PYTHON} are needed (run scripts/bootstrap.sh)"
+    if not DEBIAN_PYTHON.exists():
+        return f"{DEBIAN_PYTHON} is needed (run scripts/bootstrap.sh)"
     # The runner's overlay venv runs the test venv's compiled packages on Debian's interpreter.
     debian = subprocess.run([str(DEBIAN_PYTHON), "-c", "import sys; print(sys.version_info[:2])"],
                             capture_output=True, text=True).stdout.strip()
@@ -73,18 +73,33 @@ def _missing() -> str | None:
     return None
 
 
+def team_stack(staging: dict[str, Any], ca_cert: Path) -> TrackingStack:
+    """Environment A's ledger and MLflow front door, with the credentials a team puts in CI variables."""
+    ports, secret = staging["ports"], staging["vault"]
+    address = staging["address"]
+    ledger = f"ledger:{quote(secret['vault_postgres_ledger_password'], safe='')}"
+    return TrackingStack(
+        ledger_url=f"postgresql+psycopg2://{ledger}@{address}:{ports['postgres_port']}/ledger",
+        mlflow_url=f"https://{address}:{ports['nginx_port']}", username="swarmops",
+        password=secret["vault_nginx_password"], ca_cert=ca_cert)
+
+
 @pytest.fixture(scope="module")
-def e2e(venv_dir: Path) -> Iterator[SimpleNamespace]:
-    """Runner user (skips early if it cannot use the test venv), GitLab recorder, tracking stack, clone."""
+def e2e(staging: dict[str, Any]) -> Iterator[SimpleNamespace]:
+    """Runner user (skips early if it cannot use the test venv), GitLab recorder, the team stack, clone."""
     if _missing():
         pytest.skip(_missing())
+    venv_dir = Path(sys.prefix)
     with runner_user() as user, GitlabRecorder() as gitlab:
         site = Path(sysconfig.get_paths()["purelib"])
         if subprocess.run(user.command("test", "-r", str(site / "mlflow" / "__init__.py"))).returncode:
             pytest.skip(f"the runner user cannot read the test venv's packages in {site} "
                         "(a checkout under /root?): put the repo in a world-readable path")
-        with tracking_stack(venv_dir / "bin") as stack:
-            yield _prepare(user, gitlab, stack, venv_dir)
+        # the front door's certificate, as a CI file variable hands it to jobs: a copy the runner can read
+        ca_cert = user.base / "swarmops-ca.crt"
+        shutil.copyfile(staging["prefix"] / "nginx/server.crt", ca_cert)
+        ca_cert.chmod(0o644)
+        yield _prepare(user, gitlab, team_stack(staging, ca_cert), venv_dir)
 
 
 def _prepare(user: RunnerUser, gitlab: GitlabRecorder, stack: TrackingStack,
