@@ -43,6 +43,7 @@ class TrackingStack:
     username: str
     password: str = field(repr=False)
     ca_cert: Path
+    ledger_ca: Path | None = None  # the ledger cluster's certificate: TLS with it pinned
 
     def ci_variables(self) -> dict[str, str]:
         """The CI/CD variables docs/ci-setup.md lists for tracking."""
@@ -52,6 +53,8 @@ class TrackingStack:
             "MLFLOW_TRACKING_USERNAME": self.username,
             "MLFLOW_TRACKING_PASSWORD": self.password,
             "MLFLOW_TRACKING_SERVER_CERT_PATH": str(self.ca_cert),
+            # libpq reads these (the URL stays maskable in GitLab)
+            **({"PGSSLMODE": "verify-full", "PGSSLROOTCERT": str(self.ledger_ca)} if self.ledger_ca else {}),
         }
 
     def api(self, endpoint: str, auth: bool = True, **params: Any) -> requests.Response:
@@ -104,6 +107,7 @@ def runner_user() -> Iterator[RunnerUser]:
         subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)  # only this user's strays
         subprocess.run(["userdel", name], capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(f"/tmp/torchinductor_{name}", ignore_errors=True)  # torch's per-user cache of the jobs
 
 
 def overlay_venv(dest: Path, test_venv: Path, first_on_path: Path) -> Path:

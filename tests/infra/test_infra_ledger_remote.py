@@ -106,6 +106,6 @@ def test_bad_remote_client_list_is_refused_in_one_line(staging: Env, tools: Any)
                       "-e", '{"postgres_remote_clients": ["0.0.0.0/0"]}', "--tags", "preflight"],
                      env=staging["vault_env"], check=False)
     assert proc.returncode != 0
-    assert "postgres_remote_clients=['0.0.0.0/0'] must be a list of IPv4 networks" in proc.stdout, \
+    assert 'postgres_remote_clients=["0.0.0.0/0"] must be a list of IPv4 networks' in proc.stdout, \
         proc.stdout[-3000:]
     assert Path(staging["prefix"] / "postgres.crt").is_file()

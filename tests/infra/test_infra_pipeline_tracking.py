@@ -73,7 +73,7 @@ def _missing() -> str | None:
     return None
 
 
-def team_stack(staging: dict[str, Any], ca_cert: Path) -> TrackingStack:
+def team_stack(staging: dict[str, Any], ca_cert: Path, ledger_ca: Path) -> TrackingStack:
     """Environment A's ledger and MLflow front door, with the credentials a team puts in CI variables."""
     ports, secret = staging["ports"], staging["vault"]
     address = staging["address"]
@@ -81,7 +81,7 @@ def team_stack(staging: dict[str, Any], ca_cert: Path) -> TrackingStack:
     return TrackingStack(
         ledger_url=f"postgresql+psycopg2://{ledger}@{address}:{ports['postgres_port']}/ledger",
         mlflow_url=f"https://{address}:{ports['nginx_port']}", username="swarmops",
-        password=secret["vault_nginx_password"], ca_cert=ca_cert)
+        password=secret["vault_nginx_password"], ca_cert=ca_cert, ledger_ca=ledger_ca)
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +96,13 @@ def e2e(staging: dict[str, Any]) -> Iterator[SimpleNamespace]:
             pytest.skip(f"the runner user cannot read the test venv's packages in {site} "
                         "(a checkout under /root?): put the repo in a world-readable path")
         # the front door's certificate, as a CI file variable hands it to jobs: a copy the runner can read
-        ca_cert = user.base / "swarmops-ca.crt"
-        shutil.copyfile(staging["prefix"] / "nginx/server.crt", ca_cert)
-        ca_cert.chmod(0o644)
-        yield _prepare(user, gitlab, team_stack(staging, ca_cert), venv_dir)
+        # the front door's and the ledger cluster's certificates, as CI file variables hand them to jobs
+        ca_cert, ledger_ca = user.base / "swarmops-ca.crt", user.base / "swarmops-postgres.crt"
+        for source, copy in ((staging["prefix"] / "nginx/server.crt", ca_cert),
+                             (staging["prefix"] / "postgres.crt", ledger_ca)):
+            shutil.copyfile(source, copy)
+            copy.chmod(0o644)
+        yield _prepare(user, gitlab, team_stack(staging, ca_cert, ledger_ca), venv_dir)
 
 
 def _prepare(user: RunnerUser, gitlab: GitlabRecorder, stack: TrackingStack,

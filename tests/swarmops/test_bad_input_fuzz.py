@@ -2,7 +2,8 @@
 
 Surfaces: profile files, `--set` overrides, scenario files (a real one with one field replaced), ledger
 DB URLs, checkpoints (random bytes and zips with random members), environment names (ENV of every
-infra/*.sh script and make target), and the flags of every `swarmops` command (parsing and type
+infra/*.sh script and make target), inventory variables (site.yml's preflight checks of the variables a
+team sets in its inventories), and the flags of every `swarmops` command (parsing and type
 conversion: the command bodies are replaced by a recorder, so a value that parses starts no work).
 Each case must either load or raise the surface's domain error whose message is one line; nothing else
 may escape (an escaping exception is a bug the CLI would print as a traceback).
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import zipfile
 from collections import Counter
@@ -188,6 +190,78 @@ def test_environment_names(name: str, test_envs_only: bool) -> None:
         assert result.returncode == 2, (name, result.returncode, result.stderr)
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and "ENV=" in lines[0], (name, result.stderr)
+
+
+# Inventory variables a team sets in its inventories' group_vars, and the names their preflight message
+# uses for them (swarmops_admin_users reaches JupyterHub as jupyterhub_admin_users).
+INVENTORY_VARIABLES = {
+    "swarmops_port_base": "port", "swarmops_admin_users": "jupyterhub_admin_users",
+    "postgres_remote_clients": "postgres_remote_clients",
+    "postgres_remote_databases": "postgres_remote_databases",
+    "backup_schedule_time": "backup_schedule_time", "backup_keep_last": "keep_", "backup_keep_daily": "keep_",
+    "mlflow_workers": "mlflow_workers", "jupyterhub_version": "jupyterhub_version",
+    "mlflow_version": "mlflow_version",
+}
+# no Jinja delimiters: Ansible templates extra vars by design, a value with {{ is a template, not data
+inventory_text = st.text(alphabet=st.characters(blacklist_characters="{}%#", blacklist_categories=("Cs",)),
+                         max_size=20)
+inventory_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False),
+              inventory_text,
+              st.sampled_from(["10.0.4.0/24", "0.0.0.0/0", "127.0.1.250/32", "25:61", "02:30", "1.2", "-1"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(inventory_text, inner, max_size=2)),
+    max_leaves=4)
+
+
+def _preflight(variables: dict[str, Any]) -> dict[str, Any]:
+    """site.yml's preflight checks of variables (--tags preflight --skip-tags host-check: no host is
+    contacted) for a test-<n> inventory with ``variables`` as extra vars and stand-in secrets; the json
+    callback's result."""
+    secrets = {f"vault_{key}": "0" * 64 for key in (
+        "postgres_mlflow_password postgres_ledger_password postgres_exporter_password nginx_password "
+        "restic_password jupyterhub_proxy_token jupyterhub_admin_password jupyterhub_cookie_secret "
+        "monitoring_jupyterhub_api_token mlflow_admin_password mlflow_flask_secret_key "
+        "monitoring_scrape_password monitoring_proxy_password monitoring_push_password").split()}
+    ansible = REPO / "infra/ansible"
+    with tempfile.TemporaryDirectory() as tmp:
+        extra = Path(tmp) / "vars.yml"
+        extra.write_text(yaml.safe_dump({**secrets, **variables}))
+        env = {**os.environ, "ANSIBLE_CONFIG": str(ansible / "ansible.cfg"),
+               "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+               "ANSIBLE_LOCAL_TEMP": tmp, "ANSIBLE_REMOTE_TEMP": tmp}
+        proc = subprocess.run(
+            [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "inventories/test/hosts.yml",
+             "-e", "swarmops_test_env=test-99", "-e", "swarmops_project_ref=" + "0" * 40, "-e", f"@{extra}",
+             "--tags", "preflight", "--skip-tags", "host-check", "site.yml"],
+            cwd=ansible, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip(), proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(INVENTORY_VARIABLES)), value=inventory_values)
+@example(name="postgres_remote_clients", value=["0.0.0.0/0"])
+@example(name="backup_schedule_time", value="07:30\n")
+def test_inventory_variables(name: str, value: Any) -> None:
+    """A bad inventory variable stops the deploy in its preflight with the role's one line naming it."""
+    CASES["inventory variables"] += 1
+    result = _preflight({name: value})
+    stats = result["stats"]["test"]
+    assert stats["unreachable"] == 0, "a preflight contacted the host"
+    if stats["failures"] == 0:
+        return
+    failed = [host for play in result["plays"] for task in play["tasks"]
+              for host in task["hosts"].values() if host.get("failed")]
+    assert len(failed) == 1, failed
+    result, message = failed[0], failed[0].get("msg", "")
+    if result.get("action") == "ansible.builtin.validate_argument_spec":  # a role's meta/argument_specs.yml
+        errors = result["argument_errors"]
+        message = " ".join(e for e in errors if name in e or INVENTORY_VARIABLES[name] in e)
+        assert message and all("\n" not in e for e in errors), errors
+    else:
+        assert "assertion" in result, f"{name}={value!r} broke a check instead of failing it: {message}"
+        assert message and "\n" not in message.strip(), f"{name}={value!r}: not one line: {message!r}"
+    assert INVENTORY_VARIABLES[name] in message, f"{name}={value!r}: the message does not name it: {message}"
 
 
 def _commands() -> list[tuple[tuple[str, ...], Any]]:
