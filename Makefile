@@ -13,6 +13,9 @@ ENV ?= staging
 STAGING_ENV ?= staging
 PRODUCTION_ENV ?= production
 REPORTS ?= reports
+# the versioned scenario suite that evaluate, gate and the MR note score on (the pipeline's own tests
+# point it at a three-field subset)
+SUITE ?= data/scenarios
 TRIALS ?= 20
 
 .PHONY: help bootstrap bootstrap-python run test lint unit data infra drills drills-test review-test bench tracking-check train tune \
@@ -107,16 +110,17 @@ tune: $(PYDEPS)  ## one hyperparameter-search worker: TRIALS for study STUDY on 
 
 evaluate: $(PYDEPS) tracking-check  ## evaluate the latest run of SCENARIO: REPORTS/eval (metrics, plots, report) + metrics.txt
 	mkdir -p $(REPORTS)  # a fresh CI checkout has none (the train job hands over runs/ only)
-	$(SWARMOPS) evaluate latest --scenario $(SCENARIO) --out $(REPORTS)/eval --no-progress
+	$(SWARMOPS) evaluate latest --scenario $(SCENARIO) --suite $(SUITE) --out $(REPORTS)/eval --no-progress
 	$(PY) -m ci metrics --candidate $(REPORTS)/eval/metrics.json --openmetrics $(REPORTS)/metrics.txt
 
 gate: $(PYDEPS) tracking-check  ## quality gate: candidate vs @champion, non-zero exit if not better (REPORTS/gate.txt)
 	mkdir -p $(REPORTS)
-	set -o pipefail; $(SWARMOPS) gate --scenario $(SCENARIO) | tee $(REPORTS)/gate.txt
+	set -o pipefail; $(SWARMOPS) gate --scenario $(SCENARIO) --suite $(SUITE) | tee $(REPORTS)/gate.txt
 
 mr-note: $(PYDEPS) tracking-check  ## post/update the metrics note (candidate vs @champion) on merge request MR_IID
 	rm -rf $(REPORTS)/champion-eval
-	$(SWARMOPS) evaluate @champion --scenario $(SCENARIO) --out $(REPORTS)/champion-eval --no-progress \
+	$(SWARMOPS) evaluate @champion --scenario $(SCENARIO) --suite $(SUITE) --out $(REPORTS)/champion-eval \
+	  --no-progress \
 	  || echo "mr-note: no @champion evaluation, the note shows the candidate alone"
 	$(PY) -m ci gitlab note --mr "$(MR_IID)" --scenario $(SCENARIO) --candidate $(REPORTS)/eval/metrics.json \
 	  --champion $(REPORTS)/champion-eval/metrics.json --gate $(REPORTS)/gate.txt

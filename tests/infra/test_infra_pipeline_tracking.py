@@ -15,6 +15,7 @@ test_infra_promote_pipeline.py, the review environment's jobs in test_infra_revi
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -50,6 +51,19 @@ def _profile(dest: Path, steps: int) -> Path:
     smoke.pop("scenarios", None)
     dest.write_text(yaml.safe_dump(smoke))
     dest.chmod(0o644)
+    return dest
+
+
+def _small_suite(dest: Path) -> Path:
+    """Three small recon fields of the versioned suite (both splits), with their manifest: the jobs'
+    evaluations take seconds instead of a minute, and the tracking path they exercise is the same."""
+    source = Path(__file__).resolve().parents[2] / "data/scenarios"
+    manifest = json.loads((source / "suite.json").read_text())
+    names = ["recon-train-8x8-d2-o0.json", "recon-train-12x12-d4-o10.json", "recon-held_out-10x14-d3-o0.json"]
+    dest.mkdir(mode=0o755)
+    for name in names:
+        shutil.copyfile(source / name, dest / name)
+    (dest / "suite.json").write_text(json.dumps({**manifest, "scenarios": names}, indent=1))
     return dest
 
 
@@ -124,7 +138,8 @@ def _prepare(user: RunnerUser, gitlab: GitlabRecorder, stack: TrackingStack,
     gcl.checkout("main")
     return SimpleNamespace(
         stack=stack, gitlab=gitlab, user=user, gcl=gcl, token=token, state={},
-        base_vars={"VENV": str(venv), "SWARMOPS_CI_SMALL": "1", "SCENARIO": SCENARIO},
+        base_vars={"VENV": str(venv), "SWARMOPS_CI_SMALL": "1", "SCENARIO": SCENARIO,
+                   "SUITE": str(_small_suite(user.base / "suite"))},
         champion_profile=_profile(profiles / "e2e-champion.yaml", CHAMPION_STEPS),
         weak_profile=_profile(profiles / "e2e-weak.yaml", WEAK_STEPS))
 
