@@ -58,8 +58,8 @@ vault_file_for() {  # ENV -> its vault file (review environments share the `revi
   echo "$SECRETS_DIR/$name.vault.yml"
 }
 
-# Review slots: slot s (1..250) gives a review environment the address 127.0.2.s and the ports
-# 17000 + 100 s .. +99. The registry lives on the review host (review-slot.yml: root-owned, changed under a
+# Review slots: slot s (1..250) gives a review environment the address 127.0.2.s (its ports are those of
+# every environment). The registry lives on the review host (review-slot.yml: root-owned, changed under a
 # flock there), so runners keep no state and two runners cannot hand out the same slot.
 review_slot() {  # ENV [claim|release] -> its slot (0: none); `claim`: the lowest free one the first time
   local env="$1" action="${2:-lookup}" out slot

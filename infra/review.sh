@@ -2,7 +2,7 @@
 # Usage: infra/review.sh up|down MR [ansible-playbook options...]
 # A review environment per merge request (MR: CI_MERGE_REQUEST_IID): the same roles without monitoring,
 # prefix /opt/swarmops/review-MR, on the address and ports of the slot it claims in the registry on the
-# review host (review-slot.yml: 127.0.2.<slot>, 17000 + 100 slot), reached at https://mr-MR.<review domain>/ through
+# review host (review-slot.yml: address 127.0.2.<slot>), reached at https://mr-MR.<review domain>/ through
 # the review front door (review-frontdoor.yml). SWARMOPS_REVIEW_ENV_PREFIX=test- makes it the test
 # suite's test-review-MR (own vault, own front door), the only kind SWARMOPS_TEST_ENVS_ONLY=1 allows.
 source "$(dirname "$0")/lib.sh"

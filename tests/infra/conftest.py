@@ -4,8 +4,7 @@
   sentinel in the staging and production prefixes (a row in their databases too when those clusters run)
   and fingerprints the operators' vaults; after the whole session everything must be as planted.
   test_zz_sentinel.py asserts the same as the last test.
-- `vault_env`: two free test-<n> environments (address 127.0.1.<n>, ports 20000 + 100 n), a throw-away
-  vault password and secrets dir, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse every other env.
+X and secrets dir, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse every other env.
   Each test env is a host: this machine is provisioned once with infra/ansible/target.yml (deploy user,
   sudo rule, python3-* modules), and an sshd is started on each env's address with a host key and the
   deploy user's authorised key generated for this session (under /run: sshd's StrictModes refuses keys
@@ -94,9 +93,9 @@ def address(env: str) -> str:
 
 
 def ports(env: str) -> dict[str, int]:
-    """Ports of test-<n>: the one layout's offsets (group_vars/all/ports.yml) from its base 20000 + 100 n."""
-    base = 20000 + 100 * number(env)
+    """Ports of an environment: the one layout of every environment (group_vars/all/ports.yml)."""
     layout = yaml.safe_load((ANSIBLE / "group_vars/all/ports.yml").read_text())
+    base = int(layout.pop("swarmops_port_base"))
     return {k: base + int(re.search(r"\+ (\d+)", v).group(1)) for k, v in layout.items()}
 
 
@@ -134,9 +133,14 @@ def _fingerprint_vaults() -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
 
 
-def _psql(port: str, sql: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-t", "-A", "-p", port,
-                           "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
+def _psql(env: str, port: str, sql: str) -> subprocess.CompletedProcess:
+    """psql as postgres on ``env``'s cluster, through its own socket directory (the old shared one for a
+    cluster deployed before the directories were per environment)."""
+    own = Path(f"/opt/swarmops/{env}/postgres/run")
+    socket_dir = str(own) if (own / f".s.PGSQL.{port}").exists() else "/var/run/postgresql"
+    return subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-t", "-A",
+                           "-h", socket_dir, "-p", port, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                           "-c", sql],
                           capture_output=True, text=True, timeout=60)
 
 
@@ -164,8 +168,9 @@ def plant_sentinel() -> dict[str, Any]:
         planted["files"][env] = str(f)
         port = _online_cluster_port(env)
         if port:
-            res = _psql(port, "CREATE TABLE IF NOT EXISTS swarmops_test_sentinel (token text PRIMARY KEY); "
-                              f"INSERT INTO swarmops_test_sentinel VALUES ('{token}')")
+            res = _psql(env, port,
+                        "CREATE TABLE IF NOT EXISTS swarmops_test_sentinel (token text PRIMARY KEY); "
+                        f"INSERT INTO swarmops_test_sentinel VALUES ('{token}')")
             assert res.returncode == 0, f"cannot plant the sentinel row in {env}: {res.stderr}"
             planted["rows"][env] = port
     return planted
@@ -179,7 +184,8 @@ def sentinel_problems(planted: dict[str, Any]) -> list[str]:
         if not p.is_file() or p.read_text() != planted["token"]:
             problems.append(f"{env}: sentinel file {path} gone or changed")
     for env, port in planted["rows"].items():
-        res = _psql(port, f"SELECT count(*) FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
+        res = _psql(env, port,
+                    f"SELECT count(*) FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
         if res.returncode != 0 or res.stdout.strip() != "1":
             problems.append(f"{env}: sentinel row gone ({res.stderr.strip() or res.stdout.strip()})")
     if _fingerprint_vaults() != planted["vaults"]:
@@ -191,8 +197,8 @@ def remove_sentinel(planted: dict[str, Any]) -> None:
     """Take the sentinel away again (and the prefixes it had to create)."""
     for path in planted["files"].values():
         Path(path).unlink(missing_ok=True)
-    for port in planted["rows"].values():
-        _psql(port, f"DELETE FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
+    for env, port in planted["rows"].items():
+        _psql(env, port, f"DELETE FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
     for prefix in planted["created"]:
         try:
             Path(prefix).rmdir()  # only if empty: never remove what someone else put there meanwhile

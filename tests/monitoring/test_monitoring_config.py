@@ -15,11 +15,11 @@ from tests.monitoring.monitoring_testlib import (ANSIBLE_DIR, MONITORING_DIR, RE
 
 pytestmark = pytest.mark.unit
 
-# staging's ports: the one layout (offsets) from staging's base
-_STAGING_BASE = int(load_yaml(ANSIBLE_DIR / "inventories/staging/group_vars/swarmops/main.yml")
-                    ["swarmops_port_base"])
-STAGING_PORTS = {name: _STAGING_BASE + int(re.search(r"\+ (\d+)", offset).group(1))
-                 for name, offset in load_yaml(ANSIBLE_DIR / "group_vars/all/ports.yml").items()}
+# the ports of every environment (staging's included): the one layout of group_vars/all/ports.yml
+_LAYOUT = load_yaml(ANSIBLE_DIR / "group_vars/all/ports.yml")
+_BASE = int(_LAYOUT.pop("swarmops_port_base"))
+STAGING_PORTS = {name: _BASE + int(re.search(r"\+ (\d+)", offset).group(1))
+                 for name, offset in _LAYOUT.items()}
 EXPECTED_RECEIVERS = {"critical": "{team}-telegram", "warning": "{team}-email"}
 
 
