@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -35,14 +36,39 @@ def test_expected_ports_listen_on_the_env_address(ctx: dict[str, Any], host: Any
             f"{name} ({ctx['address']}:{port}) does not listen"
 
 
-def test_nothing_in_the_env_range_listens_beyond_its_address(ctx: dict[str, Any]) -> None:
-    out = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
+def _env_processes(ctx: dict[str, Any]) -> set[int]:
+    """The environment's supervisord and every process below it."""
+    root = int(_supervisorctl(ctx, "pid").stdout.strip())
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def test_nothing_of_the_env_listens_beyond_its_address(ctx: dict[str, Any]) -> None:
+    """Every environment uses the same ports on its own address: no process of this one listens on
+    another address (another environment's, loopback's) or on all of them."""
+    mine = _env_processes(ctx)
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
     base = ctx["port_base"]
     for line in out.splitlines():
         local = line.split()[3]
         addr, _, port = local.rpartition(":")
-        if base <= int(port) < base + 100:
-            assert addr == ctx["address"], f"{local} listens beyond {ctx['address']}"
+        if not base <= int(port) < base + 100 or addr == ctx["address"]:
+            continue
+        assert addr not in ("0.0.0.0", "*", "[::]"), f"{local} listens on every address"
+        pids = {int(p) for p in re.findall(r"pid=(\d+)", line)}
+        assert not pids & mine, f"{local} (pids {sorted(pids & mine)}) of {ctx['env']} listens beyond " \
+                                f"{ctx['address']}"
 
 
 @pytest.mark.parametrize("key", ["files"])
