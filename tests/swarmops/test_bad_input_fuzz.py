@@ -217,11 +217,9 @@ def _preflight(variables: dict[str, Any]) -> dict[str, Any]:
     """site.yml's preflight checks of variables (--tags preflight --skip-tags host-check: no host is
     contacted) for a test-<n> inventory with ``variables`` as extra vars and stand-in secrets; the json
     callback's result."""
-    secrets = {f"vault_{key}": "0" * 64 for key in (
-        "postgres_mlflow_password postgres_ledger_password postgres_exporter_password nginx_password "
-        "restic_password jupyterhub_proxy_token jupyterhub_admin_password jupyterhub_cookie_secret "
-        "monitoring_jupyterhub_api_token mlflow_admin_password mlflow_flask_secret_key "
-        "monitoring_scrape_password monitoring_proxy_password monitoring_push_password").split()}
+    # the keys every vault holds, read from where infra/vault.sh takes them (VAULT_KEYS in infra/lib.sh)
+    listed = re.search(r"^VAULT_KEYS=\(([^)]*)\)", (REPO / "infra/lib.sh").read_text(), re.M).group(1)
+    secrets = {f"vault_{key.split(':')[0]}": "0" * 64 for key in listed.split()}
     ansible = REPO / "infra/ansible"
     with tempfile.TemporaryDirectory() as tmp:
         extra = Path(tmp) / "vars.yml"
