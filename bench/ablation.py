@@ -29,41 +29,37 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
-def _no_far_field() -> Iterator[None]:
+def _patched(owner: Any, attr: str, replacement: Any) -> Iterator[None]:
+    """``owner.attr`` replaced for the duration (a variant's change to the simulator or the policy)."""
+    original = getattr(owner, attr)
+    setattr(owner, attr, replacement)
+    try:
+        yield
+    finally:
+        setattr(owner, attr, original)
+
+
+def _no_far_field() -> Any:
     """The observation without the far-field maps (zeros): obs layout v1 plus constant columns."""
     from env.core import FAR_FEATURES, SwarmSim
-
-    original = SwarmSim._far_field
 
     def zeros(self: Any, fields: np.ndarray, *_: Any) -> np.ndarray:
         return np.zeros((len(fields) * self.N, FAR_FEATURES), dtype=np.float32)
 
-    SwarmSim._far_field = zeros
-    try:
-        yield
-    finally:
-        SwarmSim._far_field = original
+    return _patched(SwarmSim, "_far_field", zeros)
 
 
-@contextlib.contextmanager
-def _no_compass() -> Iterator[None]:
+def _no_compass() -> Any:
     """The observation without the frontier compass (zeros)."""
     from env.core import COMPASS_FEATURES, SwarmSim
-
-    original = SwarmSim._compass
 
     def zeros(self: Any, fields: np.ndarray, *_: Any) -> np.ndarray:
         return np.zeros((len(fields) * self.N, COMPASS_FEATURES), dtype=np.float32)
 
-    SwarmSim._compass = zeros
-    try:
-        yield
-    finally:
-        SwarmSim._compass = original
+    return _patched(SwarmSim, "_compass", zeros)
 
 
-@contextlib.contextmanager
-def _no_ids() -> Iterator[None]:
+def _no_ids() -> Any:
     """The observation without the identity features (zeros): identical drones look identical."""
     from env.core import ID_FEATURES, SwarmSim
 
@@ -74,11 +70,31 @@ def _no_ids() -> Iterator[None]:
         obs[:, -ID_FEATURES:] = 0.0
         return obs
 
-    SwarmSim.observe = observe
-    try:
+    return _patched(SwarmSim, "observe", observe)
+
+
+@contextlib.contextmanager
+def _both(first: Any, second: Any) -> Iterator[None]:
+    """Two variants' changes at once."""
+    with first, second:
         yield
-    finally:
-        SwarmSim.observe = original
+
+
+def _no_home_compass() -> Any:
+    """Watering: the compass of an empty-tank drone points at the nearest needy plant (layout v4)."""
+    from env.core import SwarmSim
+
+    return _patched(SwarmSim, "_home_when_empty", lambda *_: None)
+
+
+def _no_release_mask() -> Any:
+    """Watering: releases are never masked (only blocked moves are)."""
+    import torch as th
+
+    import training.policy
+
+    return _patched(training.policy, "useless_releases",
+                    lambda obs: th.zeros(obs.shape[0], dtype=th.bool, device=obs.device))
 
 
 # name -> (description, context manager factory, profile overrides); every variant is scored with
@@ -91,6 +107,10 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
     "no_compass": ("without the frontier compass", _no_compass, []),
     "no_far": ("without the far-field maps", _no_far_field, []),
     "no_ids": ("without the identity features", _no_ids, []),
+    "no_home_compass": ("watering: the compass ignores an empty tank (v4)", _no_home_compass, []),
+    "no_release_mask": ("watering: releases not masked", _no_release_mask, []),
+    "v4_watering": ("watering as in layout v4: neither of the two above",
+                    lambda: _both(_no_home_compass(), _no_release_mask()), []),
     "big_stage": (
         "curriculum + a 24x24/4-drone stage with obstacles (battery and travel matter there)",
         contextlib.nullcontext,

@@ -39,13 +39,14 @@ ID_FEATURES = 2
 # Frontier compass: the way to the nearest cell with work left, around obstacles (geodesic distance):
 # for up, down, left, right whether that move is a step along a shortest path (0/1 each), then the
 # distance / (height + width) capped at 1; all zero when no work is reachable. It reads the same on
-# any field size, unlike the absolute coarse grid. (v3 used the straight-line direction.)
+# any field size, unlike the absolute coarse grid. (v3 used the straight-line direction.) Watering,
+# v5: a drone with an empty tank has one goal, the base, so its compass shows the way home instead.
 COMPASS_FEATURES = 5
 OBS_DIM = (
     WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
     + COMPASS_FEATURES
 )
-OBS_LAYOUT_VERSION = 4
+OBS_LAYOUT_VERSION = 5
 """Bumped whenever the meaning or order of observation features changes; saved in every model
 (training.registry refuses a model of another version)."""
 GOLDEN = 0.6180339887498949
@@ -511,8 +512,23 @@ class SwarmSim:
         ids = np.arange(n, dtype=np.float64)
         obs[:, end + FAR_FEATURES] = np.tile(ids / max(n - 1, 1), k)
         obs[:, end + FAR_FEATURES + 1] = np.tile((ids * GOLDEN) % 1.0, k)
-        obs[:, end + FAR_FEATURES + ID_FEATURES:] = self._compass(fields, cell, work)
+        compass = self._compass(fields, cell, work)
+        if self.scenario.watering:
+            self._home_when_empty(fields, compass, here, nd)
+        obs[:, end + FAR_FEATURES + ID_FEATURES:] = compass
         return obs
+
+    def _home_when_empty(self, fields: np.ndarray, compass: np.ndarray, here: np.ndarray,
+                         nd: np.ndarray) -> None:
+        """Watering: the compass of a drone with an empty tank (away from the base) shows the way home.
+
+        Water comes only from the base, so that is the drone's next goal; with the compass pointing at
+        the nearest plant instead, the policy had to learn to switch directions by tank level, and the
+        smoke policy spent a fifth of its steps wandering with an empty tank (docs/policy.md).
+        ``here``/``nd``: BFS distance home of each drone's cell and of its four neighbours."""
+        empty = (self.tank[fields].ravel() == 0) & (here != 0)
+        compass[empty, :4] = (nd[:, empty] < here[empty]).T
+        compass[empty, 4] = np.minimum(here[empty] / (self.H + self.W), 1.0)
 
     def _work(self, fields: np.ndarray) -> np.ndarray:
         """(k, C) bool over the padded fields: cells with work left (recon: free and not covered;

@@ -258,7 +258,11 @@ class PlainField:
                     self.tank[i] / cfg.tank_capacity, min(here / cfg.battery_capacity, 1.0), *home,
                     float(here == 0), float(self.active[i]), self.need[self.y[i]][self.x[i]] / 7.0]
             ids = [i / max(n - 1, 1), (i * GOLDEN) % 1.0]
-            rows.append(row + glob + self._far(i) + ids + self._compass(i))
+            if watering and self.tank[i] == 0 and here != 0:  # an empty tank: the way home
+                compass = [float(d < here) for d in nd] + [min(here / (h + w), 1.0)]
+            else:
+                compass = self._compass(i)
+            rows.append(row + glob + self._far(i) + ids + compass)
         return rows
 
     def _compass(self, i: int) -> list[float]:

@@ -40,7 +40,8 @@ class PPOParams(_Strict):
     max_grad_norm: float = Field(0.5, gt=0)
     net_arch: list[int] = Field(default_factory=lambda: [64, 64], min_length=1)
     mask_blocked_moves: bool = Field(
-        False, description="never sample a move into an obstacle or off the field (training.policy)")
+        False, description="never sample a move into an obstacle or off the field, nor (watering) a release "
+                           "that cannot deliver (training.policy)")
 
     @model_validator(mode="after")
     def _positive_layers(self) -> "PPOParams":

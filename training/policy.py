@@ -1,11 +1,14 @@
-"""The PPO policy: SB3's MLP actor-critic, with moves into blocked cells masked out.
+"""The PPO policy: SB3's MLP actor-critic, with actions that cannot do anything masked out.
 
 A move into an obstacle or off the field leaves the drone where it is (a "bump": a wasted step and a
 penalty). The observation already says which neighbours are blocked (the first window plane), so the
 policy sets those moves' logits to a large negative number before sampling: the drone never spends a
-step, and PPO never spends gradient, on a move that cannot happen. This is action masking as in
-sb3-contrib's MaskablePPO, but the mask is read from the observation, so the environment, the VecEnv
-and every caller of ``model.predict`` stay unchanged (sb3-contrib is not a dependency).
+step, and PPO never spends gradient, on a move that cannot happen. Watering: a release with an empty
+tank does nothing and a release off a needy plant spills, so releasing is masked unless the drone has
+water and the observation says its cell still needs some (own-state features). This is action
+masking as in sb3-contrib's MaskablePPO, but the mask is read from the observation, so the
+environment, the VecEnv and every caller of ``model.predict`` stay unchanged (sb3-contrib is not a
+dependency).
 """
 from __future__ import annotations
 
@@ -16,13 +19,17 @@ from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 
 from env.config import OBS_RADIUS
-from env.scenarios import DOWN, LEFT, RIGHT, UP
+from env.core import N_CHANNELS, WINDOW
+from env.scenarios import DOWN, LEFT, RIGHT, UP, WATER
 
 _WINDOW = 2 * OBS_RADIUS + 1
 _CENTRE = OBS_RADIUS * _WINDOW + OBS_RADIUS
 # action -> index of its target cell in the blocked plane (the observation's first 7x7 values)
 NEIGHBOUR_OF_MOVE = {UP: _CENTRE - _WINDOW, DOWN: _CENTRE + _WINDOW, LEFT: _CENTRE - 1, RIGHT: _CENTRE + 1}
 MASKED_LOGIT = -1e8
+# own-state features (env.core.SwarmSim.observe): tank / capacity, then water still needed on the cell
+TANK_INDEX = WINDOW * WINDOW * N_CHANNELS + 3
+NEED_HERE_INDEX = WINDOW * WINDOW * N_CHANNELS + 11
 
 
 def blocked_moves(obs: th.Tensor, n_actions: int) -> th.Tensor:
@@ -33,12 +40,27 @@ def blocked_moves(obs: th.Tensor, n_actions: int) -> th.Tensor:
     return mask
 
 
+def useless_releases(obs: th.Tensor) -> th.Tensor:
+    """(batch,) bool: a release would do nothing (empty tank) or spill (no water needed here)."""
+    return (obs[:, TANK_INDEX] <= 0) | (obs[:, NEED_HERE_INDEX] <= 0)
+
+
+def masked_actions(obs: th.Tensor, n_actions: int) -> th.Tensor:
+    """(batch, n_actions) bool: the actions the policy never takes (blocked moves, useless releases)."""
+    mask = blocked_moves(obs, n_actions)
+    if n_actions > WATER:
+        mask[:, WATER] = useless_releases(obs)
+    return mask
+
+
 class MaskedMovesPolicy(ActorCriticPolicy):
-    """``MlpPolicy`` whose moves into blocked cells have (practically) zero probability."""
+    """``MlpPolicy`` whose masked actions (:func:`masked_actions`) have (practically) zero probability.
+
+    (The name predates the release mask; saved models refer to the class by it.)"""
 
     def _masked(self, distribution: Distribution, obs: th.Tensor) -> Distribution:
         logits = distribution.distribution.logits
-        masked = logits.masked_fill(blocked_moves(obs, logits.shape[-1]), MASKED_LOGIT)
+        masked = logits.masked_fill(masked_actions(obs, logits.shape[-1]), MASKED_LOGIT)
         return self.action_dist.proba_distribution(action_logits=masked)
 
     def _latents(self, obs: th.Tensor) -> tuple[th.Tensor, th.Tensor]:

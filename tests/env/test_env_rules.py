@@ -110,6 +110,25 @@ def test_spill_off_plant_empty_release_and_wasted_trip() -> None:
     assert sim.tank[0, 0] == 1 and sim.counters["drawn"][0] == 2
 
 
+def test_watering_compass_leads_to_the_plant_with_water_and_home_with_an_empty_tank() -> None:
+    """Layout v5: the compass's four move bits + distance; with an empty tank they show the way home
+    around the obstacle, not to the plant (which still needs water)."""
+    from env.core import COMPASS_FEATURES
+
+    lay = make_layout(width=6, height=4, plants=[(0, 5)], needs=[3], obstacles=[(0, 1)])
+    sim = make_sim("watering", lay, tank_capacity=1)
+    compass = lambda: sim.observe(np.arange(1))[0, OBS_DIM - COMPASS_FEATURES:].tolist()  # noqa: E731
+    sim.step([DOWN])
+    sim.step([RIGHT])  # at (1, 1), one unit of water: the plant at (0, 5) is 5 steps to the right
+    assert compass() == pytest.approx([0.0, 0.0, 0.0, 1.0, 5 / 10])
+    for move in (RIGHT, RIGHT, RIGHT, RIGHT, UP):
+        sim.step([move])
+    sim.step([WATER])  # delivered; the tank is empty and the plant still needs 2
+    assert sim.tank[0, 0] == 0 and sim.need.max() == 2
+    # on the plant at (0, 5): home is 7 steps away around (0, 1), going down or left
+    assert compass() == pytest.approx([0.0, 1.0, 1.0, 0.0, 7 / 10])
+
+
 def test_recon_ends_at_coverage_target_with_completion_bonus() -> None:
     lay = make_layout(width=4, height=4)
     sim = make_sim("recon", lay, sensor_radius=1, coverage_target=0.5)

@@ -1,5 +1,6 @@
-"""The masked-moves policy: a move into a blocked cell is never sampled (training and evaluation use the
-same distribution), the mask is read from the simulator's own observation, and a saved model loads."""
+"""The masked-actions policy: a move into a blocked cell or a release that cannot deliver is never
+sampled (training and evaluation use the same distribution), the mask is read from the simulator's own
+observation, and a saved model loads."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,8 @@ import torch as th
 
 from env.config import FieldConfig
 from env.core import SwarmSim
-from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP
-from training.policy import NEIGHBOUR_OF_MOVE, MaskedMovesPolicy, blocked_moves
+from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
+from training.policy import NEIGHBOUR_OF_MOVE, MaskedMovesPolicy, blocked_moves, masked_actions
 
 pytestmark = pytest.mark.unit
 
@@ -37,6 +38,27 @@ def test_the_mask_is_exactly_the_moves_the_simulator_refuses() -> None:
         target = before + sim.move_delta[action]
         refused = (sim.packed[target + sim.field_off[:, None]] & 1) != 0  # BIT_BLOCKED
         assert (mask[:, action] == refused.ravel()).all(), action
+
+
+def test_a_release_is_masked_exactly_when_it_would_not_deliver() -> None:
+    """Watering: releasing is allowed only with water in the tank on a cell that still needs water,
+    i.e. exactly when the simulator would count the unit as delivered (one drone per cell here)."""
+    sim = SwarmSim("watering", FieldConfig(width=8, height=8, n_drones=1, n_plants=30, tank_capacity=2), 64,
+                   seed=4)
+    sim.reset()
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        obs = sim.observe(np.arange(sim.B))
+        masked = masked_actions(th.as_tensor(obs), 6).numpy()[:, WATER]
+        delivered = sim.counters["delivered"].copy()
+        sim.step(np.full(sim.B, WATER))
+        would_deliver = (sim.counters["delivered"] - delivered) > 0
+        assert (masked == ~would_deliver).all()
+        seen |= set(masked.tolist())
+        sim.step(rng.integers(0, 5, sim.B))  # move on (no release)
+    assert seen == {True, False}
+    assert not masked_actions(th.as_tensor(obs), 5).numpy()[:, HOVER].any()  # recon: 5 actions, no release
 
 
 def _blocked_row() -> np.ndarray:
