@@ -87,6 +87,14 @@ def _no_home_compass() -> Any:
     return _patched(SwarmSim, "_home_when_empty", lambda *_: None)
 
 
+def _no_regions() -> Any:
+    """Watering: no drone owns a region; every carrier's compass leads to the nearest needy plant."""
+    from env.core import SwarmSim
+
+    return _patched(SwarmSim, "_regions",
+                    lambda self, free, *_: np.full(free.shape, self.N, dtype=np.int16))
+
+
 def _no_release_mask() -> Any:
     """Watering: releases are never masked (only blocked moves are)."""
     import torch as th
@@ -109,8 +117,9 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
     "no_ids": ("without the identity features", _no_ids, []),
     "no_home_compass": ("watering: the compass ignores an empty tank (v4)", _no_home_compass, []),
     "no_release_mask": ("watering: releases not masked", _no_release_mask, []),
-    "v4_watering": ("watering as in layout v4: neither of the two above",
-                    lambda: _both(_no_home_compass(), _no_release_mask()), []),
+    "no_regions": ("watering: carriers not led to their own region first", _no_regions, []),
+    "v4_watering": ("watering as in layout v4: none of the three above",
+                    lambda: _both(_no_home_compass(), _both(_no_release_mask(), _no_regions())), []),
     "big_stage": (
         "curriculum + a 24x24/4-drone stage with obstacles (battery and travel matter there)",
         contextlib.nullcontext,
@@ -124,7 +133,7 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
 
 
 def run_variant(name: str, profile_name: str, suite_dir: Path, seed: int | None = None,
-                scenario: str = "recon") -> list[dict[str, Any]]:
+                scenario: str = "recon", extra: list[str] | None = None) -> list[dict[str, Any]]:
     """Train one variant (with the profile's seed, or ``seed``) and score it on the suite (three ways of
     acting); three table rows."""
     from training.config import load_profile
@@ -135,7 +144,8 @@ def run_variant(name: str, profile_name: str, suite_dir: Path, seed: int | None 
 
     description, context, overrides = VARIANTS[name]
     seed_override = [] if seed is None else [f"seed={seed}"]
-    profile = load_profile(profile_name, overrides=overrides + seed_override, scenario=scenario)
+    profile = load_profile(profile_name, overrides=overrides + (extra or []) + seed_override,
+                           scenario=scenario)
     with context():
         t0 = time.perf_counter()
         result = train(scenario, profile, ledger=Ledger(), progress=False,
@@ -187,6 +197,8 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}")
     parser.add_argument("--scenario", default="recon", choices=("recon", "watering"))
     parser.add_argument("--seeds", default="", help="comma list of training seeds (default: the profile's)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="profile override for every variant (as swarmops train --set), repeatable")
     parser.add_argument("--suite", type=Path, default=ROOT / "data" / "scenarios")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ablation.json")
     args = parser.parse_args()
@@ -206,7 +218,7 @@ def main() -> None:
         parser.error(f"--seeds {args.seeds!r}: expected a comma list of integers")
     rows = []
     for name, seed in ((n, s) for n in names for s in seeds):
-        for row in run_variant(name, args.profile, args.suite, seed, args.scenario):
+        for row in run_variant(name, args.profile, args.suite, seed, args.scenario, args.set):
             rows.append(row)
             print(json.dumps(row), flush=True)
     cols = list(rows[0])
@@ -215,7 +227,8 @@ def main() -> None:
     for r in rows:
         print("| " + " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols) + " |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"profile": args.profile, "scenario": args.scenario, "rows": rows},
+    args.out.write_text(json.dumps({"profile": args.profile, "scenario": args.scenario, "set": args.set,
+                                    "rows": rows},
                                    indent=1) + "\n")
 
 

@@ -42,6 +42,9 @@ ID_FEATURES = 2
 # any field size, unlike the absolute coarse grid. (v3 used the straight-line direction.) Watering,
 # v5: a drone with an empty tank has one goal, the base, so its compass shows the way home instead.
 COMPASS_FEATURES = 5
+# Watering (v5): a drone carrying water is led to needy plants of its own region first (cells nearer
+# to it than to any other carrier, within REGION_REACH steps; farther cells belong to no region).
+REGION_REACH = 2 * FAR_REACH
 OBS_DIM = (
     WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
     + COMPASS_FEATURES
@@ -540,27 +543,137 @@ class SwarmSim:
     def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, COMPASS_FEATURES): the way to the nearest cell with work left, around obstacles.
 
-        Distances are geodesic: a breadth-first wave from every free cell with work left spreads
-        through free cells (the padding is blocked), one ring per iteration over all ``fields`` at
-        once, and stops as soon as it has reached every drone (or cannot spread further). A drone's
-        features say which of its four moves lead one step closer along a shortest path (a move into
-        an obstacle never does), then its distance / (height + width), capped at 1. A drone that no
-        wave reaches (nothing left, or only unreachable work) gets zeros. A straight-line compass
-        pointed drones into walls next to the work behind them, where they stayed."""
-        k, n, wp = len(fields), self.N, self.Wp
+        Distances are geodesic (see :meth:`_wave`). A drone's features say which of its four moves
+        lead one step closer along a shortest path (a move into an obstacle never does), then its
+        distance / (height + width), capped at 1. A drone that no wave reaches (nothing left, or only
+        unreachable work) gets zeros. A straight-line compass pointed drones into walls next to the
+        work behind them, where they stayed.
+
+        Watering (v5): a drone carrying water first looks for needy plants in its own region, the
+        cells nearer to it than to any other drone carrying water (:meth:`_own_region`), and only when
+        there is none for the nearest needy plant anywhere: drones that left the base together
+        otherwise all chased the same plant, and all but the first turned back."""
+        k, n = len(fields), self.N
         free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
-        # reached: cells within t steps of work left (bool, so each ring is a few byte-wide ORs). A
-        # drone first reached at ring t is at distance t; a neighbour one step closer is one that the
-        # previous ring had already reached.
-        reached = work & free
+        seeds = work & free
         dist = np.full((k, n), UNREACHABLE, dtype=np.int64)
         closer = np.zeros((k, n, 4), dtype=bool)
-        pending = ~np.take_along_axis(reached, cell, 1)
-        dist[~pending] = 0
+        if self.scenario.watering:
+            carriers = (self.tank[fields] > 0) & self.active[fields]
+            self._own_region(seeds, free, cell, carriers, dist, closer)
+        self._wave(seeds, free, cell, dist == UNREACHABLE, dist, closer)
+        out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
+        out[:, :4] = closer.reshape(k * n, 4)
+        here = dist.ravel()
+        out[:, 4] = np.where(here < UNREACHABLE, np.minimum(here / (self.H + self.W), 1.0), 0.0)
+        return out
+
+    def _own_region(self, seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
+                    dist: np.ndarray, closer: np.ndarray) -> None:
+        """Fill ``dist``/``closer`` of each carrier with the nearest seed of its own region, if any.
+
+        A carrier's region: the free cells nearer to it than to any other carrier (geodesic, the
+        lowest index on a tie; a carrier sharing its cell with a lower index has none), within
+        REGION_REACH steps. One wave from all carriers at once, one ring per iteration: a cell first
+        reached at ring t takes the smallest owner among its neighbours (all reached at ring t - 1,
+        so that is the smallest index among its nearest carriers) and the first moves of the shortest
+        paths that lead there from its owner (the union of those of its same-owner neighbours). Every
+        shortest path from a carrier to a cell of its region stays in the region, so the first seed
+        cells a region reaches are its carrier's nearest, and their first moves are the moves one
+        step closer to them. Stops once every carrier found its seed, or at REGION_REACH."""
+        k, n = len(cell), self.N
+        rows, drones = np.nonzero(carriers)
+        if not rows.size:
+            return
+        seeds, free, cell, wp = self._around(cell[rows, drones], seeds, free, cell)
+        owner = np.full(free.shape, n, dtype=np.int16)
+        np.minimum.at(owner, (rows, cell[rows, drones]), drones.astype(np.int16))
+        todo = carriers & (np.take_along_axis(owner, cell, 1) == np.arange(n))
+        on_seed = np.take_along_axis(seeds, cell, 1) & todo
+        dist[on_seed] = 0
+        todo &= ~on_seed
+        keep = todo.any(1)
+        live, o, sd, todo = np.flatnonzero(keep), owner[keep], seeds[keep], todo[keep]
+        open_ = free[keep] & (o == n)
+        moves = np.zeros(o.shape, dtype=np.uint8)  # first moves (bit j = move j: up, down, left, right)
+        found = np.zeros((k, n), dtype=np.uint8)
+        # (destination slice, source slice, bit of the move from the source to the destination)
+        links = ((np.s_[:, wp:], np.s_[:, :-wp], 2), (np.s_[:, :-wp], np.s_[:, wp:], 1),
+                 (np.s_[:, 1:], np.s_[:, :-1], 8), (np.s_[:, :-1], np.s_[:, 1:], 4))
+        for ring in range(1, REGION_REACH + 1):
+            if not live.size:
+                break
+            near = np.full_like(o, n)
+            for dst, src, _ in links:
+                np.minimum(near[dst], o[src], out=near[dst])
+            new = open_ & (near < n)
+            got = np.zeros_like(moves)
+            for dst, src, bit in links:
+                same = o[src] == near[dst]
+                got[dst] |= np.where(same, moves[src] if ring > 1 else np.uint8(bit), np.uint8(0))
+            o[new], moves[new] = near[new], got[new]
+            open_ &= ~new
+            rr, cc = np.nonzero(new & sd)
+            mine = o[rr, cc]
+            hit = todo[rr, mine]
+            rr, mine, bits = rr[hit], mine[hit], moves[rr[hit], cc[hit]]
+            dist[live[rr], mine] = ring
+            np.bitwise_or.at(found, (live[rr], mine), bits)
+            todo[rr, mine] = False
+            # A region that did not grow at this ring never will: its carrier stops looking.
+            grew = np.zeros_like(todo)
+            gr, gc = np.nonzero(new)
+            grew[gr, o[gr, gc]] = True
+            todo &= grew
+            keep = todo.any(1)
+            live, o, sd = live[keep], o[keep], sd[keep]
+            todo, open_, moves = todo[keep], open_[keep], moves[keep]
+        reached = dist < UNREACHABLE
+        for j in range(4):
+            closer[..., j] |= reached & ((found >> j) & 1).astype(bool)
+
+    def _around(self, centres: np.ndarray, seeds: np.ndarray, free: np.ndarray,
+                cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The part of the padded fields a region can reach: the box around ``centres`` (padded cells)
+        widened by REGION_REACH + 1, its border blocked. Returns seeds and free cropped to the box
+        (k, box cells), ``cell`` re-indexed into it (cells outside clipped to 0) and the box width: on a
+        512 x 512 field whose drones are near the base the regions' wave touches a few thousand cells,
+        not a quarter of a million."""
+        k, hp, wp, m = len(cell), self.Hp, self.Wp, REGION_REACH + 1
+        ys, xs = centres // wp, centres % wp
+        y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, hp)
+        x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, wp)
+        bw = x1 - x0
+
+        def crop(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a.reshape(k, hp, wp)[:, y0:y1, x0:x1])
+
+        free_box = crop(free)
+        free_box[:, [0, -1], :] = False
+        free_box[:, :, [0, -1]] = False
+        cy, cx = cell // wp - y0, cell % wp - x0
+        inside = (cy >= 0) & (cy < y1 - y0) & (cx >= 0) & (cx < bw)
+        box_cell = np.where(inside, cy * bw + cx, 0)
+        return crop(seeds).reshape(k, -1), free_box.reshape(k, -1), box_cell, bw
+
+    def _wave(self, seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, todo: np.ndarray,
+              dist: np.ndarray, closer: np.ndarray) -> None:
+        """Fill ``dist``/``closer`` of the ``todo`` drones a breadth-first wave from ``seeds`` reaches.
+
+        The wave spreads through free cells (the padding is blocked), one ring per iteration over all
+        fields at once, and stops as soon as it has reached every ``todo`` drone (or cannot spread
+        further)."""
+        wp = self.Wp
+        # reached: cells within t steps of a seed (bool, so each ring is a few byte-wide ORs). A drone
+        # first reached at ring t is at distance t; a neighbour one step closer is one that the
+        # previous ring had already reached.
+        on_seed = np.take_along_axis(seeds, cell, 1) & todo
+        dist[on_seed] = 0
+        pending = todo & ~on_seed
         # Each ring works on the fields that still have a drone to reach and whose wave still grows
         # (``live``), so a few far-off drones do not make every field iterate.
         keep = pending.any(1)
-        live, r, f, c, todo = np.flatnonzero(keep), reached[keep], free[keep], cell[keep], pending[keep]
+        live, r, f, c, todo = np.flatnonzero(keep), seeds[keep], free[keep], cell[keep], pending[keep]
         ring = 0
         while live.size:
             ring += 1
@@ -578,11 +691,6 @@ class SwarmSim:
             todo &= ~hit
             keep = todo.any(1) & (grown != r).any(1)
             live, r, f, c, todo = live[keep], grown[keep], f[keep], c[keep], todo[keep]
-        out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
-        out[:, :4] = closer.reshape(k * n, 4)
-        here = dist.ravel()
-        out[:, 4] = np.where(here < UNREACHABLE, np.minimum(here / (self.H + self.W), 1.0), 0.0)
-        return out
 
     def _far_field(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.

@@ -25,6 +25,7 @@ from env.core import (
     ID_FEATURES,
     OBS_DIM,
     OWN_FEATURES,
+    REGION_REACH,
     line_of_sight_matrix,
 )
 from env.layout import UNREACHABLE, LayoutBatch, generate_batch
@@ -267,29 +268,57 @@ class PlainField:
 
     def _compass(self, i: int) -> list[float]:
         """The way to the nearest cell with work left around obstacles: a breadth-first search from
-        every free cell with work left; the moves to a neighbour one step closer, then the distance."""
+        every free cell with work left; the moves to a neighbour one step closer, then the distance.
+        Watering: a drone carrying water looks in its own region first (env.core SwarmSim._compass)."""
         cfg, watering = self.sim.config, self.sim.scenario.watering
         h, w = cfg.height, cfg.width
-        dist: dict[tuple[int, int], int] = {}
-        queue: deque[tuple[int, int]] = deque()
-        for y in range(h):
-            for x in range(w):
-                todo = (self.need[y][x] > 0) if watering else not self.covered[y][x]
-                if todo and not self.obst[y][x]:
-                    dist[(y, x)] = 0
-                    queue.append((y, x))
+        work = [(y, x) for y in range(h) for x in range(w) if not self.obst[y][x]
+                and ((self.need[y][x] > 0) if watering else not self.covered[y][x])]
+        if watering and self.tank[i] > 0 and self.active[i]:
+            owner = self._owners()
+            if owner.get((self.y[i], self.x[i])) == i:
+                mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
+                if (self.y[i], self.x[i]) in mine:
+                    return self._way(i, mine)
+        dist = self._bfs(work, lambda c: True)
+        if (self.y[i], self.x[i]) not in dist:
+            return [0.0] * COMPASS_FEATURES
+        return self._way(i, dist)
+
+    def _way(self, i: int, dist: dict[tuple[int, int], int]) -> list[float]:
+        """Compass features of drone i from a distance map: moves one step closer, then the distance."""
+        cfg = self.sim.config
+        here = dist[(self.y[i], self.x[i])]
+        closer = [float(dist.get((self.y[i] + dy, self.x[i] + dx), here) < here) for dy, dx in _MOVES[1:5]]
+        return closer + [min(here / (cfg.height + cfg.width), 1.0)]
+
+    def _bfs(self, sources: list[tuple[int, int]], allowed: Any,
+             limit: int | None = None) -> dict[tuple[int, int], int]:
+        """Geodesic distances from ``sources`` through free cells for which ``allowed(cell)``."""
+        cfg = self.sim.config
+        dist = {c: 0 for c in sources}
+        queue: deque[tuple[int, int]] = deque(sources)
         while queue:
             y, x = queue.popleft()
+            if limit is not None and dist[(y, x)] >= limit:
+                continue
             for dy, dx in _MOVES[1:5]:
                 nb = (y + dy, x + dx)
-                if 0 <= nb[0] < h and 0 <= nb[1] < w and not self.obst[nb[0]][nb[1]] and nb not in dist:
+                if (0 <= nb[0] < cfg.height and 0 <= nb[1] < cfg.width and not self.obst[nb[0]][nb[1]]
+                        and nb not in dist and allowed(nb)):
                     dist[nb] = dist[(y, x)] + 1
                     queue.append(nb)
-        here = dist.get((self.y[i], self.x[i]))
-        if here is None:
-            return [0.0] * COMPASS_FEATURES
-        closer = [float(dist.get((self.y[i] + dy, self.x[i] + dx), here) < here) for dy, dx in _MOVES[1:5]]
-        return closer + [min(here / (h + w), 1.0)]
+        return dist
+
+    def _owners(self) -> dict[tuple[int, int], int]:
+        """Watering: each cell's nearest drone carrying water (lowest index on a tie), within
+        REGION_REACH steps."""
+        best: dict[tuple[int, int], tuple[int, int]] = {}
+        for d in range(self.sim.config.n_drones):
+            if self.tank[d] > 0 and self.active[d]:
+                for c, t in self._bfs([(self.y[d], self.x[d])], lambda c: True, REGION_REACH).items():
+                    best[c] = min(best.get(c, (t, d)), (t, d))
+        return {c: d for c, (_, d) in best.items()}
 
     def _far(self, i: int) -> list[float]:
         """Far-field block fractions of drone i, cell by cell (work left, then blocked/outside)."""

@@ -35,15 +35,16 @@ CASES: dict[str, tuple[str, int, int, dict]] = {
                                           obstacle_density=0.1)),
 }
 
-GOLDEN_VERSION = 5  # v4: geodesic compass; v5: watering, an empty tank's compass leads home. Checked
-# against env/reference.py; the recon digests are unchanged since v4.
+# v4: geodesic compass; v5: watering, an empty tank's compass leads home and a carrier's to its own
+# region. Checked against env/reference.py; the recon digests are unchanged since v4.
+GOLDEN_VERSION = 5
 GOLDEN: dict[str, str] = {
     "recon-10x9-los": "bf3d18ade1c65a4aec0391e068364fd5a0f1d0c671dbbedf845f5707ff9e5a90",
     "recon-24x24-late": "88599e56c989f8ad450821dd0ab468f252e48301f2f44d10b2620546ab57dd7b",
     "recon-40x17": "114cfd3dbc7b23901e6692bda3d240d302119d0f5f8a746482797db531b3b2b9",
     "recon-96-big": "1afb22da58f3f06dd291e12a152afa2078f5086c7eeaa0db0b26a928235d5e9a",
-    "water-12x12": "4fd295b87f5486dad790a8637f4d0b356f405e39d95b936ed99dfa9be7a351f5",
-    "water-30x20-sparse": "ce8cfb721ab1e1c3af7e8c105ca0adf19f59707f557ac316ccd9a4b0ae0aef13",
+    "water-12x12": "c73d3ab464c24eec9d18c832a568876757419b3fe08d618904dbae16f30c8ca6",
+    "water-30x20-sparse": "eb6996fdfb40156c43c8b5ad842992bb0d435c34f31302ec96455827ba030853",
 }
 
 

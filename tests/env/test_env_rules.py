@@ -129,6 +129,26 @@ def test_watering_compass_leads_to_the_plant_with_water_and_home_with_an_empty_t
     assert compass() == pytest.approx([0.0, 1.0, 1.0, 0.0, 7 / 10])
 
 
+def test_watering_regions_match_the_reference_beyond_their_reach() -> None:
+    """One drone flies to the far end of a long field with few plants while the other hovers: regions
+    end REGION_REACH steps from their drone, so a plant farther than that is found only by the
+    fallback (the nearest plant anywhere), and the compass still equals the oracle's throughout."""
+    from env.core import COMPASS_FEATURES, REGION_REACH
+
+    cfg = FieldConfig(width=60, height=4, n_drones=2, n_plants=3, max_steps=80, tank_capacity=7)
+    sim, ref = SwarmSim("watering", cfg, 1, seed=2), PlainSwarm("watering", cfg, 1, seed=2)
+    farthest = 0.0
+    for _ in range(59):
+        obs = sim.observe(np.arange(1))
+        np.testing.assert_allclose(obs, ref.observe(), atol=1e-6)
+        farthest = max(farthest, float(obs[:, OBS_DIM - 1].max()) * (cfg.width + cfg.height))
+        assert (obs[:, OBS_DIM - COMPASS_FEATURES:] != 0).any()
+        move = RIGHT if sim.cell_x[sim.cell[0, 0]] < 55 else LEFT
+        sim.step([move, HOVER])
+        ref.step(np.array([move, HOVER]))
+    assert farthest > REGION_REACH
+
+
 def test_recon_ends_at_coverage_target_with_completion_bonus() -> None:
     lay = make_layout(width=4, height=4)
     sim = make_sim("recon", lay, sensor_radius=1, coverage_target=0.5)
