@@ -91,8 +91,7 @@ def _no_regions() -> Any:
     """Watering: no drone owns a region; every carrier's compass leads to the nearest needy plant."""
     from env.core import SwarmSim
 
-    return _patched(SwarmSim, "_regions",
-                    lambda self, free, *_: np.full(free.shape, self.N, dtype=np.int16))
+    return _patched(SwarmSim, "_own_region", lambda *_: None)
 
 
 def _no_release_mask() -> Any:
