@@ -592,42 +592,43 @@ class SwarmSim:
         on_seed = np.take_along_axis(seeds, cell, 1) & todo
         dist[on_seed] = 0
         todo &= ~on_seed
-        keep = todo.any(1)
-        live, o, sd, todo = np.flatnonzero(keep), owner[keep], seeds[keep], todo[keep]
-        open_ = free[keep] & (o == n)
-        moves = np.zeros(o.shape, dtype=np.uint8)  # first moves (bit j = move j: up, down, left, right)
+        # The wave works on its front only (the cells first reached at the previous ring, as flat
+        # indices over all fields), so a ring costs in proportion to the regions' perimeters, not
+        # to the field's area. The box border is blocked, so a front cell's neighbours are in its field.
+        size = free.shape[1]
+        owner, free, seeds = owner.ravel(), free.ravel().copy(), seeds.ravel()
+        moves = np.zeros(owner.shape, dtype=np.uint8)  # first moves (bit j = move j: up, down, left, right)
         found = np.zeros((k, n), dtype=np.uint8)
-        # (destination slice, source slice, bit of the move from the source to the destination)
-        links = ((np.s_[:, wp:], np.s_[:, :-wp], 2), (np.s_[:, :-wp], np.s_[:, wp:], 1),
-                 (np.s_[:, 1:], np.s_[:, :-1], 8), (np.s_[:, :-1], np.s_[:, 1:], 4))
+        front = np.flatnonzero(owner < n)
+        free[front] = False  # free: not reached yet
+        offsets = np.array([-wp, wp, -1, 1])  # up, down, left, right
+        bits = np.array([1, 2, 4, 8], dtype=np.uint8)  # the move from each neighbour back to the cell
+        from_nb = bits[[1, 0, 3, 2]]
         for ring in range(1, REGION_REACH + 1):
-            if not live.size:
+            front = front[todo.any(1)[front // size]]
+            if not front.size:
                 break
-            near = np.full_like(o, n)
-            for dst, src, _ in links:
-                np.minimum(near[dst], o[src], out=near[dst])
-            new = open_ & (near < n)
-            got = np.zeros_like(moves)
-            for dst, src, bit in links:
-                same = o[src] == near[dst]
-                got[dst] |= np.where(same, moves[src] if ring > 1 else np.uint8(bit), np.uint8(0))
-            o[new], moves[new] = near[new], got[new]
-            open_ &= ~new
-            rr, cc = np.nonzero(new & sd)
-            mine = o[rr, cc]
-            hit = todo[rr, mine]
-            rr, mine, bits = rr[hit], mine[hit], moves[rr[hit], cc[hit]]
-            dist[live[rr], mine] = ring
-            np.bitwise_or.at(found, (live[rr], mine), bits)
+            new = np.unique((front[:, None] + offsets).ravel())
+            new = new[free[new]]
+            nb = new[:, None] + offsets  # (cells, 4) neighbours
+            nb_owner = owner[nb]
+            near = nb_owner.min(1)
+            same = nb_owner == near[:, None]
+            via = np.broadcast_to(from_nb, nb.shape) if ring == 1 else moves[nb]
+            owner[new] = near
+            moves[new] = np.bitwise_or.reduce(np.where(same, via, 0).astype(np.uint8), axis=1)
+            free[new] = False
+            field = new // size
+            hit = seeds[new] & todo[field, near]
+            rr, mine = field[hit], near[hit]
+            dist[rr, mine] = ring
+            np.bitwise_or.at(found, (rr, mine), moves[new[hit]])
             todo[rr, mine] = False
             # A region that did not grow at this ring never will: its carrier stops looking.
             grew = np.zeros_like(todo)
-            gr, gc = np.nonzero(new)
-            grew[gr, o[gr, gc]] = True
+            grew[field, near] = True
             todo &= grew
-            keep = todo.any(1)
-            live, o, sd = live[keep], o[keep], sd[keep]
-            todo, open_, moves = todo[keep], open_[keep], moves[keep]
+            front = new
         reached = dist < UNREACHABLE
         for j in range(4):
             closer[..., j] |= reached & ((found >> j) & 1).astype(bool)
