@@ -540,6 +540,10 @@ class SwarmSim:
             return self.need.reshape(self.B, self.C)[fields] > 0
         return (self.packed.reshape(self.B, self.C)[fields] & (BIT_BLOCKED | BIT_COVERED)) == 0
 
+    OWN_REGIONS: tuple[str, ...] = ("watering",)
+    """Scenarios whose compass leads to the drone's own region first (observation layout v5; recon's
+    stays the v4 compass: bench/ablation.py's ``recon_regions`` variant measures it there)."""
+
     def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, COMPASS_FEATURES): the way to the nearest cell with work left, around obstacles.
 
@@ -558,8 +562,10 @@ class SwarmSim:
         seeds = work & free
         dist = np.full((k, n), UNREACHABLE, dtype=np.int64)
         closer = np.zeros((k, n, 4), dtype=bool)
-        if self.scenario.watering:
-            carriers = (self.tank[fields] > 0) & self.active[fields]
+        if self.scenario.name in self.OWN_REGIONS:
+            carriers = self.active[fields]
+            if self.scenario.watering:
+                carriers = carriers & (self.tank[fields] > 0)
             self._own_region(seeds, free, cell, carriers, dist, closer)
         self._wave(seeds, free, cell, dist == UNREACHABLE, dist, closer)
         out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)

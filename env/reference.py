@@ -26,6 +26,7 @@ from env.core import (
     OBS_DIM,
     OWN_FEATURES,
     REGION_REACH,
+    SwarmSim,
     line_of_sight_matrix,
 )
 from env.layout import UNREACHABLE, LayoutBatch, generate_batch
@@ -274,7 +275,7 @@ class PlainField:
         h, w = cfg.height, cfg.width
         work = [(y, x) for y in range(h) for x in range(w) if not self.obst[y][x]
                 and ((self.need[y][x] > 0) if watering else not self.covered[y][x])]
-        if watering and self.tank[i] > 0 and self.active[i]:
+        if self.sim.scenario.name in SwarmSim.OWN_REGIONS and self._carrier(i):
             owner = self._owners()
             if owner.get((self.y[i], self.x[i])) == i:
                 mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
@@ -310,12 +311,15 @@ class PlainField:
                     queue.append(nb)
         return dist
 
+    def _carrier(self, d: int) -> bool:
+        """Drone d has a region: it is active and (watering) carries water."""
+        return bool(self.active[d]) and (self.tank[d] > 0 or not self.sim.scenario.watering)
+
     def _owners(self) -> dict[tuple[int, int], int]:
-        """Watering: each cell's nearest drone carrying water (lowest index on a tie), within
-        REGION_REACH steps."""
+        """Each cell's nearest carrier (lowest index on a tie), within REGION_REACH steps."""
         best: dict[tuple[int, int], tuple[int, int]] = {}
         for d in range(self.sim.config.n_drones):
-            if self.tank[d] > 0 and self.active[d]:
+            if self._carrier(d):
                 for c, t in self._bfs([(self.y[d], self.x[d])], lambda c: True, REGION_REACH).items():
                     best[c] = min(best.get(c, (t, d)), (t, d))
         return {c: d for c, (_, d) in best.items()}
