@@ -88,17 +88,10 @@ def _no_home_compass() -> Any:
 
 
 def _no_regions() -> Any:
-    """Watering: no drone owns a region; every carrier's compass leads to the nearest needy plant."""
+    """No drone owns a region: every compass leads to the nearest work (layout v4's compass)."""
     from env.core import SwarmSim
 
-    return _patched(SwarmSim, "_own_region", lambda *_: None)
-
-
-def _recon_regions() -> Any:
-    """Recon too: every drone's compass leads to the nearest uncovered cell of its own region first."""
-    from env.core import SwarmSim
-
-    return _patched(SwarmSim, "OWN_REGIONS", ("watering", "recon"))
+    return _patched(SwarmSim, "OWN_REGIONS", ())
 
 
 def _no_release_mask() -> Any:
@@ -123,9 +116,7 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
     "no_ids": ("without the identity features", _no_ids, []),
     "no_home_compass": ("watering: the compass ignores an empty tank (v4)", _no_home_compass, []),
     "no_release_mask": ("watering: releases not masked", _no_release_mask, []),
-    "no_regions": ("watering: carriers not led to their own region first", _no_regions, []),
-    "recon_regions": ("recon: drones led to their own region first (as watering's carriers)",
-                      _recon_regions, []),
+    "no_regions": ("drones not led to their own region first (v4's compass)", _no_regions, []),
     "v4_watering": ("watering as in layout v4: none of the three above",
                     lambda: _both(_no_home_compass(), _both(_no_release_mask(), _no_regions())), []),
     "big_stage": (

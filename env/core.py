@@ -39,11 +39,11 @@ ID_FEATURES = 2
 # Frontier compass: the way to the nearest cell with work left, around obstacles (geodesic distance):
 # for up, down, left, right whether that move is a step along a shortest path (0/1 each), then the
 # distance / (height + width) capped at 1; all zero when no work is reachable. It reads the same on
-# any field size, unlike the absolute coarse grid. (v3 used the straight-line direction.) Watering,
-# v5: a drone with an empty tank has one goal, the base, so its compass shows the way home instead.
+# any field size, unlike the absolute coarse grid. (v3 used the straight-line direction.) v5: the
+# drone's own region first (below); watering: an empty tank's compass shows the way home instead.
 COMPASS_FEATURES = 5
-# Watering (v5): a drone carrying water is led to needy plants of its own region first (cells nearer
-# to it than to any other carrier, within REGION_REACH steps; farther cells belong to no region).
+# v5: a drone is led to work of its own region first (cells nearer to it than to any other drone, in
+# watering any other drone carrying water, within REGION_REACH steps; farther cells have no owner).
 REGION_REACH = 2 * FAR_REACH
 OBS_DIM = (
     WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
@@ -540,9 +540,9 @@ class SwarmSim:
             return self.need.reshape(self.B, self.C)[fields] > 0
         return (self.packed.reshape(self.B, self.C)[fields] & (BIT_BLOCKED | BIT_COVERED)) == 0
 
-    OWN_REGIONS: tuple[str, ...] = ("watering",)
-    """Scenarios whose compass leads to the drone's own region first (observation layout v5; recon's
-    stays the v4 compass: bench/ablation.py's ``recon_regions`` variant measures it there)."""
+    OWN_REGIONS: tuple[str, ...] = ("recon", "watering")
+    """Scenarios whose compass leads to the drone's own region first (observation layout v5;
+    bench/ablation.py's ``no_regions`` variant switches it off)."""
 
     def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, COMPASS_FEATURES): the way to the nearest cell with work left, around obstacles.
@@ -553,10 +553,10 @@ class SwarmSim:
         unreachable work) gets zeros. A straight-line compass pointed drones into walls next to the
         work behind them, where they stayed.
 
-        Watering (v5): a drone carrying water first looks for needy plants in its own region, the
-        cells nearer to it than to any other drone carrying water (:meth:`_own_region`), and only when
-        there is none for the nearest needy plant anywhere: drones that left the base together
-        otherwise all chased the same plant, and all but the first turned back."""
+        v5: a drone first looks for work in its own region, the cells nearer to it than to any other
+        drone (:meth:`_own_region`; watering: only drones carrying water have regions), and only when
+        there is none for the nearest work anywhere: drones that left the base together otherwise
+        all chased the same plant (and all but the first turned back) or swept the same frontier."""
         k, n = len(fields), self.N
         free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
         seeds = work & free

@@ -35,14 +35,14 @@ CASES: dict[str, tuple[str, int, int, dict]] = {
                                           obstacle_density=0.1)),
 }
 
-# v4: geodesic compass; v5: watering, an empty tank's compass leads home and a carrier's to its own
-# region. Checked against env/reference.py; the recon digests are unchanged since v4.
+# v4: geodesic compass; v5: own regions first (both scenarios), and in watering an empty tank's
+# compass leads home. Checked against env/reference.py.
 GOLDEN_VERSION = 5
 GOLDEN: dict[str, str] = {
-    "recon-10x9-los": "bf3d18ade1c65a4aec0391e068364fd5a0f1d0c671dbbedf845f5707ff9e5a90",
-    "recon-24x24-late": "88599e56c989f8ad450821dd0ab468f252e48301f2f44d10b2620546ab57dd7b",
-    "recon-40x17": "114cfd3dbc7b23901e6692bda3d240d302119d0f5f8a746482797db531b3b2b9",
-    "recon-96-big": "1afb22da58f3f06dd291e12a152afa2078f5086c7eeaa0db0b26a928235d5e9a",
+    "recon-10x9-los": "0cd077336ad5f861156e183d2e469a5afcb96487fb46a72a6355317da8bd7ddf",
+    "recon-24x24-late": "13bbf3da779595ff6c3abd94cbc53dd9510af23a7732cf57cd63630ff9b3a9d0",
+    "recon-40x17": "6a0d18495efadaa697c0ce69f4d1968951614a3e89306a3b84fb1e1187bac010",
+    "recon-96-big": "d31bdc8db3a30a82d966fb6135adac1f02a578a02817fbece70d7d0710dce220",
     "water-12x12": "c73d3ab464c24eec9d18c832a568876757419b3fe08d618904dbae16f30c8ca6",
     "water-30x20-sparse": "eb6996fdfb40156c43c8b5ad842992bb0d435c34f31302ec96455827ba030853",
 }

@@ -191,10 +191,10 @@ def test_bad_actions_are_refused() -> None:
 @pytest.mark.parametrize("scenario", ["recon", "watering"])
 @pytest.mark.parametrize("extra", [{}, {"obstacle_density": 0.25, "obstacles_block_sensor": True,
                                         "sensor_radius": 3}])
-@pytest.mark.parametrize("regions", [SwarmSim.OWN_REGIONS, ("watering", "recon")])
+@pytest.mark.parametrize("regions", [("recon", "watering"), ()])
 def test_vectorised_equals_plain_python_reference(scenario: str, extra: dict, regions: tuple[str, ...],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """Also with own regions in both scenarios (bench/ablation.py's recon_regions variant)."""
+    """With own regions (layout v5) and without (bench/ablation.py's no_regions variant)."""
     monkeypatch.setattr(SwarmSim, "OWN_REGIONS", regions)
     cfg = FieldConfig(width=10, height=9, n_drones=4, n_plants=12, max_steps=40, battery_capacity=25,
                       recharge_rate=5, tank_capacity=2, **extra)
