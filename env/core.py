@@ -607,6 +607,7 @@ class SwarmSim:
         found = np.zeros((k, n), dtype=np.uint8)
         front = np.flatnonzero(owner < n)
         free[front] = False  # free: not reached yet
+        mark = np.zeros(free.shape, dtype=bool)
         offsets = np.array([-wp, wp, -1, 1])  # up, down, left, right
         bits = np.array([1, 2, 4, 8], dtype=np.uint8)  # the move from each neighbour back to the cell
         from_nb = bits[[1, 0, 3, 2]]
@@ -614,8 +615,10 @@ class SwarmSim:
             front = front[todo.any(1)[front // size]]
             if not front.size:
                 break
-            new = np.unique((front[:, None] + offsets).ravel())
-            new = new[free[new]]
+            reach = (front[:, None] + offsets).ravel()
+            mark[reach[free[reach]]] = True  # a mark map, not np.unique: no sort per ring
+            new = np.flatnonzero(mark)
+            mark[new] = False
             nb = new[:, None] + offsets  # (cells, 4) neighbours
             nb_owner = owner[nb]
             near = nb_owner.min(1)
