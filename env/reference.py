@@ -233,6 +233,8 @@ class PlainField:
             (c["plants_found"] / max(c["plants_total"], 1))
         glob = [c["step"] / cfg.max_steps, c["covered"] / max(c["free"], 1), progress, sum(self.active) / n]
         glob += [self.rem[b] / max(self.tot[b], 1.0) for b in range(COARSE * COARSE)]
+        # each cell's owner (own regions, env.core SwarmSim._own_region): one map for all drones
+        owner = self._owners() if self.sim.scenario.name in SwarmSim.OWN_REGIONS else {}
         rows = []
         for i in range(n):
             planes: list[list[float]] = [[], [], [], [], []]  # blocked, covered, plant, drone, need/7
@@ -263,24 +265,23 @@ class PlainField:
             if watering and self.tank[i] == 0 and here != 0:  # an empty tank: the way home
                 compass = [float(d < here) for d in nd] + [min(here / (h + w), 1.0)]
             else:
-                compass = self._compass(i)
+                compass = self._compass(i, owner)
             rows.append(row + glob + self._far(i) + ids + compass)
         return rows
 
-    def _compass(self, i: int) -> list[float]:
+    def _compass(self, i: int, owner: dict[tuple[int, int], int]) -> list[float]:
         """The way to the nearest cell with work left around obstacles: a breadth-first search from
         every free cell with work left; the moves to a neighbour one step closer, then the distance.
-        Watering: a drone carrying water looks in its own region first (env.core SwarmSim._compass)."""
+        A drone that owns cells (``owner``: cell -> drone, :meth:`_owners`) looks in its own region
+        first (env.core SwarmSim._compass)."""
         cfg, watering = self.sim.config, self.sim.scenario.watering
         h, w = cfg.height, cfg.width
         work = [(y, x) for y in range(h) for x in range(w) if not self.obst[y][x]
                 and ((self.need[y][x] > 0) if watering else not self.covered[y][x])]
-        if self.sim.scenario.name in SwarmSim.OWN_REGIONS and self._carrier(i):
-            owner = self._owners()
-            if owner.get((self.y[i], self.x[i])) == i:
-                mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
-                if (self.y[i], self.x[i]) in mine:
-                    return self._way(i, mine)
+        if owner.get((self.y[i], self.x[i])) == i:  # owners are carriers; a shared cell is the first's
+            mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
+            if (self.y[i], self.x[i]) in mine:
+                return self._way(i, mine)
         dist = self._bfs(work, lambda c: True)
         if (self.y[i], self.x[i]) not in dist:
             return [0.0] * COMPASS_FEATURES

@@ -22,10 +22,9 @@ from env.config import OBS_RADIUS
 from env.core import N_CHANNELS, WINDOW
 from env.scenarios import DOWN, LEFT, RIGHT, UP, WATER
 
-_WINDOW = 2 * OBS_RADIUS + 1
-_CENTRE = OBS_RADIUS * _WINDOW + OBS_RADIUS
+_CENTRE = OBS_RADIUS * WINDOW + OBS_RADIUS
 # action -> index of its target cell in the blocked plane (the observation's first 7x7 values)
-NEIGHBOUR_OF_MOVE = {UP: _CENTRE - _WINDOW, DOWN: _CENTRE + _WINDOW, LEFT: _CENTRE - 1, RIGHT: _CENTRE + 1}
+NEIGHBOUR_OF_MOVE = {UP: _CENTRE - WINDOW, DOWN: _CENTRE + WINDOW, LEFT: _CENTRE - 1, RIGHT: _CENTRE + 1}
 MASKED_LOGIT = -1e8
 # own-state features (env.core.SwarmSim.observe): tank / capacity, then water still needed on the cell
 TANK_INDEX = WINDOW * WINDOW * N_CHANNELS + 3
