@@ -61,13 +61,14 @@ def _no_compass() -> Any:
 
 def _no_ids() -> Any:
     """The observation without the identity features (zeros): identical drones look identical."""
-    from env.core import ID_FEATURES, SwarmSim
+    from env.core import COMPASS_FEATURES, ID_FEATURES, OBS_DIM, SwarmSim
 
     original = SwarmSim.observe
+    first = OBS_DIM - COMPASS_FEATURES - ID_FEATURES  # the compass follows the identity features
 
     def observe(self: Any, fields: np.ndarray) -> np.ndarray:
         obs = original(self, fields)
-        obs[:, -ID_FEATURES:] = 0.0
+        obs[:, first:first + ID_FEATURES] = 0.0
         return obs
 
     return _patched(SwarmSim, "observe", observe)

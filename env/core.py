@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from env.config import OBS_RADIUS, FieldConfig
 from env.layout import UNREACHABLE, LayoutBatch, batch_from_layouts, generate_batch
 from env.scenarios import WATER, Scenario, get_scenario
+from env.waves import compass_waves
 
 BIT_BLOCKED, BIT_COVERED, BIT_PLANT, BIT_DRONE, BIT_BASE = 1, 2, 4, 8, 16
 NEED_SHIFT = 5  # bits 5..7: remaining water need of the plant on the cell (0..7)
@@ -547,160 +548,33 @@ class SwarmSim:
     def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, COMPASS_FEATURES): the way to the nearest cell with work left, around obstacles.
 
-        Distances are geodesic (see :meth:`_wave`). A drone's features say which of its four moves
-        lead one step closer along a shortest path (a move into an obstacle never does), then its
-        distance / (height + width), capped at 1. A drone that no wave reaches (nothing left, or only
-        unreachable work) gets zeros. A straight-line compass pointed drones into walls next to the
-        work behind them, where they stayed.
+        Distances are geodesic (breadth-first waves through free cells, env.waves). A drone's
+        features say which of its four moves lead one step closer along a shortest path (a move into
+        an obstacle never does), then its distance / (height + width), capped at 1. A drone that no
+        wave reaches (nothing left, or only unreachable work) gets zeros. A straight-line compass
+        pointed drones into walls next to the work behind them, where they stayed.
 
         v5: a drone first looks for work in its own region, the cells nearer to it than to any other
-        drone (:meth:`_own_region`; watering: only drones carrying water have regions), and only when
-        there is none for the nearest work anywhere: drones that left the base together otherwise
-        all chased the same plant (and all but the first turned back) or swept the same frontier."""
+        drone (watering: any other drone carrying water), and only when there is none for the
+        nearest work anywhere: drones that left the base together otherwise all chased the same
+        plant (and all but the first turned back) or swept the same frontier."""
         k, n = len(fields), self.N
         free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
-        seeds = work & free
-        dist = np.full((k, n), UNREACHABLE, dtype=np.int64)
-        closer = np.zeros((k, n, 4), dtype=bool)
+        carriers = np.zeros((k, n), dtype=bool)
         if self.scenario.name in self.OWN_REGIONS:
             carriers = self.active[fields]
             if self.scenario.watering:
                 carriers = carriers & (self.tank[fields] > 0)
-            self._own_region(seeds, free, cell, carriers, dist, closer)
-        self._wave(seeds, free, cell, dist == UNREACHABLE, dist, closer)
+        dist = np.empty((k, n), dtype=np.int64)
+        moves = np.empty((k, n), dtype=np.uint8)
+        compass_waves(work & free, free, np.ascontiguousarray(cell), np.ascontiguousarray(carriers),
+                      self.Wp, REGION_REACH, UNREACHABLE, dist, moves)
         out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
-        out[:, :4] = closer.reshape(k * n, 4)
+        for j in range(4):
+            out[:, j] = (moves.ravel() >> j) & 1
         here = dist.ravel()
         out[:, 4] = np.where(here < UNREACHABLE, np.minimum(here / (self.H + self.W), 1.0), 0.0)
         return out
-
-    def _own_region(self, seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
-                    dist: np.ndarray, closer: np.ndarray) -> None:
-        """Fill ``dist``/``closer`` of each carrier with the nearest seed of its own region, if any.
-
-        A carrier's region: the free cells nearer to it than to any other carrier (geodesic, the
-        lowest index on a tie; a carrier sharing its cell with a lower index has none), within
-        REGION_REACH steps. One wave from all carriers at once, one ring per iteration: a cell first
-        reached at ring t takes the smallest owner among its neighbours (all reached at ring t - 1,
-        so that is the smallest index among its nearest carriers) and the first moves of the shortest
-        paths that lead there from its owner (the union of those of its same-owner neighbours). Every
-        shortest path from a carrier to a cell of its region stays in the region, so the first seed
-        cells a region reaches are its carrier's nearest, and their first moves are the moves one
-        step closer to them. Stops once every carrier found its seed, or at REGION_REACH."""
-        k, n = len(cell), self.N
-        rows, drones = np.nonzero(carriers)
-        if not rows.size:
-            return
-        seeds, free, cell, wp = self._around(cell[rows, drones], seeds, free, cell)
-        owner = np.full(free.shape, n, dtype=np.int16)
-        np.minimum.at(owner, (rows, cell[rows, drones]), drones.astype(np.int16))
-        todo = carriers & (np.take_along_axis(owner, cell, 1) == np.arange(n))
-        on_seed = np.take_along_axis(seeds, cell, 1) & todo
-        dist[on_seed] = 0
-        todo &= ~on_seed
-        # The wave works on its front only (the cells first reached at the previous ring, as flat
-        # indices over all fields), so a ring costs in proportion to the regions' perimeters, not
-        # to the field's area. The box border is blocked, so a front cell's neighbours are in its field.
-        size = free.shape[1]
-        owner, free, seeds = owner.ravel(), free.ravel().copy(), seeds.ravel()
-        moves = np.zeros(owner.shape, dtype=np.uint8)  # first moves (bit j = move j: up, down, left, right)
-        found = np.zeros((k, n), dtype=np.uint8)
-        front = np.flatnonzero(owner < n)
-        free[front] = False  # free: not reached yet
-        mark = np.zeros(free.shape, dtype=bool)
-        offsets = np.array([-wp, wp, -1, 1])  # up, down, left, right
-        bits = np.array([1, 2, 4, 8], dtype=np.uint8)  # the move from each neighbour back to the cell
-        from_nb = bits[[1, 0, 3, 2]]
-        for ring in range(1, REGION_REACH + 1):
-            front = front[todo.any(1)[front // size]]
-            if not front.size:
-                break
-            reach = (front[:, None] + offsets).ravel()
-            mark[reach[free[reach]]] = True  # a mark map, not np.unique: no sort per ring
-            new = np.flatnonzero(mark)
-            mark[new] = False
-            nb = new[:, None] + offsets  # (cells, 4) neighbours
-            nb_owner = owner[nb]
-            near = nb_owner.min(1)
-            same = nb_owner == near[:, None]
-            via = np.broadcast_to(from_nb, nb.shape) if ring == 1 else moves[nb]
-            owner[new] = near
-            moves[new] = np.bitwise_or.reduce(np.where(same, via, 0).astype(np.uint8), axis=1)
-            free[new] = False
-            field = new // size
-            hit = seeds[new] & todo[field, near]
-            rr, mine = field[hit], near[hit]
-            dist[rr, mine] = ring
-            np.bitwise_or.at(found, (rr, mine), moves[new[hit]])
-            todo[rr, mine] = False
-            # A region that did not grow at this ring never will: its carrier stops looking.
-            grew = np.zeros_like(todo)
-            grew[field, near] = True
-            todo &= grew
-            front = new
-        reached = dist < UNREACHABLE
-        for j in range(4):
-            closer[..., j] |= reached & ((found >> j) & 1).astype(bool)
-
-    def _around(self, centres: np.ndarray, seeds: np.ndarray, free: np.ndarray,
-                cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """The part of the padded fields a region can reach: the box around ``centres`` (padded cells)
-        widened by REGION_REACH + 1, its border blocked. Returns seeds and free cropped to the box
-        (k, box cells), ``cell`` re-indexed into it (cells outside clipped to 0) and the box width: on a
-        512 x 512 field whose drones are near the base the regions' wave touches a few thousand cells,
-        not a quarter of a million."""
-        k, hp, wp, m = len(cell), self.Hp, self.Wp, REGION_REACH + 1
-        ys, xs = centres // wp, centres % wp
-        y0, y1 = max(int(ys.min()) - m, 0), min(int(ys.max()) + m + 1, hp)
-        x0, x1 = max(int(xs.min()) - m, 0), min(int(xs.max()) + m + 1, wp)
-        bw = x1 - x0
-
-        def crop(a: np.ndarray) -> np.ndarray:
-            return np.ascontiguousarray(a.reshape(k, hp, wp)[:, y0:y1, x0:x1])
-
-        free_box = crop(free)
-        free_box[:, [0, -1], :] = False
-        free_box[:, :, [0, -1]] = False
-        cy, cx = cell // wp - y0, cell % wp - x0
-        inside = (cy >= 0) & (cy < y1 - y0) & (cx >= 0) & (cx < bw)
-        box_cell = np.where(inside, cy * bw + cx, 0)
-        return crop(seeds).reshape(k, -1), free_box.reshape(k, -1), box_cell, bw
-
-    def _wave(self, seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, todo: np.ndarray,
-              dist: np.ndarray, closer: np.ndarray) -> None:
-        """Fill ``dist``/``closer`` of the ``todo`` drones a breadth-first wave from ``seeds`` reaches.
-
-        The wave spreads through free cells (the padding is blocked), one ring per iteration over all
-        fields at once, and stops as soon as it has reached every ``todo`` drone (or cannot spread
-        further)."""
-        wp = self.Wp
-        # reached: cells within t steps of a seed (bool, so each ring is a few byte-wide ORs). A drone
-        # first reached at ring t is at distance t; a neighbour one step closer is one that the
-        # previous ring had already reached.
-        on_seed = np.take_along_axis(seeds, cell, 1) & todo
-        dist[on_seed] = 0
-        pending = todo & ~on_seed
-        # Each ring works on the fields that still have a drone to reach and whose wave still grows
-        # (``live``), so a few far-off drones do not make every field iterate.
-        keep = pending.any(1)
-        live, r, f, c, todo = np.flatnonzero(keep), seeds[keep], free[keep], cell[keep], pending[keep]
-        ring = 0
-        while live.size:
-            ring += 1
-            grown = r.copy()
-            grown[:, 1:] |= r[:, :-1]
-            grown[:, :-1] |= r[:, 1:]
-            grown[:, wp:] |= r[:, :-wp]
-            grown[:, :-wp] |= r[:, wp:]
-            grown &= f
-            hit = np.take_along_axis(grown, c, 1) & todo
-            rows, drones = np.nonzero(hit)
-            dist[live[rows], drones] = ring
-            for j, step in enumerate((-wp, wp, -1, 1)):  # up, down, left, right
-                closer[live[rows], drones, j] = r[rows, c[rows, drones] + step]
-            todo &= ~hit
-            keep = todo.any(1) & (grown != r).any(1)
-            live, r, f, c, todo = live[keep], grown[keep], f[keep], c[keep], todo[keep]
 
     def _far_field(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.

@@ -233,7 +233,7 @@ class PlainField:
             (c["plants_found"] / max(c["plants_total"], 1))
         glob = [c["step"] / cfg.max_steps, c["covered"] / max(c["free"], 1), progress, sum(self.active) / n]
         glob += [self.rem[b] / max(self.tot[b], 1.0) for b in range(COARSE * COARSE)]
-        # each cell's owner (own regions, env.core SwarmSim._own_region): one map for all drones
+        # each cell's owner (own regions, env.waves.compass_waves): one map for all drones
         owner = self._owners() if self.sim.scenario.name in SwarmSim.OWN_REGIONS else {}
         rows = []
         for i in range(n):

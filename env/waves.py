@@ -1,0 +1,152 @@
+"""The breadth-first waves behind the observation's compass, compiled with numba.
+
+The compass (env.core ``SwarmSim._compass``) needs, for every drone, the geodesic distance to the
+nearest cell with work left, first within its own region, and which of its four moves lead one step
+closer. In numpy that was two waves of one array operation per ring, so a step cost one Python-level
+call per ring and per operation (about 60 % of the simulator's step at the training size) and, at
+512 x 512, a sweep of the whole field per ring. Here each field is one plain queue-based search:
+cost in proportion to the cells the waves touch. The rules are those of ``env.reference`` (the
+plain per-drone oracle); tests/env compare the two step by step.
+
+Moves are bit-coded: bit j = move j in (up, down, left, right).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Compiled once per machine and cached next to this file (or under NUMBA_CACHE_DIR when the
+# package directory is read-only); a fresh process then loads it in milliseconds.
+_JIT = {"cache": True, "nogil": True}
+
+
+@njit(**_JIT)
+def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
+                  width: int, reach: int, unreachable: int, dist: np.ndarray, moves: np.ndarray) -> None:
+    """Fill ``dist`` (k, n) and ``moves`` (k, n) of every drone of every field.
+
+    ``seeds``/``free``: (k, cells) bool over the padded fields (work left; not blocked; the padding is
+    blocked); ``cell``: (k, n) flat cell of each drone; ``carriers``: (k, n) bool, the drones that have
+    an own region (none: every drone looks for the nearest work anywhere); ``width``: padded width.
+
+    Own regions: one wave from all carriers of a field, ring by ring: a cell first reached at ring t
+    takes the smallest owner among its neighbours of ring t - 1 (the smallest index among its nearest
+    carriers) and the union of their first moves. A carrier sharing its cell with a lower index has no
+    region. A carrier's distance is the ring at which its region first reaches a seed, its moves those
+    of the seed cells reached then; it stops looking at ``reach`` rings, or once its region stops
+    growing. Every drone still without a distance then gets the nearest seed anywhere: a wave from all
+    seeds that stops once it has reached every such drone. Drones no wave reaches keep ``unreachable``
+    and no moves."""
+    k, size = free.shape
+    n = cell.shape[1]
+    offsets = np.array([-width, width, -1, 1], dtype=np.int64)
+    back = np.array([2, 1, 8, 4], dtype=np.uint8)  # from neighbour j, the move back to the cell
+    ring_of = np.empty(size, dtype=np.int32)
+    owner = np.empty(size, dtype=np.int32)
+    first = np.empty(size, dtype=np.uint8)
+    front = np.empty(size, dtype=np.int64)
+    nxt = np.empty(size, dtype=np.int64)
+    todo = np.empty(n, dtype=np.bool_)
+    grew = np.empty(n, dtype=np.bool_)
+    for f in range(k):
+        fr, sd, cl = free[f], seeds[f], cell[f]
+        for i in range(n):
+            dist[f, i] = unreachable
+            moves[f, i] = 0
+        # ---- own regions
+        if carriers[f].any():
+            ring_of[:] = -1
+            owner[:] = n
+            count = 0
+            for i in range(n):
+                if carriers[f, i]:
+                    c = cl[i]
+                    if ring_of[c] < 0:
+                        ring_of[c] = 0
+                        front[count] = c
+                        count += 1
+                    owner[c] = min(owner[c], i)
+            left = 0
+            for i in range(n):
+                todo[i] = carriers[f, i] and owner[cl[i]] == i
+                if todo[i] and sd[cl[i]]:
+                    dist[f, i] = 0
+                    todo[i] = False
+                left += todo[i]
+            ring = 0
+            while left and count and ring < reach:
+                ring += 1
+                new = 0
+                for q in range(count):
+                    for j in range(4):
+                        d = front[q] + offsets[j]
+                        if fr[d] and ring_of[d] < 0:
+                            ring_of[d] = ring
+                            nxt[new] = d
+                            new += 1
+                for q in range(new):
+                    d = nxt[q]
+                    best, bits = n, np.uint8(0)
+                    for j in range(4):
+                        e = d + offsets[j]
+                        if ring_of[e] == ring - 1:
+                            via = back[j] if ring == 1 else first[e]
+                            if owner[e] < best:
+                                best, bits = owner[e], via
+                            elif owner[e] == best:
+                                bits |= via
+                    owner[d] = best
+                    first[d] = bits
+                grew[:] = False
+                for q in range(new):
+                    d = nxt[q]
+                    o = owner[d]
+                    grew[o] = True
+                    if sd[d] and todo[o]:
+                        dist[f, o] = ring
+                        moves[f, o] |= first[d]
+                left = 0
+                for i in range(n):
+                    # found this ring, or a region that did not grow (it never will): stop looking
+                    todo[i] = todo[i] and dist[f, i] == unreachable and grew[i]
+                    left += todo[i]
+                front, nxt = nxt, front
+                count = new
+        # ---- the nearest work anywhere, for every drone still without a distance
+        left = 0
+        for i in range(n):
+            todo[i] = dist[f, i] == unreachable
+            if todo[i] and sd[cl[i]]:
+                dist[f, i] = 0
+                todo[i] = False
+            left += todo[i]
+        if not left:
+            continue
+        ring_of[:] = -1
+        count = 0
+        for c in range(size):
+            if sd[c] and fr[c]:
+                ring_of[c] = 0
+                front[count] = c
+                count += 1
+        ring = 0
+        while left and count:
+            ring += 1
+            new = 0
+            for q in range(count):
+                for j in range(4):
+                    d = front[q] + offsets[j]
+                    if fr[d] and ring_of[d] < 0:
+                        ring_of[d] = ring
+                        nxt[new] = d
+                        new += 1
+            for i in range(n):
+                if todo[i] and ring_of[cl[i]] == ring:
+                    dist[f, i] = ring
+                    for j in range(4):
+                        if ring_of[cl[i] + offsets[j]] == ring - 1:
+                            moves[f, i] |= np.uint8(1 << j)
+                    todo[i] = False
+                    left -= 1
+            front, nxt = nxt, front
+            count = new
