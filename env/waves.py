@@ -12,15 +12,26 @@ Moves are bit-coded: bit j = move j in (up, down, left, right).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from numba import njit
 
-# Compiled once per machine and cached next to this file (or under NUMBA_CACHE_DIR when the
-# package directory is read-only); a fresh process then loads it in milliseconds.
-_JIT = {"cache": True, "nogil": True}
+
+def compiled(function: Callable) -> Callable:
+    """``function`` compiled by numba, cached on disk when a cache location is writable.
+
+    numba caches next to this file, else under the user's cache directory (or NUMBA_CACHE_DIR), so
+    only the first process on a machine pays the compilation (2-3 s). A service user with a
+    read-only install and no home gets no cache location: numba then refuses ``cache=True`` at
+    decoration, and the function is compiled in every process instead of failing the import."""
+    try:
+        return njit(cache=True, nogil=True)(function)
+    except RuntimeError:
+        return njit(nogil=True)(function)
 
 
-@njit(**_JIT)
+@compiled
 def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
                   width: int, reach: int, unreachable: int, dist: np.ndarray, moves: np.ndarray) -> None:
     """Fill ``dist`` (k, n) and ``moves`` (k, n) of every drone of every field.

@@ -85,3 +85,14 @@ def test_blocked_moves_are_never_sampled_and_saved_models_load(tmp_path: Path) -
     loaded = PPO.load(tmp_path / "m.zip", device="cpu")
     assert isinstance(loaded.policy, MaskedMovesPolicy)
     assert not set(loaded.predict(obs, deterministic=False)[0].tolist()) & set(blocked)
+
+
+@pytest.mark.parametrize("activation, layer", [("tanh", th.nn.Tanh), ("relu", th.nn.ReLU)])
+def test_the_profile_picks_the_hidden_activation(activation: str, layer: type) -> None:
+    from training.config import load_profile
+    from training.train import build_env, build_model
+
+    profile = load_profile("smoke", overrides=[f"ppo.activation={activation}"])
+    model = build_model(profile, build_env("recon", profile, 0, profile.seed), "cpu")
+    kinds = {type(m) for m in model.policy.mlp_extractor.modules()}
+    assert layer in kinds and ({th.nn.Tanh, th.nn.ReLU} - {layer}).isdisjoint(kinds)
