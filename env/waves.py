@@ -32,6 +32,22 @@ def compiled(function: Callable) -> Callable:
 
 
 @compiled
+def _grow(front: np.ndarray, count: int, free: np.ndarray, offsets: np.ndarray, ring: int,
+          ring_of: np.ndarray, new: np.ndarray) -> int:
+    """One ring of a wave: the free, unreached neighbours of the first ``count`` cells of ``front``
+    get ``ring`` in ``ring_of`` and are listed in ``new``; returns how many."""
+    added = 0
+    for q in range(count):
+        for j in range(4):
+            d = front[q] + offsets[j]
+            if free[d] and ring_of[d] < 0:
+                ring_of[d] = ring
+                new[added] = d
+                added += 1
+    return added
+
+
+@compiled
 def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
                   width: int, reach: int, unreachable: int, dist: np.ndarray, moves: np.ndarray) -> None:
     """Fill ``dist`` (k, n) and ``moves`` (k, n) of every drone of every field.
@@ -87,14 +103,7 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
             ring = 0
             while left and count and ring < reach:
                 ring += 1
-                new = 0
-                for q in range(count):
-                    for j in range(4):
-                        d = front[q] + offsets[j]
-                        if fr[d] and ring_of[d] < 0:
-                            ring_of[d] = ring
-                            nxt[new] = d
-                            new += 1
+                new = _grow(front, count, fr, offsets, ring, ring_of, nxt)
                 for q in range(new):
                     d = nxt[q]
                     best, bits = n, np.uint8(0)
@@ -143,14 +152,7 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
         ring = 0
         while left and count:
             ring += 1
-            new = 0
-            for q in range(count):
-                for j in range(4):
-                    d = front[q] + offsets[j]
-                    if fr[d] and ring_of[d] < 0:
-                        ring_of[d] = ring
-                        nxt[new] = d
-                        new += 1
+            new = _grow(front, count, fr, offsets, ring, ring_of, nxt)
             for i in range(n):
                 if todo[i] and ring_of[cl[i]] == ring:
                     dist[f, i] = ring
