@@ -40,7 +40,7 @@ class PPOParams(_Strict):
     max_grad_norm: float = Field(0.5, gt=0)
     net_arch: list[int] = Field(default_factory=lambda: [64, 64], min_length=1)
     activation: Literal["tanh", "relu"] = Field(
-        "tanh", description="hidden-layer activation of the policy and value nets (relu: cheaper on a CPU)")
+        "tanh", description="hidden-layer activation of the policy and value nets")
     mask_blocked_moves: bool = Field(
         False, description="never sample a move into an obstacle or off the field, nor (watering) a release "
                            "that cannot deliver (training.policy)")

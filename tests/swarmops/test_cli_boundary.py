@@ -82,7 +82,10 @@ def test_version(tmp_path: Path) -> None:
 
 
 def test_shell_completion_script(tmp_path: Path) -> None:
-    result = swarmops("--show-completion", "bash", home=tmp_path)
+    # Without a shell among its ancestors (a runner's process tree, a detached job) typer's shell
+    # detection fails and the explicit "bash" is ignored; typer's own switch makes it take the value.
+    result = swarmops("--show-completion", "bash", home=tmp_path,
+                      _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
     assert result.returncode == 0, result.stderr
     assert "_SWARMOPS_COMPLETE" in result.stdout and "complete" in result.stdout
 
