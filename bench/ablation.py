@@ -85,7 +85,7 @@ def _no_home_compass() -> Any:
     """Watering: the compass of an empty-tank drone points at the nearest needy plant (layout v4)."""
     from env.core import SwarmSim
 
-    return _patched(SwarmSim, "_home_when_empty", lambda *_: None)
+    return _patched(SwarmSim, "_homebound", lambda self, fields, here: np.zeros(len(here), dtype=bool))
 
 
 def _no_regions() -> Any:

@@ -58,24 +58,42 @@ def state_bytes(sim: Any) -> int:
     return int(sum(a.nbytes for a in arrays))
 
 
+# env modules whose revision travels with env/core.py in --ref (the step's own kernels); the rest of
+# env (config, layouts, scenarios) comes from the working tree
+_REF_MODULES = ("waves",)
+
+
 def load_ref_sim(rev: str) -> Any:
-    """SwarmSim of ``env/core.py`` at git revision ``rev`` (the rest of env from the working tree),
-    to time it against the working tree's in the same run."""
+    """SwarmSim of ``env/core.py`` (and its kernels, ``_REF_MODULES``) at git revision ``rev``, the rest
+    of env from the working tree, to time it against the working tree's in the same run."""
     import importlib.util
     import subprocess
 
-    try:
-        text = subprocess.run(["git", "show", f"{rev}:env/core.py"], check=True, capture_output=True,
-                              text=True, cwd=Path(__file__).resolve().parent.parent).stdout
-    except (subprocess.CalledProcessError, OSError):
+    def show(name: str) -> str | None:
+        try:
+            return subprocess.run(["git", "show", f"{rev}:env/{name}.py"], check=True, capture_output=True,
+                                  text=True, cwd=Path(__file__).resolve().parent.parent).stdout
+        except (subprocess.CalledProcessError, OSError):
+            return None
+
+    def load(name: str, text: str) -> Any:
+        path = Path(tempfile.mkdtemp()) / f"ref_{name}.py"
+        path.write_text(text)
+        spec = importlib.util.spec_from_file_location(f"env._ref_{name}", path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
+        spec.loader.exec_module(mod)
+        return mod
+
+    core = show("core")
+    if core is None:
         raise ValueError(f"--ref={rev!r} has no env/core.py; allowed: a git revision of this repository")
-    path = Path(tempfile.mkdtemp()) / "ref_core.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location("env._ref_core", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(mod)
-    return mod.SwarmSim
+    for name in _REF_MODULES:
+        text = show(name)
+        if text is not None:
+            load(name, text)
+            core = core.replace(f"from env.{name} import", f"from env._ref_{name} import")
+    return load("core", core).SwarmSim
 
 
 def _same_observations(sim_a: Any, sim_b: Any, actions: list) -> bool:

@@ -516,23 +516,23 @@ class SwarmSim:
         ids = np.arange(n, dtype=np.float64)
         obs[:, end + FAR_FEATURES] = np.tile(ids / max(n - 1, 1), k)
         obs[:, end + FAR_FEATURES + 1] = np.tile((ids * GOLDEN) % 1.0, k)
-        compass = self._compass(fields, cell, work)
-        if self.scenario.watering:
-            self._home_when_empty(fields, compass, here, nd)
+        home = self._homebound(fields, here)
+        compass = self._compass(fields, cell, work, home.reshape(k, n))
+        # Watering: the compass of a drone with an empty tank (away from the base) shows the way home.
+        # Water comes only from the base, so that is the drone's next goal; with the compass pointing
+        # at the nearest plant instead, the policy had to learn to switch directions by tank level, and
+        # the smoke policy spent a fifth of its steps wandering with an empty tank (docs/policy.md).
+        compass[home, :4] = (nd[:, home] < here[home]).T
+        compass[home, 4] = np.minimum(here[home] / (self.H + self.W), 1.0)
         obs[:, end + FAR_FEATURES + ID_FEATURES:] = compass
         return obs
 
-    def _home_when_empty(self, fields: np.ndarray, compass: np.ndarray, here: np.ndarray,
-                         nd: np.ndarray) -> None:
-        """Watering: the compass of a drone with an empty tank (away from the base) shows the way home.
-
-        Water comes only from the base, so that is the drone's next goal; with the compass pointing at
-        the nearest plant instead, the policy had to learn to switch directions by tank level, and the
-        smoke policy spent a fifth of its steps wandering with an empty tank (docs/policy.md).
-        ``here``/``nd``: BFS distance home of each drone's cell and of its four neighbours."""
-        empty = (self.tank[fields].ravel() == 0) & (here != 0)
-        compass[empty, :4] = (nd[:, empty] < here[empty]).T
-        compass[empty, 4] = np.minimum(here[empty] / (self.H + self.W), 1.0)
+    def _homebound(self, fields: np.ndarray, here: np.ndarray) -> np.ndarray:
+        """(k*N,) bool: the drones whose compass leads home (watering: empty tank, away from the base;
+        ``here``: each drone's BFS distance home). bench/ablation.py's ``no_home_compass`` patches it."""
+        if not self.scenario.watering:
+            return np.zeros(len(here), dtype=bool)
+        return (self.tank[fields].ravel() == 0) & (here != 0)
 
     def _work(self, fields: np.ndarray) -> np.ndarray:
         """(k, C) bool over the padded fields: cells with work left (recon: free and not covered;
@@ -545,7 +545,13 @@ class SwarmSim:
     """Scenarios whose compass leads to the drone's own region first (observation layout v5;
     bench/ablation.py's ``no_regions`` variant switches it off)."""
 
-    def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
+    OWN_WAVES_SHARE = 0.5
+    """Drones without work in their region look for the nearest work by waves of their own until those
+    have touched this share of a field's cells; then one wave from all the work serves the rest
+    (env.waves.compass_waves; the same answer either way, only the cost moves)."""
+
+    def _compass(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray,
+                 elsewhere: np.ndarray) -> np.ndarray:
         """(k*N, COMPASS_FEATURES): the way to the nearest cell with work left, around obstacles.
 
         Distances are geodesic (breadth-first waves through free cells, env.waves). A drone's
@@ -557,7 +563,8 @@ class SwarmSim:
         v5: a drone first looks for work in its own region, the cells nearer to it than to any other
         drone (watering: any other drone carrying water), and only when there is none for the
         nearest work anywhere: drones that left the base together otherwise all chased the same
-        plant (and all but the first turned back) or swept the same frontier."""
+        plant (and all but the first turned back) or swept the same frontier. ``elsewhere``: (k, N)
+        bool, drones whose compass the caller replaces (homebound): no wave looks for work for them."""
         k, n = len(fields), self.N
         free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
         carriers = np.zeros((k, n), dtype=bool)
@@ -568,7 +575,8 @@ class SwarmSim:
         dist = np.empty((k, n), dtype=np.int64)
         moves = np.empty((k, n), dtype=np.uint8)
         compass_waves(work & free, free, np.ascontiguousarray(cell), np.ascontiguousarray(carriers),
-                      self.Wp, REGION_REACH, UNREACHABLE, dist, moves)
+                      np.ascontiguousarray(elsewhere), self.Wp, REGION_REACH, UNREACHABLE,
+                      int(self.C * self.OWN_WAVES_SHARE), dist, moves)
         out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
         for j in range(4):
             out[:, j] = (moves.ravel() >> j) & 1

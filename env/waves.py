@@ -48,22 +48,71 @@ def _grow(front: np.ndarray, count: int, free: np.ndarray, offsets: np.ndarray, 
 
 
 @compiled
+def _nearest_seed_from(start: int, free: np.ndarray, seeds: np.ndarray, offsets: np.ndarray,
+                       ring_of: np.ndarray, first: np.ndarray, seen: np.ndarray, limit: int) -> tuple:
+    """A wave from one drone's cell until the first ring that holds a seed.
+
+    Returns (distance, moves, cells touched): distance -1 when it gave up after ``limit`` cells, -2
+    when no seed is reachable; moves: the union of the first moves of the shortest paths to the seeds
+    at that distance, which are exactly the moves to a neighbour one step closer to the nearest seed.
+    ``ring_of`` must be -1 everywhere and is left so."""
+    ring_of[start] = 0
+    seen[0] = start
+    total, lo, hi, ring = 1, 0, 1, 0
+    result, bits = -2, np.uint8(0)
+    while hi > lo and result == -2:
+        ring += 1
+        for q in range(lo, hi):
+            c = seen[q]
+            for j in range(4):
+                d = c + offsets[j]
+                if not free[d] or result == -1:
+                    continue
+                via = np.uint8(1 << j) if ring == 1 else first[c]
+                if ring_of[d] < 0:
+                    if total >= limit:
+                        result = -1
+                        continue
+                    ring_of[d] = ring
+                    first[d] = via
+                    seen[total] = d
+                    total += 1
+                elif ring_of[d] == ring:
+                    first[d] |= via
+        if result == -1:
+            break
+        for q in range(hi, total):
+            if seeds[seen[q]]:
+                result = ring
+                bits |= first[seen[q]]
+        lo, hi = hi, total
+    for q in range(total):
+        ring_of[seen[q]] = -1
+    return result, bits, total
+
+
+@compiled
 def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
-                  width: int, reach: int, unreachable: int, dist: np.ndarray, moves: np.ndarray) -> None:
+                  skip: np.ndarray, width: int, reach: int, unreachable: int, budget: int, dist: np.ndarray,
+                  moves: np.ndarray) -> None:
     """Fill ``dist`` (k, n) and ``moves`` (k, n) of every drone of every field.
 
     ``seeds``/``free``: (k, cells) bool over the padded fields (work left; not blocked; the padding is
     blocked); ``cell``: (k, n) flat cell of each drone; ``carriers``: (k, n) bool, the drones that have
-    an own region (none: every drone looks for the nearest work anywhere); ``width``: padded width.
+    an own region (none: every drone looks for the nearest work anywhere); ``skip``: (k, n) bool, drones
+    that need no distance beyond their region (the caller overwrites theirs); ``width``: padded width.
 
     Own regions: one wave from all carriers of a field, ring by ring: a cell first reached at ring t
     takes the smallest owner among its neighbours of ring t - 1 (the smallest index among its nearest
     carriers) and the union of their first moves. A carrier sharing its cell with a lower index has no
     region. A carrier's distance is the ring at which its region first reaches a seed, its moves those
     of the seed cells reached then; it stops looking at ``reach`` rings, or once its region stops
-    growing. Every drone still without a distance then gets the nearest seed anywhere: a wave from all
-    seeds that stops once it has reached every such drone. Drones no wave reaches keep ``unreachable``
-    and no moves."""
+    growing. Every drone still without a distance then gets the nearest seed anywhere: first by a wave
+    from the drone itself, while the field's waves of that kind have touched fewer than ``budget``
+    cells (few such drones, work near them), then by a wave from all seeds that stops once it has
+    reached every drone left (many drones, or work far away: one wave serves them all). Both give the
+    same answer; ``budget`` only moves the cost. Drones no wave reaches keep ``unreachable`` and no
+    moves."""
     k, size = free.shape
     n = cell.shape[1]
     offsets = np.array([-width, width, -1, 1], dtype=np.int64)
@@ -73,6 +122,8 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
     first = np.empty(size, dtype=np.uint8)
     front = np.empty(size, dtype=np.int64)
     nxt = np.empty(size, dtype=np.int64)
+    mark = np.full(size, -1, dtype=np.int32)  # the drones' own waves (restored after each)
+    seen = np.empty(size, dtype=np.int64)
     todo = np.empty(n, dtype=np.bool_)
     grew = np.empty(n, dtype=np.bool_)
     for f in range(k):
@@ -135,11 +186,22 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
         # ---- the nearest work anywhere, for every drone still without a distance
         left = 0
         for i in range(n):
-            todo[i] = dist[f, i] == unreachable
+            todo[i] = dist[f, i] == unreachable and not skip[f, i]
             if todo[i] and sd[cl[i]]:
                 dist[f, i] = 0
                 todo[i] = False
             left += todo[i]
+        spent = 0
+        for i in range(n):
+            if todo[i] and spent < budget:
+                d, bits, used = _nearest_seed_from(cl[i], fr, sd, offsets, mark, first, seen, budget - spent)
+                spent += used
+                if d != -1:  # found, or no seed reachable at all
+                    if d > 0:
+                        dist[f, i] = d
+                        moves[f, i] = bits
+                    todo[i] = False
+                    left -= 1
         if not left:
             continue
         ring_of[:] = -1

@@ -26,12 +26,13 @@ def _field(rows: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], int
     return free, seeds, drones, width
 
 
-def _waves(rows: list[str], carriers: list[bool]) -> tuple[np.ndarray, np.ndarray]:
+def _waves(rows: list[str], carriers: list[bool], budget: int = 0) -> tuple[np.ndarray, np.ndarray]:
     free, seeds, drones, width = _field(rows)
     cell = np.array([[drones[ch] for ch in sorted(drones)]])
     dist = np.empty(cell.shape, dtype=np.int64)
     moves = np.empty(cell.shape, dtype=np.uint8)
-    compass_waves(seeds, free, cell, np.array([carriers]), width, 24, UNREACHABLE, dist, moves)
+    skip = np.zeros((1, len(carriers)), dtype=bool)
+    compass_waves(seeds, free, cell, np.array([carriers]), skip, width, 24, UNREACHABLE, budget, dist, moves)
     return dist[0], moves[0]
 
 
@@ -48,15 +49,43 @@ def test_each_carrier_is_led_into_its_own_region_and_around_walls() -> None:
     assert dist[1] == 4 and moves[1] == UP
 
 
-def test_without_regions_every_drone_gets_the_nearest_work_and_unreachable_work_gives_nothing() -> None:
+@pytest.mark.parametrize("budget", [0, 1000])  # the wave from all work; each drone's own wave
+def test_without_regions_each_drone_gets_the_nearest_work_unreachable_gives_nothing(budget: int) -> None:
     rows = ["#######",
             "#a..*##",
             "#######",
             "#b#*..#",
             "#######"]
-    dist, moves = _waves(rows, [False, False])
+    dist, moves = _waves(rows, [False, False], budget)
     assert (dist[0], moves[0]) == (3, RIGHT)
     assert (dist[1], moves[1]) == (UNREACHABLE, 0)
+
+
+def test_the_drones_own_waves_and_the_wave_from_all_work_agree_on_random_fields() -> None:
+    """The fallback's two ways (budget 0: one wave from every seed; a large budget: a wave from each
+    drone; in between: both within one field) give identical distances and moves."""
+    rng = np.random.default_rng(7)
+    k, h, w, n = 64, 14, 17, 6
+    wp = w + 2
+    free = np.zeros((k, (h + 2) * wp), dtype=bool)
+    inner = rng.random((k, h, w)) > 0.3
+    free.reshape(k, h + 2, wp)[:, 1:-1, 1:-1] = inner
+    seeds = free & (rng.random(free.shape) < rng.choice([0.005, 0.03, 0.2], size=(k, 1)))
+    cell = np.array([rng.choice(np.flatnonzero(row), size=n) for row in free])
+    carriers = rng.random((k, n)) < 0.5
+    skip = ~carriers & (rng.random((k, n)) < 0.5)  # homebound: no wave looks for work for them
+    results = []
+    for budget in (0, 7, 40, 10**6):
+        dist = np.empty((k, n), dtype=np.int64)
+        moves = np.empty((k, n), dtype=np.uint8)
+        compass_waves(seeds, free, cell, carriers, skip, wp, 3, UNREACHABLE, budget, dist, moves)
+        results.append((dist, moves))
+    for dist, moves in results[1:]:
+        np.testing.assert_array_equal(dist, results[0][0])
+        np.testing.assert_array_equal(moves, results[0][1])
+    dist = results[0][0]
+    assert (dist[skip] == UNREACHABLE).all() and (results[0][1][skip] == 0).all()
+    assert (dist == UNREACHABLE).any() and ((dist > 3) & (dist < UNREACHABLE)).any()  # both cases met
 
 
 def test_a_drone_sharing_its_cell_with_a_lower_index_has_no_region() -> None:
@@ -67,7 +96,8 @@ def test_a_drone_sharing_its_cell_with_a_lower_index_has_no_region() -> None:
     cell = np.array([[8, 8]])  # both drones on the right end
     dist = np.empty(cell.shape, dtype=np.int64)
     moves = np.empty(cell.shape, dtype=np.uint8)
-    compass_waves(seeds, free, cell, np.array([[True, True]]), width, 24, UNREACHABLE, dist, moves)
+    both, skip = np.array([[True, True]]), np.zeros((1, 2), dtype=bool)
+    compass_waves(seeds, free, cell, both, skip, width, 24, UNREACHABLE, 0, dist, moves)
     assert dist.tolist() == [[2, 2]] and moves.tolist() == [[LEFT, LEFT]]  # the second via the fallback
 
 
