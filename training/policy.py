@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch as th
+from torch.distributions import Categorical
 from stable_baselines3.common.distributions import Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 
@@ -57,10 +58,16 @@ class MaskedMovesPolicy(ActorCriticPolicy):
 
     (The name predates the release mask; saved models refer to the class by it.)"""
 
-    def _masked(self, distribution: Distribution, obs: th.Tensor) -> Distribution:
-        logits = distribution.distribution.logits
+    def _masked(self, latent_pi: th.Tensor, obs: th.Tensor) -> Distribution:
+        """The action distribution with the masked actions' logits set to MASKED_LOGIT.
+
+        Built once from the masked logits (SB3's own path builds an unmasked one first) and without
+        torch's argument validation: the logits come from our own network, and both costs are paid
+        on every collection step and every minibatch."""
+        logits = self.action_net(latent_pi)
         masked = logits.masked_fill(masked_actions(obs, logits.shape[-1]), MASKED_LOGIT)
-        return self.action_dist.proba_distribution(action_logits=masked)
+        self.action_dist.distribution = Categorical(logits=masked, validate_args=False)
+        return self.action_dist
 
     def _latents(self, obs: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
         features = self.extract_features(obs)
@@ -71,18 +78,18 @@ class MaskedMovesPolicy(ActorCriticPolicy):
 
     def forward(self, obs: th.Tensor, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         latent_pi, latent_vf = self._latents(obs)
-        distribution = self._masked(self._get_action_dist_from_latent(latent_pi), obs)
+        distribution = self._masked(latent_pi, obs)
         actions = distribution.get_actions(deterministic=deterministic)
         return actions.reshape((-1, *self.action_space.shape)), self.value_net(latent_vf), \
             distribution.log_prob(actions)
 
     def evaluate_actions(self, obs: Any, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
         latent_pi, latent_vf = self._latents(obs)
-        distribution = self._masked(self._get_action_dist_from_latent(latent_pi), obs)
+        distribution = self._masked(latent_pi, obs)
         return self.value_net(latent_vf), distribution.log_prob(actions), distribution.entropy()
 
     def get_distribution(self, obs: Any) -> Distribution:
         # acting needs the actor only (as in SB3): no critic pass per step of an evaluation
         features = BasePolicy.extract_features(self, obs, self.pi_features_extractor)
         latent_pi = self.mlp_extractor.forward_actor(features)
-        return self._masked(self._get_action_dist_from_latent(latent_pi), obs)
+        return self._masked(latent_pi, obs)

@@ -90,8 +90,11 @@ def build_env(scenario: str, profile: Profile, stage_index: int, seed: int) -> A
     return VecMonitor(vec)
 
 
-def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
-    """A PPO model with the profile's hyperparameters."""
+def build_model(
+    profile: Profile, vec_env: Any, device: str, policy_overrides: dict[str, Any] | None = None
+) -> Any:
+    """A PPO model with the profile's hyperparameters (``policy_overrides``: extra or replaced
+    ``policy_kwargs``, for benchmarks of other nets, e.g. bench/policy_nets.py)."""
     import torch
     from stable_baselines3 import PPO
 
@@ -113,7 +116,8 @@ def build_model(profile: Profile, vec_env: Any, device: str) -> Any:
         vf_coef=p.vf_coef,
         max_grad_norm=p.max_grad_norm,
         policy_kwargs={"net_arch": list(p.net_arch),
-                       "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[p.activation]},
+                       "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[p.activation],
+                       **(policy_overrides or {})},
         seed=profile.seed,
         device=device,
         verbose=0,

@@ -87,6 +87,29 @@ def test_blocked_moves_are_never_sampled_and_saved_models_load(tmp_path: Path) -
     assert not set(loaded.predict(obs, deterministic=False)[0].tolist()) & set(blocked)
 
 
+def test_the_masked_distribution_is_the_unmasked_one_renormalised_over_allowed_actions() -> None:
+    """The policy builds its distribution straight from masked logits (no unmasked one first, no
+    argument checks); it must still be SB3's distribution restricted to the allowed actions."""
+    from stable_baselines3 import PPO
+
+    from env.sb3_vec_env import SwarmVecEnv
+
+    venv = SwarmVecEnv("recon", FieldConfig(width=10, height=10, n_drones=4, obstacle_density=0.3), 8, seed=0)
+    policy = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu").policy
+    sim = _sim()
+    obs = th.as_tensor(sim.observe(np.arange(sim.B)))
+    allowed = ~masked_actions(obs, 5)
+    assert (~allowed).any() and allowed.any(dim=1).all()
+    with th.no_grad():
+        features = policy.extract_features(obs, policy.pi_features_extractor)
+        latent_pi = policy.mlp_extractor.forward_actor(features)
+        plain = policy._get_action_dist_from_latent(latent_pi).distribution.probs
+        masked = policy.get_distribution(obs).distribution.probs
+    expected = th.where(allowed, plain, th.zeros_like(plain))
+    expected = expected / expected.sum(dim=1, keepdim=True)
+    assert th.allclose(masked, expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("activation, layer", [("tanh", th.nn.Tanh), ("relu", th.nn.ReLU)])
 def test_the_profile_picks_the_hidden_activation(activation: str, layer: type) -> None:
     from training.config import load_profile
@@ -96,3 +119,16 @@ def test_the_profile_picks_the_hidden_activation(activation: str, layer: type) -
     model = build_model(profile, build_env("recon", profile, 0, profile.seed), "cpu")
     kinds = {type(m) for m in model.policy.mlp_extractor.modules()}
     assert layer in kinds and ({th.nn.Tanh, th.nn.ReLU} - {layer}).isdisjoint(kinds)
+
+
+def test_policy_overrides_replace_the_profile_nets_for_benchmarks() -> None:
+    """bench/policy_nets.py times other nets through build_model's policy_overrides."""
+    from training.config import load_profile
+    from training.train import build_env, build_model
+
+    profile = load_profile("smoke")
+    env = build_env("recon", profile, 0, profile.seed)
+    model = build_model(profile, env, "cpu", {"net_arch": {"pi": [16], "vf": [8]}})
+    widths = [m.out_features for m in model.policy.mlp_extractor.modules() if isinstance(m, th.nn.Linear)]
+    assert sorted(widths) == [8, 16]
+    assert isinstance(model.policy, MaskedMovesPolicy)
