@@ -3,7 +3,7 @@
 The PPO update is matmul-bound on a CPU, so the nets' size sets most of the training speed. Each
 variant builds the profile's model with different ``policy_kwargs`` (everything else as the profile
 says), runs one warm-up iteration, then times ``--iterations`` iterations, splitting the time into
-collection (``collect_rollouts``) and update (``train``). Variants alternate within a round and the
+collection and update (``training.bench.time_iterations``). Variants alternate within a round and the
 order is reversed every other round, so the machine's other load falls on all of them alike. Prints
 one JSON line per measurement, then a table of medians, and writes both to ``--out``:
 
@@ -15,7 +15,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -48,35 +47,16 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 def measure(name: str, stage: int, iterations: int) -> dict[str, Any]:
     """One fresh model of variant ``name``: seconds of collection and of update over the timed iterations."""
+    from training.bench import time_iterations
     from training.config import load_profile
     from training.train import build_env, build_model
 
     profile = load_profile("default")
     model = build_model(profile, build_env("recon", profile, stage, profile.seed), "cpu", VARIANTS[name])
-    rollout = profile.num_agents * profile.ppo.n_steps
-    model.learn(rollout)  # warm-up
-    spent = {"collect": 0.0, "update": 0.0}
-    collect, update = model.collect_rollouts, model.train
-
-    def timed_collect(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return collect(*args, **kwargs)
-        finally:
-            spent["collect"] += time.perf_counter() - t0
-
-    def timed_update() -> None:
-        t0 = time.perf_counter()
-        update()
-        spent["update"] += time.perf_counter() - t0
-
-    model.collect_rollouts, model.train = timed_collect, timed_update
-    t0 = time.perf_counter()
-    model.learn(iterations * rollout, reset_num_timesteps=False)
-    wall = time.perf_counter() - t0
+    timed = time_iterations(model, profile.rollout_size, iterations)
     return {"variant": name, "parameters": sum(t.numel() for t in model.policy.parameters()),
-            "collect_s": round(spent["collect"], 3), "update_s": round(spent["update"], 3),
-            "wall_s": round(wall, 3), "agent_steps_per_s": round(iterations * rollout / wall)}
+            "collect_s": timed["collect_seconds"], "update_s": timed["update_seconds"],
+            "wall_s": timed["seconds"], "agent_steps_per_s": round(timed["agent_steps"] / timed["seconds"])}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,10 +20,39 @@ TARGET_CPU = 5_000
 TARGET_GPU = 50_000
 
 
+def time_iterations(model: Any, rollout_size: int, iterations: int, warm_up: bool = True) -> dict[str, float]:
+    """Time ``iterations`` PPO iterations of ``model`` (after one untimed warm-up iteration unless
+    ``warm_up`` is False): agent-steps, wall and CPU seconds, and the wall seconds spent collecting
+    rollouts and updating. The one timing used by `swarmops bench train`, `swarmops bench sizing`
+    and bench/policy_nets.py."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    collect = {"seconds": 0.0, "t0": 0.0}
+
+    class Timer(BaseCallback):
+        def _on_rollout_start(self) -> None:
+            collect["t0"] = time.perf_counter()
+
+        def _on_rollout_end(self) -> None:
+            collect["seconds"] += time.perf_counter() - collect["t0"]
+
+        def _on_step(self) -> bool:
+            return True
+
+    if warm_up:
+        model.learn(rollout_size)  # allocations and first-call overheads stay out of the timing
+    steps = iterations * rollout_size
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.learn(steps, callback=Timer(), reset_num_timesteps=False)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"agent_steps": steps, "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
+            "collect_seconds": round(collect["seconds"], 3),
+            "update_seconds": round(wall - collect["seconds"], 3)}
+
+
 def bench_one(profile_name: str, updates: int, scenario: str = "recon") -> dict[str, Any]:
     """Time ``updates`` PPO iterations of one profile (after a warm-up); runs in the current process."""
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback
 
     from training.config import load_profile
     from training.train import build_env, build_model, resolve_device, set_threads
@@ -35,25 +64,8 @@ def bench_one(profile_name: str, updates: int, scenario: str = "recon") -> dict[
     if device == "cpu" and profile.num_agents > 1024:
         updates, warm_up = 1, False  # a GPU-sized rollout on a CPU: one timed update for the table
     model = build_model(profile, build_env(scenario, profile, 0, profile.seed), device)
-    times: dict[str, float] = {"collect": 0.0}
-
-    class Timer(BaseCallback):
-        def _on_rollout_start(self) -> None:
-            self.t0 = time.perf_counter()
-
-        def _on_rollout_end(self) -> None:
-            times["collect"] += time.perf_counter() - self.t0
-
-        def _on_step(self) -> bool:
-            return True
-
-    if warm_up:
-        model.learn(profile.rollout_size)  # allocations and first-call overheads stay out of the timing
-    times["collect"] = 0.0
-    steps = updates * profile.rollout_size
-    t0 = time.perf_counter()
-    model.learn(steps, callback=Timer(), reset_num_timesteps=False)
-    total = time.perf_counter() - t0
+    timed = time_iterations(model, profile.rollout_size, updates, warm_up)
+    steps, total = timed["agent_steps"], timed["seconds"]
     return {
         "profile": profile_name,
         "scenario": scenario,
@@ -63,10 +75,10 @@ def bench_one(profile_name: str, updates: int, scenario: str = "recon") -> dict[
         "net_arch": profile.ppo.net_arch,
         "updates": updates,
         "agent_steps": steps,
-        "seconds": round(total, 3),
+        "seconds": total,
         "agent_steps_per_second": round(steps / total, 1),
-        "collection_agent_steps_per_second": round(steps / max(times["collect"], 1e-9), 1),
-        "update_seconds": round(total - times["collect"], 3),
+        "collection_agent_steps_per_second": round(steps / max(timed["collect_seconds"], 1e-9), 1),
+        "update_seconds": timed["update_seconds"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_gpu_mb": round(torch.cuda.max_memory_allocated() / 2**20, 1) if device == "cuda" else None,
         "torch_threads": torch.get_num_threads(),
@@ -142,7 +154,7 @@ def run_bench(profiles: list[str], updates: int, out: Path) -> dict[str, Any]:
             f"{target:,} {ok}" if target else ok,
         )
     table_console(table).print(table)  # every column, also in a pipe
-    if not doc["machine"]["cuda"]:
+    if not doc["machine"]["cuda"] and "gpu" in profiles:
         print("no CUDA device here: the gpu profile ran on the CPU (one update) for the table only")
     print(f"wrote {out}")
     return doc

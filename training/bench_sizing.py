@@ -49,6 +49,7 @@ def _configs(profile_name: str, rows: tuple[int, ...], batches: tuple[int, ...],
 def measure_one(profile_name: str, rows: int, batch: int, stage: int, scenario: str,
                 iterations: int) -> dict[str, Any]:
     """In this process: build one model, warm it up, time ``iterations`` PPO iterations."""
+    from training.bench import time_iterations
     from training.config import load_profile
     from training.train import build_env, build_model, resolve_device, set_threads
 
@@ -56,14 +57,12 @@ def measure_one(profile_name: str, rows: int, batch: int, stage: int, scenario: 
     stage_index = stage % len(prof.curriculum)
     set_threads(prof)
     model = build_model(prof, build_env(scenario, prof, stage_index, prof.seed), resolve_device(prof.device))
-    model.learn(prof.rollout_size)  # warm-up: allocations and first calls stay out of the timing
-    t0, c0 = time.perf_counter(), time.process_time()
-    model.learn(iterations * prof.rollout_size, reset_num_timesteps=False)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    timed = time_iterations(model, prof.rollout_size, iterations)
     import torch
 
-    return {"rows": rows, "batch_size": batch, "agent_steps": iterations * prof.rollout_size,
-            "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), "torch_threads": torch.get_num_threads(),
+    return {"rows": rows, "batch_size": batch, "agent_steps": timed["agent_steps"],
+            "seconds": timed["seconds"], "cpu_seconds": timed["cpu_seconds"],
+            "torch_threads": torch.get_num_threads(),
             "load_average": round(os.getloadavg()[0], 2), "pid": os.getpid()}
 
 

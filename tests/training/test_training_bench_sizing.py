@@ -43,3 +43,19 @@ def test_sizing_bad_flag_is_one_line(tmp_path: Path) -> None:
     words = "error: --rows='0,128' is invalid; allowed: comma-separated positive integers"
     assert res.stderr.strip() == words
     assert not (tmp_path / "s.json").exists()
+
+
+def test_time_iterations_splits_the_wall_time_into_collection_and_update() -> None:
+    """The one timing helper behind `bench train`, `bench sizing` and bench/policy_nets.py."""
+    from training.bench import time_iterations
+    from training.config import load_profile
+    from training.train import build_env, build_model
+
+    profile = load_profile("smoke", ["num_agents=64", "ppo.batch_size=512"])
+    model = build_model(profile, build_env("recon", profile, 0, profile.seed), "cpu")
+    timed = time_iterations(model, profile.rollout_size, 2)
+    assert timed["agent_steps"] == 2 * profile.rollout_size
+    assert model.num_timesteps == 3 * profile.rollout_size  # one untimed warm-up iteration first
+    assert 0 < timed["collect_seconds"] < timed["seconds"]
+    assert timed["update_seconds"] > 0
+    assert timed["collect_seconds"] + timed["update_seconds"] == pytest.approx(timed["seconds"], abs=2e-3)
