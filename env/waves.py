@@ -93,14 +93,15 @@ def _nearest_seed_from(start: int, free: np.ndarray, seeds: np.ndarray, offsets:
 
 @compiled
 def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
-                  skip: np.ndarray, width: int, reach: int, unreachable: int, budget: int, dist: np.ndarray,
-                  moves: np.ndarray) -> None:
+                  elsewhere: np.ndarray, width: int, reach: int, unreachable: int, budget: int,
+                  dist: np.ndarray, moves: np.ndarray) -> None:
     """Fill ``dist`` (k, n) and ``moves`` (k, n) of every drone of every field.
 
     ``seeds``/``free``: (k, cells) bool over the padded fields (work left; not blocked; the padding is
     blocked); ``cell``: (k, n) flat cell of each drone; ``carriers``: (k, n) bool, the drones that have
-    an own region (none: every drone looks for the nearest work anywhere); ``skip``: (k, n) bool, drones
-    that need no distance beyond their region (the caller overwrites theirs); ``width``: padded width.
+    an own region (none: every drone looks for the nearest work anywhere); ``elsewhere``: (k, n) bool,
+    drones that need no distance beyond their region (the caller overwrites theirs: homebound ones);
+    ``width``: padded width.
 
     Own regions: one wave from all carriers of a field, ring by ring: a cell first reached at ring t
     takes the smallest owner among its neighbours of ring t - 1 (the smallest index among its nearest
@@ -186,7 +187,7 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
         # ---- the nearest work anywhere, for every drone still without a distance
         left = 0
         for i in range(n):
-            todo[i] = dist[f, i] == unreachable and not skip[f, i]
+            todo[i] = dist[f, i] == unreachable and not elsewhere[f, i]
             if todo[i] and sd[cl[i]]:
                 dist[f, i] = 0
                 todo[i] = False

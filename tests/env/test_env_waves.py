@@ -31,8 +31,9 @@ def _waves(rows: list[str], carriers: list[bool], budget: int = 0) -> tuple[np.n
     cell = np.array([[drones[ch] for ch in sorted(drones)]])
     dist = np.empty(cell.shape, dtype=np.int64)
     moves = np.empty(cell.shape, dtype=np.uint8)
-    skip = np.zeros((1, len(carriers)), dtype=bool)
-    compass_waves(seeds, free, cell, np.array([carriers]), skip, width, 24, UNREACHABLE, budget, dist, moves)
+    elsewhere = np.zeros((1, len(carriers)), dtype=bool)
+    compass_waves(seeds, free, cell, np.array([carriers]), elsewhere, width, 24, UNREACHABLE, budget,
+                  dist, moves)
     return dist[0], moves[0]
 
 
@@ -73,18 +74,18 @@ def test_the_drones_own_waves_and_the_wave_from_all_work_agree_on_random_fields(
     seeds = free & (rng.random(free.shape) < rng.choice([0.005, 0.03, 0.2], size=(k, 1)))
     cell = np.array([rng.choice(np.flatnonzero(row), size=n) for row in free])
     carriers = rng.random((k, n)) < 0.5
-    skip = ~carriers & (rng.random((k, n)) < 0.5)  # homebound: no wave looks for work for them
+    elsewhere = ~carriers & (rng.random((k, n)) < 0.5)  # homebound: no wave looks for work for them
     results = []
     for budget in (0, 7, 40, 10**6):
         dist = np.empty((k, n), dtype=np.int64)
         moves = np.empty((k, n), dtype=np.uint8)
-        compass_waves(seeds, free, cell, carriers, skip, wp, 3, UNREACHABLE, budget, dist, moves)
+        compass_waves(seeds, free, cell, carriers, elsewhere, wp, 3, UNREACHABLE, budget, dist, moves)
         results.append((dist, moves))
     for dist, moves in results[1:]:
         np.testing.assert_array_equal(dist, results[0][0])
         np.testing.assert_array_equal(moves, results[0][1])
     dist = results[0][0]
-    assert (dist[skip] == UNREACHABLE).all() and (results[0][1][skip] == 0).all()
+    assert (dist[elsewhere] == UNREACHABLE).all() and (results[0][1][elsewhere] == 0).all()
     assert (dist == UNREACHABLE).any() and ((dist > 3) & (dist < UNREACHABLE)).any()  # both cases met
 
 
@@ -96,8 +97,8 @@ def test_a_drone_sharing_its_cell_with_a_lower_index_has_no_region() -> None:
     cell = np.array([[8, 8]])  # both drones on the right end
     dist = np.empty(cell.shape, dtype=np.int64)
     moves = np.empty(cell.shape, dtype=np.uint8)
-    both, skip = np.array([[True, True]]), np.zeros((1, 2), dtype=bool)
-    compass_waves(seeds, free, cell, both, skip, width, 24, UNREACHABLE, 0, dist, moves)
+    both, elsewhere = np.array([[True, True]]), np.zeros((1, 2), dtype=bool)
+    compass_waves(seeds, free, cell, both, elsewhere, width, 24, UNREACHABLE, 0, dist, moves)
     assert dist.tolist() == [[2, 2]] and moves.tolist() == [[LEFT, LEFT]]  # the second via the fallback
 
 
