@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch as th
-from torch.distributions import Categorical
-from stable_baselines3.common.distributions import Distribution
+from stable_baselines3.common.distributions import CategoricalDistribution, Distribution
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
+from torch.distributions import Categorical
 
 from env.config import OBS_RADIUS
 from env.core import N_CHANNELS, WINDOW
@@ -57,6 +57,11 @@ class MaskedMovesPolicy(ActorCriticPolicy):
     """``MlpPolicy`` whose masked actions (:func:`masked_actions`) have (practically) zero probability.
 
     (The name predates the release mask; saved models refer to the class by it.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not isinstance(self.action_dist, CategoricalDistribution):  # _masked builds a Categorical
+            raise TypeError(f"MaskedMovesPolicy needs a Discrete action space, not {self.action_space}")
 
     def _masked(self, latent_pi: th.Tensor, obs: th.Tensor) -> Distribution:
         """The action distribution with the masked actions' logits set to MASKED_LOGIT.

@@ -110,6 +110,15 @@ def test_the_masked_distribution_is_the_unmasked_one_renormalised_over_allowed_a
     assert th.allclose(masked, expected, atol=1e-6)
 
 
+def test_the_masked_policy_refuses_a_non_discrete_action_space() -> None:
+    """The mask builds a Categorical: any other action space is refused at construction, not mis-sampled."""
+    from gymnasium import spaces
+
+    obs_space = spaces.Box(0.0, 1.0, (10,), np.float32)
+    with pytest.raises(TypeError, match="Discrete action space"):
+        MaskedMovesPolicy(obs_space, spaces.MultiDiscrete([5, 5]), lambda _: 1e-3)
+
+
 @pytest.mark.parametrize("activation, layer", [("tanh", th.nn.Tanh), ("relu", th.nn.ReLU)])
 def test_the_profile_picks_the_hidden_activation(activation: str, layer: type) -> None:
     from training.config import load_profile
