@@ -31,16 +31,20 @@ def make_vec_env(
     seed: int | None = None,
     layouts: "list[Layout] | None" = None,
     render_mode: str | None = None,
+    terminal_obs: str = "all",
 ) -> "SwarmVecEnv":
     """SB3 VecEnv of ``num_fields`` fields; ``num_envs = num_fields * config.n_drones`` rows.
 
     The observation is a fixed-size float32 Box (independent of field and swarm size); the action
     space is Discrete(5) for recon and Discrete(6) for watering. ``layouts`` (one per field) fixes
     the fields; otherwise each episode of field i draws a layout from (seed, i, episode).
+    ``terminal_obs``: which finished fields' rows carry ``terminal_observation`` ("all", or
+    "truncated": all PPO needs, and one observation pass fewer per step).
     """
     from env.sb3_vec_env import SwarmVecEnv
 
-    return SwarmVecEnv(scenario, config, num_fields, seed=seed, layouts=layouts, render_mode=render_mode)
+    return SwarmVecEnv(scenario, config, num_fields, seed=seed, layouts=layouts, render_mode=render_mode,
+                       terminal_obs=terminal_obs)
 
 
 __all__ = ["SCENARIOS", "make_vec_env"]

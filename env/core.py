@@ -8,14 +8,14 @@ drones or fields. Bits of ``packed``: see the BIT_* constants.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from env.config import OBS_RADIUS, FieldConfig
-from env.layout import UNREACHABLE, LayoutBatch, batch_from_layouts, generate_batch
+from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts
 from env.scenarios import WATER, Scenario, get_scenario
 from env.waves import compass_waves
 
@@ -80,8 +80,11 @@ class StepResult:
     terminated: np.ndarray  # (B,) bool
     truncated: np.ndarray  # (B,) bool
     done_fields: np.ndarray  # indices of fields that finished this step
-    terminal_obs: np.ndarray | None  # (len(done_fields)*N, OBS_DIM) last observation before reset
+    terminal_obs: np.ndarray | None  # (len(terminal_fields)*N, OBS_DIM) last observation before reset
     metrics: list[dict[str, Any]]  # one metrics dict per done field, in done_fields order
+    # fields whose terminal_obs rows are given (auto-reset only): every done field, or only the
+    # truncated ones when the simulator was made with observe_terminated=False
+    terminal_fields: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 class SwarmSim:
@@ -95,7 +98,11 @@ class SwarmSim:
         seed: int | None = None,
         layouts: list | None = None,
         auto_reset: bool = True,
+        observe_terminated: bool = True,
     ) -> None:
+        """``observe_terminated=False`` (auto-reset only): ``step`` gives the final observation of
+        truncated fields only, saving one observation pass on most steps; PPO reads it only to
+        bootstrap a truncated episode's value."""
         self.scenario = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
         self.config = config
         self.B, self.N = int(num_fields), config.n_drones
@@ -103,6 +110,7 @@ class SwarmSim:
             raise ValueError(f"num_fields={num_fields} is out of range; allowed: >= 1")
         self.seed = config.seed if seed is None else int(seed)
         self.auto_reset = auto_reset
+        self.observe_terminated = observe_terminated
         self.fixed: LayoutBatch | None = None
         if layouts is not None:
             if len(layouts) != self.B:
@@ -110,6 +118,7 @@ class SwarmSim:
                     f"layouts has {len(layouts)} entries for num_fields={self.B}; allowed: equal"
                 )
             self.fixed = batch_from_layouts(list(layouts), config)
+        self.prefetch = LayoutPrefetch(config, self.B)
         h, w, p = config.height, config.width, OBS_RADIUS
         self.H, self.W, self.P = h, w, p
         self.Hp, self.Wp = h + 2 * p, w + 2 * p
@@ -204,7 +213,7 @@ class SwarmSim:
             return LayoutBatch(
                 f.obstacles[fields], f.base[fields], f.plants[fields], f.needs[fields], f.dist[fields]
             )
-        return generate_batch(self.config, self.seed, fields, self.episode[fields])
+        return self.prefetch.get(self.seed, fields, self.episode[fields])
 
     def _reset_fields(self, fields: np.ndarray) -> None:
         """Start a new episode on ``fields`` (one array program for all of them)."""
@@ -443,19 +452,21 @@ class SwarmSim:
         truncated = (cnt["step"] >= cfg.max_steps) & ~terminated & live
         rew = rew.astype(np.float32)
         self.ret += rew.sum(axis=1)
-        obs = self.observe(np.arange(self.B))
         done = np.flatnonzero(terminated | truncated)
-        terminal_obs, metrics = None, []
+        terminal_obs, metrics, observed = None, [], done[:0]
         if done.size:
             metrics = self.metrics(done)
             if self.auto_reset:
-                rows = (done[:, None] * self.N + np.arange(self.N)[None]).ravel()
-                terminal_obs = obs[rows].copy()
+                # Final observations first, then one pass over every field after the resets (the
+                # per-call cost dominates at training sizes: one pass instead of two on most steps).
+                observed = done if self.observe_terminated else np.flatnonzero(truncated)
+                terminal_obs = self.observe(observed) if observed.size else None
                 self._reset_fields(done)
-                obs[rows] = self.observe(done)
             else:
                 self.finished[done] = True
-        return StepResult(obs, rew.ravel(), terminated, truncated, done, terminal_obs, metrics)
+        obs = self.observe(np.arange(self.B))
+        return StepResult(obs, rew.ravel(), terminated, truncated, done, terminal_obs, metrics,
+                          terminal_fields=observed)
 
     # ------------------------------------------------------------------ observation
     def observe(self, fields: np.ndarray) -> np.ndarray:

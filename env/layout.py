@@ -268,6 +268,65 @@ def generate_batch(config: FieldConfig, seed: int, fields: np.ndarray, episodes:
     )
 
 
+class LayoutPrefetch:
+    """The layouts of each field's next few episodes, generated a block at a time.
+
+    ``generate_batch`` costs nearly the same for one layout as for sixteen (16 x 16 with obstacles:
+    0.6 ms vs 0.9 ms here), and training finishes one or two fields per step, so drawing each
+    reset's layout alone cost about a third of the simulator's step. A layout depends only on
+    (seed, field, episode), so the prefetched ones are exactly those a lone call would draw, and a
+    block that cannot be drawn (a later episode's obstacles leave too few free cells) falls back to
+    the lone call: the ConfigError comes when, and only when, that episode is reached.
+    """
+
+    # layouts per block: many for small fields (the per-call overhead dominates), one for large ones
+    CELLS_PER_BLOCK = 4096
+    MAX_BLOCK = 16
+
+    def __init__(self, config: FieldConfig, num_fields: int) -> None:
+        self.config = config
+        self.block = max(1, min(self.MAX_BLOCK, self.CELLS_PER_BLOCK // (config.width * config.height)))
+        self.first = np.full(num_fields, -1, dtype=np.int64)  # first episode held per field; -1: none
+        self.seed: int | None = None
+        self.held: LayoutBatch | None = None  # arrays (num_fields * block, ...), field-major
+
+    def get(self, seed: int, fields: np.ndarray, episodes: np.ndarray) -> LayoutBatch:
+        """The layouts of ``episodes[i]`` of ``fields[i]`` (as ``generate_batch`` would draw them)."""
+        fields = np.asarray(fields, dtype=np.int64)
+        episodes = np.asarray(episodes, dtype=np.int64)
+        if self.block == 1:  # large fields: nothing to gain, and no second copy of their layouts
+            return generate_batch(self.config, seed, fields, episodes)
+        if seed != self.seed:
+            self.first[:] = -1
+            self.seed = seed
+        slot = episodes - self.first[fields]
+        stale = (self.first[fields] < 0) | (slot < 0) | (slot >= self.block)
+        if stale.any():
+            try:
+                self._fill(fields[stale], episodes[stale])
+            except ConfigError:
+                return generate_batch(self.config, seed, fields, episodes)
+            slot = episodes - self.first[fields]
+        rows = fields * self.block + slot
+        h = self.held
+        assert h is not None
+        return LayoutBatch(h.obstacles[rows], h.base[rows], h.plants[rows], h.needs[rows], h.dist[rows])
+
+    def _fill(self, fields: np.ndarray, episodes: np.ndarray) -> None:
+        ahead = np.arange(self.block, dtype=np.int64)
+        assert self.seed is not None
+        new = generate_batch(self.config, self.seed, np.repeat(fields, self.block),
+                             (episodes[:, None] + ahead).ravel())
+        if self.held is None:
+            n = len(self.first) * self.block
+            self.held = LayoutBatch(*(np.zeros((n, *a.shape[1:]), a.dtype) for a in (
+                new.obstacles, new.base, new.plants, new.needs, new.dist)))
+        rows = (fields[:, None] * self.block + ahead).ravel()
+        for name in ("obstacles", "base", "plants", "needs", "dist"):
+            getattr(self.held, name)[rows] = getattr(new, name)
+        self.first[fields] = episodes
+
+
 def _obstacles(
     config: FieldConfig, seed: int, fields: np.ndarray, episodes: np.ndarray, base: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,8 @@
 Finished fields are reset inside ``step_wait`` like SB3's DummyVecEnv: the rows of a finished field
 report ``done`` and carry ``terminal_observation`` (and ``TimeLimit.truncated``) in their info; the
 first row of the field also carries ``field_metrics`` (the task metrics of the finished episode).
+With ``terminal_obs="truncated"`` only truncated fields carry ``terminal_observation``: PPO reads it
+only to bootstrap those, and training saves an observation pass on most steps (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ class SwarmVecEnv(VecEnv):
         seed: int | None = None,
         layouts: list | None = None,
         render_mode: str | None = None,
+        terminal_obs: str = "all",
     ) -> None:
-        self.sim = SwarmSim(scenario, config, num_fields, seed=seed, layouts=layouts, auto_reset=True)
+        if terminal_obs not in ("all", "truncated"):
+            raise ValueError(f"terminal_obs={terminal_obs!r}; allowed: 'all', 'truncated'")
+        self.sim = SwarmSim(scenario, config, num_fields, seed=seed, layouts=layouts, auto_reset=True,
+                            observe_terminated=terminal_obs == "all")
         self.render_mode = render_mode
         self.scenario = self.sim.scenario.name
         self.config = config
@@ -63,10 +69,12 @@ class SwarmVecEnv(VecEnv):
         for j, f in enumerate(res.done_fields.tolist()):
             trunc = bool(res.truncated[f])
             for d in range(n):
-                info = infos[f * n + d]
-                info["terminal_observation"] = res.terminal_obs[j * n + d]
-                info["TimeLimit.truncated"] = trunc
+                infos[f * n + d]["TimeLimit.truncated"] = trunc
             infos[f * n]["field_metrics"] = res.metrics[j]
+        for j, f in enumerate(res.terminal_fields.tolist()):
+            assert res.terminal_obs is not None
+            for d in range(n):
+                infos[f * n + d]["terminal_observation"] = res.terminal_obs[j * n + d]
         return res.obs, res.rewards, dones, infos
 
     def close(self) -> None:

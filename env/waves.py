@@ -66,19 +66,21 @@ def _nearest_seed_from(start: int, free: np.ndarray, seeds: np.ndarray, offsets:
             c = seen[q]
             for j in range(4):
                 d = c + offsets[j]
-                if not free[d] or result == -1:
+                if not free[d]:
                     continue
                 via = np.uint8(1 << j) if ring == 1 else first[c]
                 if ring_of[d] < 0:
                     if total >= limit:
                         result = -1
-                        continue
+                        break
                     ring_of[d] = ring
                     first[d] = via
                     seen[total] = d
                     total += 1
                 elif ring_of[d] == ring:
                     first[d] |= via
+            if result == -1:  # gave up: leave the ring at once
+                break
         if result == -1:
             break
         for q in range(hi, total):

@@ -85,6 +85,7 @@ def build_env(scenario: str, profile: Profile, stage_index: int, seed: int) -> A
         field_config(profile, stage_index),
         num_fields=profile.num_agents // stage.n_drones,
         seed=seed,
+        terminal_obs="truncated",  # PPO bootstraps only truncated episodes from their last observation
     )
     # VecMonitor records per-row episode returns for SB3's rollout/ep_rew_mean.
     return VecMonitor(vec)
@@ -100,6 +101,7 @@ def build_model(
 
     from training.policy import MaskedMovesPolicy
     from training.registry import stamp_layout
+    from training.rollout_buffer import FreshSamplesRolloutBuffer
 
     p = profile.ppo
     return stamp_layout(PPO(
@@ -115,6 +117,7 @@ def build_model(
         ent_coef=p.ent_coef,
         vf_coef=p.vf_coef,
         max_grad_norm=p.max_grad_norm,
+        rollout_buffer_class=FreshSamplesRolloutBuffer,
         policy_kwargs={"net_arch": list(p.net_arch),
                        "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[p.activation],
                        **(policy_overrides or {})},

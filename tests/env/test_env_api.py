@@ -82,6 +82,34 @@ def test_vec_env_auto_reset_like_dummy_vec_env() -> None:
     np.testing.assert_array_equal(v.reset(), first)
 
 
+@pytest.mark.parametrize("scenario", env.SCENARIOS)
+def test_vec_env_with_truncated_terminal_obs_steps_alike_and_keeps_what_ppo_reads(scenario: str) -> None:
+    """terminal_obs="truncated" (training's setting): the same steps as "all"; the rows of truncated
+    fields carry the same terminal_observation, terminated ones none."""
+    cfg = FieldConfig(width=5, height=5, n_drones=2, n_plants=3, max_steps=30, battery_capacity=10)
+    full, lean = (env.make_vec_env(scenario, cfg, num_fields=6, seed=3, terminal_obs=kind)
+                  for kind in ("all", "truncated"))
+    np.testing.assert_array_equal(full.reset(), lean.reset())
+    rng = np.random.default_rng(0)
+    seen = {"terminated": 0, "truncated": 0}
+    for _ in range(120):
+        actions = rng.integers(0, full.action_space.n, size=full.num_envs)
+        a, b = full.step(actions), lean.step(actions)
+        for x, y in zip(a[:3], b[:3]):
+            np.testing.assert_array_equal(x, y)
+        for info_all, info_lean in zip(a[3], b[3]):
+            if info_all.get("TimeLimit.truncated") is True:
+                seen["truncated"] += 1
+                np.testing.assert_array_equal(info_lean["terminal_observation"],
+                                              info_all["terminal_observation"])
+            elif "terminal_observation" in info_all:
+                seen["terminated"] += 1
+                assert "terminal_observation" not in info_lean and info_lean["TimeLimit.truncated"] is False
+    assert seen["terminated"] and seen["truncated"], seen  # both kinds of ending were exercised
+    with pytest.raises(ValueError, match="terminal_obs='some'.*allowed: 'all', 'truncated'"):
+        env.make_vec_env(scenario, cfg, num_fields=1, terminal_obs="some")
+
+
 def test_ppo_trains_a_few_hundred_steps_and_runs_through_run_episodes() -> None:
     import torch
     from stable_baselines3 import PPO

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from env.baselines import make_baseline
 from env.config import ConfigError, FieldConfig
 from env.core import SwarmSim
-from env.layout import UNREACHABLE, bfs_distance, generate_batch, layout_for
+from env.layout import UNREACHABLE, LayoutPrefetch, bfs_distance, generate_batch, layout_for
 
 pytestmark = pytest.mark.unit
 PROPS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -125,6 +125,32 @@ def test_generated_layouts_reachable_or_refused(cfg: FieldConfig, seed: int) -> 
 
 
 @PROPS
+@given(cfg=configs(), seeds=st.lists(st.integers(0, 2**31), min_size=1, max_size=2),
+       picks=st.lists(st.lists(st.integers(0, 3), min_size=1, max_size=4, unique=True),
+                      min_size=1, max_size=60))
+def test_prefetched_layouts_are_the_ones_drawn_alone(
+        cfg: FieldConfig, seeds: list[int], picks: list[list[int]]) -> None:
+    """LayoutPrefetch hands out exactly generate_batch's layouts, across blocks, restarts and seeds."""
+    prefetch = LayoutPrefetch(cfg, 4)
+    episode = np.full(4, -1, dtype=np.int64)
+    for i, pick in enumerate(picks):
+        seed = seeds[i * len(seeds) // len(picks)]
+        if i and seed != seeds[(i - 1) * len(seeds) // len(picks)]:
+            episode[:] = -1  # a reset with a new seed restarts the episode counters
+        fields = np.array(sorted(pick), dtype=np.int64)
+        episode[fields] += 1
+        try:
+            want = generate_batch(cfg, seed, fields, episode[fields])
+        except ConfigError:  # this episode's obstacles leave too few free cells: refused alike
+            with pytest.raises(ConfigError):
+                prefetch.get(seed, fields, episode[fields])
+            return
+        got = prefetch.get(seed, fields, episode[fields])
+        for name in ("obstacles", "base", "plants", "needs", "dist"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+
+
+@PROPS
 @given(cfg=configs(), seed=st.integers(0, 2**31), policy=st.sampled_from(["random", "lawnmower"]))
 # found by this test: with obstacles blocking the sensor a move uncovers more than one side of the square
 @example(cfg=FieldConfig(width=8, height=8, n_drones=1, n_plants=0, sensor_radius=3, tank_capacity=1,
@@ -148,3 +174,20 @@ def test_lower_bound_uses_reachable_cells_and_is_never_beaten(
         for f, m in zip(res.done_fields, res.metrics):
             if res.terminated[f] and m["coverage"] >= cfg.coverage_target - 1e-9:
                 assert m["steps"] >= m["lower_bound_steps"]
+
+
+def test_prefetch_refuses_exactly_the_episodes_that_cannot_be_drawn() -> None:
+    """A block holding one undrawable layout must not refuse its drawable neighbours (nor hide it)."""
+    cfg = FieldConfig(width=4, height=4, n_drones=9, obstacle_density=0.4, n_plants=0)
+    prefetch, refused = LayoutPrefetch(cfg, 1), []
+    for e in range(64):
+        one = (np.array([0]), np.array([e]))
+        try:
+            generate_batch(cfg, 0, *one)
+        except ConfigError:
+            refused.append(e)
+            with pytest.raises(ConfigError):
+                prefetch.get(0, *one)
+            continue
+        assert prefetch.get(0, *one).base.shape == (1, 2)
+    assert refused, "no undrawable episode in this config any more: pick a denser one"
