@@ -15,7 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from env.config import OBS_RADIUS, FieldConfig
-from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts
+from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts, generate_batch
 from env.scenarios import WATER, Scenario, get_scenario
 from env.waves import compass_waves
 
@@ -118,7 +118,9 @@ class SwarmSim:
                     f"layouts has {len(layouts)} entries for num_fields={self.B}; allowed: equal"
                 )
             self.fixed = batch_from_layouts(list(layouts), config)
-        self.prefetch = LayoutPrefetch(config, self.B)
+        # Auto-reset (training) walks each field through its episodes: draw their layouts in blocks.
+        # Without it, episodes restart on every reset(seed): lone draws waste nothing.
+        self.prefetch = LayoutPrefetch(config, self.B) if auto_reset else None
         h, w, p = config.height, config.width, OBS_RADIUS
         self.H, self.W, self.P = h, w, p
         self.Hp, self.Wp = h + 2 * p, w + 2 * p
@@ -213,6 +215,8 @@ class SwarmSim:
             return LayoutBatch(
                 f.obstacles[fields], f.base[fields], f.plants[fields], f.needs[fields], f.dist[fields]
             )
+        if self.prefetch is None:
+            return generate_batch(self.config, self.seed, fields, self.episode[fields])
         return self.prefetch.get(self.seed, fields, self.episode[fields])
 
     def _reset_fields(self, fields: np.ndarray) -> None:
