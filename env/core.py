@@ -8,14 +8,14 @@ drones or fields. Bits of ``packed``: see the BIT_* constants.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from env.config import OBS_RADIUS, FieldConfig
-from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts, generate_batch
+from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts
 from env.scenarios import WATER, Scenario, get_scenario
 from env.waves import compass_waves
 
@@ -84,7 +84,7 @@ class StepResult:
     metrics: list[dict[str, Any]]  # one metrics dict per done field, in done_fields order
     # fields whose terminal_obs rows are given (auto-reset only): every done field, or only the
     # truncated ones when the simulator was made with observe_terminated=False
-    terminal_fields: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    terminal_fields: np.ndarray
 
 
 class SwarmSim:
@@ -120,7 +120,7 @@ class SwarmSim:
             self.fixed = batch_from_layouts(list(layouts), config)
         # Auto-reset (training) walks each field through its episodes: draw their layouts in blocks.
         # Without it, episodes restart on every reset(seed): lone draws waste nothing.
-        self.prefetch = LayoutPrefetch(config, self.B) if auto_reset else None
+        self.prefetch = LayoutPrefetch(config, self.B, ahead=auto_reset)
         h, w, p = config.height, config.width, OBS_RADIUS
         self.H, self.W, self.P = h, w, p
         self.Hp, self.Wp = h + 2 * p, w + 2 * p
@@ -215,8 +215,6 @@ class SwarmSim:
             return LayoutBatch(
                 f.obstacles[fields], f.base[fields], f.plants[fields], f.needs[fields], f.dist[fields]
             )
-        if self.prefetch is None:
-            return generate_batch(self.config, self.seed, fields, self.episode[fields])
         return self.prefetch.get(self.seed, fields, self.episode[fields])
 
     def _reset_fields(self, fields: np.ndarray) -> None:
@@ -469,8 +467,7 @@ class SwarmSim:
             else:
                 self.finished[done] = True
         obs = self.observe(np.arange(self.B))
-        return StepResult(obs, rew.ravel(), terminated, truncated, done, terminal_obs, metrics,
-                          terminal_fields=observed)
+        return StepResult(obs, rew.ravel(), terminated, truncated, done, terminal_obs, metrics, observed)
 
     # ------------------------------------------------------------------ observation
     def observe(self, fields: np.ndarray) -> np.ndarray:

@@ -283,9 +283,11 @@ class LayoutPrefetch:
     CELLS_PER_BLOCK = 4096
     MAX_BLOCK = 16
 
-    def __init__(self, config: FieldConfig, num_fields: int) -> None:
+    def __init__(self, config: FieldConfig, num_fields: int, ahead: bool = True) -> None:
+        """``ahead=False``: every layout drawn alone (for callers whose episodes restart on each reset)."""
         self.config = config
-        self.block = max(1, min(self.MAX_BLOCK, self.CELLS_PER_BLOCK // (config.width * config.height)))
+        cells = config.width * config.height
+        self.block = max(1, min(self.MAX_BLOCK, self.CELLS_PER_BLOCK // cells)) if ahead else 1
         self.first = np.full(num_fields, -1, dtype=np.int64)  # first episode held per field; -1: none
         self.seed: int | None = None
         self.held: LayoutBatch | None = None  # arrays (num_fields * block, ...), field-major
@@ -294,7 +296,7 @@ class LayoutPrefetch:
         """The layouts of ``episodes[i]`` of ``fields[i]`` (as ``generate_batch`` would draw them)."""
         fields = np.asarray(fields, dtype=np.int64)
         episodes = np.asarray(episodes, dtype=np.int64)
-        if self.block == 1:  # large fields: nothing to gain, and no second copy of their layouts
+        if self.block == 1:  # nothing to gain (large fields, no auto-reset), and no second copy kept
             return generate_batch(self.config, seed, fields, episodes)
         if seed != self.seed:
             self.first[:] = -1
