@@ -105,6 +105,16 @@ def _no_release_mask() -> Any:
                     lambda obs: th.zeros(obs.shape[0], dtype=th.bool, device=obs.device))
 
 
+def _no_home_mask() -> Any:
+    """Watering: an empty tank's drone may take any action on its way home (not only the compass's)."""
+    import torch as th
+
+    import training.policy
+
+    return _patched(training.policy, "detours_home",
+                    lambda obs, n: th.zeros((obs.shape[0], n), dtype=th.bool, device=obs.device))
+
+
 # name -> (description, context manager factory, profile overrides); every variant is scored with
 # sampled actions + the battery shield, without the shield, and with deterministic (argmax) acting.
 VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
@@ -117,9 +127,11 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
     "no_ids": ("without the identity features", _no_ids, []),
     "no_home_compass": ("watering: the compass ignores an empty tank (v4)", _no_home_compass, []),
     "no_release_mask": ("watering: releases not masked", _no_release_mask, []),
+    "no_home_mask": ("watering: an empty tank's detours from the way home not masked", _no_home_mask, []),
     "no_regions": ("drones not led to their own region first (v4's compass)", _no_regions, []),
-    "v4_watering": ("watering as in layout v4: none of the three above",
-                    lambda: _both(_no_home_compass(), _both(_no_release_mask(), _no_regions())), []),
+    "v4_watering": ("watering as in layout v4: none of the four above",
+                    lambda: _both(_both(_no_home_compass(), _no_home_mask()),
+                                  _both(_no_release_mask(), _no_regions())), []),
     "big_stage": (
         "curriculum + a 24x24/4-drone stage with obstacles (battery and travel matter there)",
         contextlib.nullcontext,
@@ -135,7 +147,7 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
 def run_variant(name: str, profile_name: str, suite_dir: Path, seed: int | None = None,
                 scenario: str = "recon", extra: list[str] | None = None) -> list[dict[str, Any]]:
     """Train one variant (with the profile's seed, or ``seed``) and score it on the suite (three ways of
-    acting); three table rows."""
+    acting, four when the profile's acting temperature is not 1); one table row each."""
     from training.config import load_profile
     from training.evaluate import POLICY, evaluate_policies, policy_callable, summarise
     from training.ledger import Ledger
@@ -155,10 +167,18 @@ def run_variant(name: str, profile_name: str, suite_dir: Path, seed: int | None 
 
         model = PPO.load(result.model_path, device="cpu")
         out = []
-        for deterministic, shield in ((False, True), (False, False), (True, True)):
+        # the model's own acting temperature (ppo.acting_temperature); sampled at 1 as well when it differs
+        own = getattr(model.policy, "acting_temperature", 1.0)
+        modes = [(False, True, own)] + ([(False, True, 1.0)] if own != 1.0 else []) \
+            + [(False, False, own), (True, True, own)]
+        for deterministic, shield, temperature in modes:
+            if hasattr(model.policy, "acting_temperature"):
+                model.policy.acting_temperature = temperature
             policy = {POLICY: policy_callable(model, deterministic, shield)}
             rows, _ = evaluate_policies(load_suite(suite_dir), scenario, policy, progress=False)
-            acting = ("argmax" if deterministic else "sampled") + (" + shield" if shield else "")
+            acting = ("argmax" if deterministic else "sampled") + \
+                (f" at T={temperature:g}" if temperature != 1.0 and not deterministic else "") + \
+                (" + shield" if shield else "")
             out.append(_row(name, description, acting, profile_name, profile.seed, result, train_s,
                             summarise(rows)))
     return out

@@ -44,11 +44,17 @@ class PPOParams(_Strict):
     mask_blocked_moves: bool = Field(
         False, description="never sample a move into an obstacle or off the field, nor (watering) a release "
                            "that cannot deliver (training.policy)")
+    acting_temperature: float = Field(
+        1.0, gt=0, le=10, description="the trained policy's logits are divided by this when it acts outside "
+                                      "training (evaluation, gate, missions); needs mask_blocked_moves")
 
     @model_validator(mode="after")
     def _positive_layers(self) -> "PPOParams":
         if any(width < 1 or width > 4096 for width in self.net_arch):
             raise ValueError(f"net_arch={self.net_arch}: every layer width must be in 1..4096")
+        if self.acting_temperature != 1.0 and not self.mask_blocked_moves:
+            raise ValueError(f"acting_temperature={self.acting_temperature} needs mask_blocked_moves: true "
+                             "(the temperature is applied by training.policy.MaskedMovesPolicy)")
         return self
 
 

@@ -5,8 +5,9 @@ penalty). The observation already says which neighbours are blocked (the first w
 policy sets those moves' logits to a large negative number before sampling: the drone never spends a
 step, and PPO never spends gradient, on a move that cannot happen. Watering: a release with an empty
 tank does nothing and a release off a needy plant spills, so releasing is masked unless the drone has
-water and the observation says its cell still needs some (own-state features). This is action
-masking as in sb3-contrib's MaskablePPO, but the mask is read from the observation, so the
+water and the observation says its cell still needs some (own-state features), and a drone with an
+empty tank away from the base may only take the moves its compass shows (the shortest ways home).
+This is action masking as in sb3-contrib's MaskablePPO, but the mask is read from the observation, so the
 environment, the VecEnv and every caller of ``model.predict`` stay unchanged (sb3-contrib is not a
 dependency).
 """
@@ -20,8 +21,8 @@ from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from torch.distributions import Categorical
 
 from env.config import OBS_RADIUS
-from env.core import N_CHANNELS, WINDOW
-from env.scenarios import DOWN, LEFT, RIGHT, UP, WATER
+from env.core import COMPASS_FEATURES, N_CHANNELS, OBS_DIM, WINDOW
+from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 
 _CENTRE = OBS_RADIUS * WINDOW + OBS_RADIUS
 # action -> index of its target cell in the blocked plane (the observation's first 7x7 values)
@@ -29,7 +30,9 @@ NEIGHBOUR_OF_MOVE = {UP: _CENTRE - WINDOW, DOWN: _CENTRE + WINDOW, LEFT: _CENTRE
 MASKED_LOGIT = -1e8
 # own-state features (env.core.SwarmSim.observe): tank / capacity, then water still needed on the cell
 TANK_INDEX = WINDOW * WINDOW * N_CHANNELS + 3
+AT_BASE_INDEX = WINDOW * WINDOW * N_CHANNELS + 9
 NEED_HERE_INDEX = WINDOW * WINDOW * N_CHANNELS + 11
+COMPASS_INDEX = OBS_DIM - COMPASS_FEATURES  # the compass's move bits, in the order UP, DOWN, LEFT, RIGHT
 
 
 def blocked_moves(obs: th.Tensor, n_actions: int) -> th.Tensor:
@@ -45,31 +48,61 @@ def useless_releases(obs: th.Tensor) -> th.Tensor:
     return (obs[:, TANK_INDEX] <= 0) | (obs[:, NEED_HERE_INDEX] <= 0)
 
 
+def detours_home(obs: th.Tensor, n_actions: int) -> th.Tensor:
+    """(batch, n_actions) bool, watering: for a drone with an empty tank away from the base, every
+    action but the compass's moves (which then lead home by a shortest way: env.core's home compass).
+
+    Water comes only from the base, so such a drone can do nothing useful but fly home; left to
+    learn it, the default policy spent 1-5 % of its drone-steps hovering or off the way
+    (docs/policy.md). Rows whose compass shows no move (no way home) are left alone."""
+    way = obs[:, COMPASS_INDEX:COMPASS_INDEX + 4] > 0.5
+    homebound = (obs[:, TANK_INDEX] <= 0) & (obs[:, AT_BASE_INDEX] < 0.5) & way.any(dim=1)
+    mask = th.zeros((obs.shape[0], n_actions), dtype=th.bool, device=obs.device)
+    mask[:, [HOVER, WATER]] = homebound[:, None]
+    mask[:, UP:RIGHT + 1] = homebound[:, None] & ~way
+    return mask
+
+
 def masked_actions(obs: th.Tensor, n_actions: int) -> th.Tensor:
-    """(batch, n_actions) bool: the actions the policy never takes (blocked moves, useless releases)."""
+    """(batch, n_actions) bool: the actions the policy never takes (blocked moves; watering: useless
+    releases and an empty tank's detours on the way home)."""
     mask = blocked_moves(obs, n_actions)
     if n_actions > WATER:
         mask[:, WATER] = useless_releases(obs)
+        mask |= detours_home(obs, n_actions)
     return mask
 
 
 class MaskedMovesPolicy(ActorCriticPolicy):
     """``MlpPolicy`` whose masked actions (:func:`masked_actions`) have (practically) zero probability.
 
+    ``acting_temperature``: the logits are divided by it when the policy acts outside training
+    (``predict``: evaluation, the gate, missions); below 1 the swarm acts closer to its most likely
+    actions. Training always samples at temperature 1 (PPO's ratios need the collecting
+    distribution). It is a policy keyword, so a saved model keeps it; models saved before it act at 1.
+
     (The name predates the release mask; saved models refer to the class by it.)"""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, acting_temperature: float = 1.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(self.action_dist, CategoricalDistribution):  # _masked builds a Categorical
             raise TypeError(f"MaskedMovesPolicy needs a Discrete action space, not {self.action_space}")
+        if not acting_temperature > 0:
+            raise ValueError(f"acting_temperature={acting_temperature!r}: allowed: > 0")
+        self.acting_temperature = float(acting_temperature)
 
-    def _masked(self, latent_pi: th.Tensor, obs: th.Tensor) -> Distribution:
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "acting_temperature": self.acting_temperature}
+
+    def _masked(self, latent_pi: th.Tensor, obs: th.Tensor, temperature: float = 1.0) -> Distribution:
         """The action distribution with the masked actions' logits set to MASKED_LOGIT.
 
         Built once from the masked logits (SB3's own path builds an unmasked one first) and without
         torch's argument validation: the logits come from our own network, and both costs are paid
         on every collection step and every minibatch."""
         logits = self.action_net(latent_pi)
+        if temperature != 1.0:
+            logits = logits / temperature
         masked = logits.masked_fill(masked_actions(obs, logits.shape[-1]), MASKED_LOGIT)
         self.action_dist.distribution = Categorical(logits=masked, validate_args=False)
         return self.action_dist
@@ -97,4 +130,4 @@ class MaskedMovesPolicy(ActorCriticPolicy):
         # acting needs the actor only (as in SB3): no critic pass per step of an evaluation
         features = BasePolicy.extract_features(self, obs, self.pi_features_extractor)
         latent_pi = self.mlp_extractor.forward_actor(features)
-        return self._masked(latent_pi, obs)
+        return self._masked(latent_pi, obs, self.acting_temperature)

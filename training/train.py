@@ -120,6 +120,9 @@ def build_model(
         rollout_buffer_class=FreshSamplesRolloutBuffer,
         policy_kwargs={"net_arch": list(p.net_arch),
                        "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[p.activation],
+                       # only when it differs from 1: models then keep the policy_kwargs they had
+                       **({"acting_temperature": p.acting_temperature}
+                          if p.acting_temperature != 1.0 else {}),
                        **(policy_overrides or {})},
         seed=profile.seed,
         device=device,

@@ -12,7 +12,7 @@ import torch as th
 from env.config import FieldConfig
 from env.core import SwarmSim
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
-from training.policy import NEIGHBOUR_OF_MOVE, MaskedMovesPolicy, blocked_moves, masked_actions
+from training.policy import NEIGHBOUR_OF_MOVE, MaskedMovesPolicy, blocked_moves, detours_home, masked_actions
 
 pytestmark = pytest.mark.unit
 
@@ -61,6 +61,31 @@ def test_a_release_is_masked_exactly_when_it_would_not_deliver() -> None:
     assert not masked_actions(th.as_tensor(obs), 5).numpy()[:, HOVER].any()  # recon: 5 actions, no release
 
 
+def test_an_empty_tank_away_from_the_base_may_only_take_a_shortest_way_home() -> None:
+    """Watering: with an empty tank away from the base, the allowed actions are exactly the moves to a
+    neighbour nearer the base (the simulator's BFS distance); any other drone is not restricted."""
+    sim = SwarmSim("watering", FieldConfig(width=10, height=10, n_drones=3, n_plants=40, tank_capacity=1,
+                                           obstacle_density=0.2), 32, seed=5)
+    sim.reset()
+    rng = np.random.default_rng(1)
+    homebound_rows = 0
+    for _ in range(30):
+        obs = sim.observe(np.arange(sim.B))
+        mask = detours_home(th.as_tensor(obs), 6).numpy()
+        g = (sim.cell + sim.field_off[:, None]).ravel()
+        here = sim.dist[g]
+        homebound = (sim.tank.ravel() == 0) & (here > 0)
+        for action in (UP, DOWN, LEFT, RIGHT):
+            nearer = sim.dist[g + sim.move_delta[action]] < here
+            assert (~mask[:, action] == (~homebound | nearer)).all(), action
+        assert (mask[:, HOVER] == homebound).all() and (mask[:, WATER] == homebound).all()
+        assert (~masked_actions(th.as_tensor(obs), 6).numpy()).any(axis=1).all(), "a row with no action left"
+        homebound_rows += int(homebound.sum())
+        sim.step(np.where(rng.random(sim.B * sim.N) < 0.3, WATER, rng.integers(0, 5, sim.B * sim.N)))
+    assert homebound_rows > 50
+    assert not masked_actions(th.as_tensor(obs), 5).numpy()[:, HOVER].any()  # recon: never restricted
+
+
 def _blocked_row() -> np.ndarray:
     """256 copies of one drone's observation that has at least one blocked neighbour."""
     obs = _sim().observe(np.arange(8))
@@ -85,6 +110,38 @@ def test_blocked_moves_are_never_sampled_and_saved_models_load(tmp_path: Path) -
     loaded = PPO.load(tmp_path / "m.zip", device="cpu")
     assert isinstance(loaded.policy, MaskedMovesPolicy)
     assert not set(loaded.predict(obs, deterministic=False)[0].tolist()) & set(blocked)
+
+
+def test_acting_temperature_sharpens_acting_only_and_is_saved_with_the_model(tmp_path: Path) -> None:
+    """predict (evaluation, gate, missions) samples from logits / T; training's forward and
+    evaluate_actions keep T = 1 (PPO's ratios); a saved model acts at its temperature after loading."""
+    from stable_baselines3 import PPO
+
+    from env.sb3_vec_env import SwarmVecEnv
+
+    venv = SwarmVecEnv("recon", FieldConfig(width=10, height=10, n_drones=4, obstacle_density=0.3), 8, seed=0)
+    model = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu",
+                policy_kwargs={"acting_temperature": 0.25})
+    policy = model.policy
+    obs = th.as_tensor(_sim().observe(np.arange(8)))
+    with th.no_grad():
+        acting = policy.get_distribution(obs).distribution.probs
+        training = policy.evaluate_actions(obs, th.zeros(len(obs), dtype=th.long))[1]
+        collecting = policy(obs)[2]
+        plain = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu").policy
+        plain.load_state_dict(policy.state_dict())
+        untempered = plain.get_distribution(obs).distribution.logits
+        assert th.allclose(acting, th.softmax(untempered / 0.25, 1), atol=1e-6)
+        assert not th.allclose(acting, th.softmax(untempered, 1), atol=1e-3)
+        assert th.allclose(training, plain.evaluate_actions(obs, th.zeros(len(obs), dtype=th.long))[1])
+        assert collecting.shape == (len(obs),)
+    model.save(tmp_path / "m.zip")
+    loaded = PPO.load(tmp_path / "m.zip", device="cpu")
+    assert loaded.policy.acting_temperature == 0.25
+    assert plain.acting_temperature == 1.0
+    with pytest.raises(ValueError, match="acting_temperature=0"):
+        PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, device="cpu",
+            policy_kwargs={"acting_temperature": 0})
 
 
 def test_the_masked_distribution_is_the_unmasked_one_renormalised_over_allowed_actions() -> None:

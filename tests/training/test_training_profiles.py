@@ -40,6 +40,9 @@ def test_overrides_apply_as_yaml_values() -> None:
         (["novalue"], "expected key=value"),
         (["field.sensor_radius=9"], "curriculum[0] with field: sensor_radius=9 is out of range"),
         (["field.wind=3"], "field: "),
+        (["ppo.acting_temperature=0"], "ppo.acting_temperature"),
+        (["ppo.mask_blocked_moves=false", "ppo.acting_temperature=0.7"],
+         "acting_temperature=0.7 needs mask_blocked_moves: true"),
     ],
 )
 def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:
