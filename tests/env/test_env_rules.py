@@ -135,15 +135,16 @@ def test_watering_regions_match_the_reference_beyond_their_reach() -> None:
     fallback (the nearest plant anywhere), and the compass still equals the oracle's throughout."""
     from env.core import COMPASS_FEATURES, REGION_REACH
 
-    cfg = FieldConfig(width=60, height=4, n_drones=2, n_plants=3, max_steps=80, tank_capacity=7)
-    sim, ref = SwarmSim("watering", cfg, 1, seed=2), PlainSwarm("watering", cfg, 1, seed=2)
+    width = 2 * REGION_REACH + 12
+    cfg = FieldConfig(width=width, height=4, n_drones=2, n_plants=3, max_steps=2 * width, tank_capacity=7)
+    sim, ref = SwarmSim("watering", cfg, 1, seed=20), PlainSwarm("watering", cfg, 1, seed=20)
     farthest = 0.0
-    for _ in range(59):
+    for _ in range(width - 1):
         obs = sim.observe(np.arange(1))
         np.testing.assert_allclose(obs, ref.observe(), atol=1e-6)
         farthest = max(farthest, float(obs[:, OBS_DIM - 1].max()) * (cfg.width + cfg.height))
         assert (obs[:, OBS_DIM - COMPASS_FEATURES:] != 0).any()
-        move = RIGHT if sim.cell_x[sim.cell[0, 0]] < 55 else LEFT
+        move = RIGHT if sim.cell_x[sim.cell[0, 0]] < width - 5 else LEFT
         sim.step([move, HOVER])
         ref.step(np.array([move, HOVER]))
     assert farthest > REGION_REACH
