@@ -54,7 +54,7 @@ OBS_DIM = (
     WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
     + COMPASS_FEATURES
 )
-OBS_LAYOUT_VERSION = 6  # v6: regions reach 48 steps (v5: 24)
+OBS_LAYOUT_VERSION = 6  # v6: regions reach 48 steps (v5: 24); the fallback skips claimed work
 """Bumped whenever the meaning or order of observation features changes; saved in every model
 (training.registry refuses a model of another version)."""
 GOLDEN = 0.6180339887498949
@@ -561,6 +561,11 @@ class SwarmSim:
     """Scenarios whose compass leads to the drone's own region first (observation layout v5;
     bench/ablation.py's ``no_regions`` variant switches it off)."""
 
+    CLAIMED_WORK: tuple[str, ...] = ("watering",)
+    """Scenarios whose drones without work in their own region skip the work a region's compass
+    already leads to (layout v6). Not recon: a v5 recon model scored with it was 0-3 % slower (a
+    plant's water is claimed, a frontier cell is covered by any drone passing; docs/policy.md)."""
+
     OWN_WAVES_SHARE = 0.5
     """Drones without work in their region look for the nearest work by waves of their own until those
     have touched this share of a field's cells; then one wave from all the work serves the rest
@@ -579,7 +584,10 @@ class SwarmSim:
         v5: a drone first looks for work in its own region, the cells nearer to it than to any other
         drone (watering: any other drone carrying water), and only when there is none for the
         nearest work anywhere: drones that left the base together otherwise all chased the same
-        plant (and all but the first turned back) or swept the same frontier. ``elsewhere``: (k, N)
+        plant (and all but the first turned back) or swept the same frontier. v6: regions reach
+        REGION_REACH = 48 steps, and (watering: CLAIMED_WORK) a drone without work in its own region
+        is led to the nearest work that no region's compass leads to (the owners' nearest work is
+        claimed), and only when there is none to the nearest work anywhere. ``elsewhere``: (k, N)
         bool, drones whose compass the caller replaces (homebound): no wave looks for work for them."""
         k, n = len(fields), self.N
         free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
@@ -592,7 +600,8 @@ class SwarmSim:
         moves = np.empty((k, n), dtype=np.uint8)
         compass_waves(work & free, free, np.ascontiguousarray(cell), np.ascontiguousarray(carriers),
                       np.ascontiguousarray(elsewhere), self.Wp, REGION_REACH, UNREACHABLE,
-                      int(self.C * self.OWN_WAVES_SHARE), dist, moves)
+                      int(self.C * self.OWN_WAVES_SHARE), self.scenario.name in self.CLAIMED_WORK,
+                      dist, moves)
         out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
         for j in range(4):
             out[:, j] = (moves.ravel() >> j) & 1

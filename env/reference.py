@@ -233,8 +233,11 @@ class PlainField:
             (c["plants_found"] / max(c["plants_total"], 1))
         glob = [c["step"] / cfg.max_steps, c["covered"] / max(c["free"], 1), progress, sum(self.active) / n]
         glob += [self.rem[b] / max(self.tot[b], 1.0) for b in range(COARSE * COARSE)]
-        # each cell's owner (own regions, env.waves.compass_waves): one map for all drones
-        owner = self._owners() if self.sim.scenario.name in SwarmSim.OWN_REGIONS else {}
+        # each cell's owner (own regions, env.waves.compass_waves) and the work the owners claim: one map
+        owner, ring = self._owners() if self.sim.scenario.name in SwarmSim.OWN_REGIONS else ({}, {})
+        work = self._work()
+        claims = self.sim.scenario.name in SwarmSim.CLAIMED_WORK
+        claimed = self._claims(owner, ring, work) if claims else set()
         rows = []
         for i in range(n):
             planes: list[list[float]] = [[], [], [], [], []]  # blocked, covered, plant, drone, need/7
@@ -265,27 +268,54 @@ class PlainField:
             if watering and self.tank[i] == 0 and here != 0:  # an empty tank: the way home
                 compass = [float(d < here) for d in nd] + [min(here / (h + w), 1.0)]
             else:
-                compass = self._compass(i, owner)
+                compass = self._compass(i, owner, work, claimed)
             rows.append(row + glob + self._far(i) + ids + compass)
         return rows
 
-    def _compass(self, i: int, owner: dict[tuple[int, int], int]) -> list[float]:
+    def _work(self) -> list[tuple[int, int]]:
+        """Free cells with work left (watering: a plant needing water; recon: not covered)."""
+        cfg, watering = self.sim.config, self.sim.scenario.watering
+        return [(y, x) for y in range(cfg.height) for x in range(cfg.width) if not self.obst[y][x]
+                and ((self.need[y][x] > 0) if watering else not self.covered[y][x])]
+
+    def _region_way(self, i: int, owner: dict[tuple[int, int], int],
+                    work: list[tuple[int, int]]) -> dict[tuple[int, int], int] | None:
+        """Distances to drone i's own work through its own region, if it owns its cell and that work
+        reaches it (owners are carriers; a shared cell is the first's)."""
+        if owner.get((self.y[i], self.x[i])) != i:
+            return None
+        mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
+        return mine if (self.y[i], self.x[i]) in mine else None
+
+    def _claims(self, owner: dict[tuple[int, int], int], ring: dict[tuple[int, int], int],
+                work: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        """The work each owner's compass leads to: its region's work at its own distance (``ring``: a
+        cell's distance to its owner)."""
+        claimed: set[tuple[int, int]] = set()
+        for i in range(self.sim.config.n_drones):
+            mine = self._region_way(i, owner, work)
+            if mine is not None:
+                here = mine[(self.y[i], self.x[i])]
+                claimed |= {c for c in work if owner.get(c) == i and ring[c] == here}
+        return claimed
+
+    def _compass(self, i: int, owner: dict[tuple[int, int], int], work: list[tuple[int, int]],
+                 claimed: set[tuple[int, int]]) -> list[float]:
         """The way to the nearest cell with work left around obstacles: a breadth-first search from
         every free cell with work left; the moves to a neighbour one step closer, then the distance.
         A drone that owns cells (``owner``: cell -> drone, :meth:`_owners`) looks in its own region
-        first (env.core SwarmSim._compass)."""
-        cfg, watering = self.sim.config, self.sim.scenario.watering
-        h, w = cfg.height, cfg.width
-        work = [(y, x) for y in range(h) for x in range(w) if not self.obst[y][x]
-                and ((self.need[y][x] > 0) if watering else not self.covered[y][x])]
-        if owner.get((self.y[i], self.x[i])) == i:  # owners are carriers; a shared cell is the first's
-            mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
-            if (self.y[i], self.x[i]) in mine:
-                return self._way(i, mine)
-        dist = self._bfs(work, lambda c: True)
-        if (self.y[i], self.x[i]) not in dist:
+        first; the others (unless they stand on work) look for the nearest work no owner's compass
+        leads to (``claimed``), then for any work (env.core SwarmSim._compass)."""
+        mine = self._region_way(i, owner, work)
+        if mine is not None:
+            return self._way(i, mine)
+        if (self.y[i], self.x[i]) in work:  # work right here, claimed or not: distance 0
             return [0.0] * COMPASS_FEATURES
-        return self._way(i, dist)
+        for sources in ([c for c in work if c not in claimed], work):
+            dist = self._bfs(sources, lambda c: True)
+            if (self.y[i], self.x[i]) in dist:
+                return self._way(i, dist)
+        return [0.0] * COMPASS_FEATURES
 
     def _way(self, i: int, dist: dict[tuple[int, int], int]) -> list[float]:
         """Compass features of drone i from a distance map: moves one step closer, then the distance."""
@@ -316,14 +346,15 @@ class PlainField:
         """Drone d has a region: it is active and (watering) carries water."""
         return bool(self.active[d]) and (self.tank[d] > 0 or not self.sim.scenario.watering)
 
-    def _owners(self) -> dict[tuple[int, int], int]:
-        """Each cell's nearest carrier (lowest index on a tie), within REGION_REACH steps."""
+    def _owners(self) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+        """Each cell's nearest carrier (lowest index on a tie), within REGION_REACH steps, and its
+        distance to that carrier."""
         best: dict[tuple[int, int], tuple[int, int]] = {}
         for d in range(self.sim.config.n_drones):
             if self._carrier(d):
                 for c, t in self._bfs([(self.y[d], self.x[d])], lambda c: True, REGION_REACH).items():
                     best[c] = min(best.get(c, (t, d)), (t, d))
-        return {c: d for c, (_, d) in best.items()}
+        return {c: d for c, (_, d) in best.items()}, {c: t for c, (t, _) in best.items()}
 
     def _far(self, i: int) -> list[float]:
         """Far-field block fractions of drone i, cell by cell (work left, then blocked/outside)."""

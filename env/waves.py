@@ -94,9 +94,63 @@ def _nearest_seed_from(start: int, free: np.ndarray, seeds: np.ndarray, offsets:
 
 
 @compiled
+def _nearest_work(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, todo: np.ndarray,
+                  offsets: np.ndarray, budget: int, final: bool, ring_of: np.ndarray, front: np.ndarray,
+                  nxt: np.ndarray, mark: np.ndarray, first: np.ndarray, seen: np.ndarray, dist: np.ndarray,
+                  moves: np.ndarray) -> None:
+    """The nearest seed anywhere for every drone of one field with ``todo`` (``dist``/``moves``: that
+    field's rows): first by a wave from the drone itself, while these waves have touched fewer than
+    ``budget`` cells (few such drones, work near them), then by a wave from all seeds that stops once
+    it has reached every drone left (many drones, or work far away: one wave serves them all). Both
+    give the same answer; ``budget`` only moves the cost. A drone no seed reaches stays in ``todo``,
+    unless ``final`` (then it keeps its distance and moves)."""
+    n, size = cell.shape[0], free.shape[0]
+    left = 0
+    for i in range(n):
+        left += todo[i]
+    spent = 0
+    for i in range(n):
+        if todo[i] and spent < budget:
+            d, bits, used = _nearest_seed_from(cell[i], free, seeds, offsets, mark, first, seen,
+                                               budget - spent)
+            spent += used
+            if d > 0 or (d == -2 and final):  # found, or (final) no seed reachable at all
+                if d > 0:
+                    dist[i] = d
+                    moves[i] = bits
+                todo[i] = False
+                left -= 1
+    if not left:
+        return
+    ring_of[:] = -1
+    count = 0
+    for c in range(size):
+        if seeds[c] and free[c]:
+            ring_of[c] = 0
+            front[count] = c
+            count += 1
+    ring = 0
+    while left and count:
+        ring += 1
+        new = _grow(front, count, free, offsets, ring, ring_of, nxt)
+        for i in range(n):
+            if todo[i] and ring_of[cell[i]] == ring:
+                dist[i] = ring
+                for j in range(4):
+                    if ring_of[cell[i] + offsets[j]] == ring - 1:
+                        moves[i] |= np.uint8(1 << j)
+                todo[i] = False
+                left -= 1
+        front, nxt = nxt, front
+        count = new
+    if final:
+        todo[:] = False
+
+
+@compiled
 def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
                   elsewhere: np.ndarray, width: int, reach: int, unreachable: int, budget: int,
-                  dist: np.ndarray, moves: np.ndarray) -> None:
+                  claim: bool, dist: np.ndarray, moves: np.ndarray) -> None:
     """Fill ``dist`` (k, n) and ``moves`` (k, n) of every drone of every field.
 
     ``seeds``/``free``: (k, cells) bool over the padded fields (work left; not blocked; the padding is
@@ -110,12 +164,12 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
     carriers) and the union of their first moves. A carrier sharing its cell with a lower index has no
     region. A carrier's distance is the ring at which its region first reaches a seed, its moves those
     of the seed cells reached then; it stops looking at ``reach`` rings, or once its region stops
-    growing. Every drone still without a distance then gets the nearest seed anywhere: first by a wave
-    from the drone itself, while the field's waves of that kind have touched fewer than ``budget``
-    cells (few such drones, work near them), then by a wave from all seeds that stops once it has
-    reached every drone left (many drones, or work far away: one wave serves them all). Both give the
-    same answer; ``budget`` only moves the cost. Drones no wave reaches keep ``unreachable`` and no
-    moves."""
+    growing. With ``claim``, the seeds a carrier found so (its nearest in its region, ties included)
+    are claimed. Every drone still without a distance then gets the nearest unclaimed seed anywhere,
+    and only when none is reachable the nearest seed anywhere (``_nearest_work``): several carriers
+    whose regions held no work otherwise all flew to the plant another carrier was already bringing
+    water to (v6).
+    Drones no wave reaches keep ``unreachable`` and no moves."""
     k, size = free.shape
     n = cell.shape[1]
     offsets = np.array([-width, width, -1, 1], dtype=np.int64)
@@ -129,7 +183,10 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
     seen = np.empty(size, dtype=np.int64)
     todo = np.empty(n, dtype=np.bool_)
     grew = np.empty(n, dtype=np.bool_)
+    claimed = np.empty(size, dtype=np.int64)  # the seeds the carriers of the current field found
+    unclaimed = np.empty(size, dtype=np.bool_)
     for f in range(k):
+        n_claimed = 0
         fr, sd, cl = free[f], seeds[f], cell[f]
         for i in range(n):
             dist[f, i] = unreachable
@@ -153,6 +210,8 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
                 if todo[i] and sd[cl[i]]:
                     dist[f, i] = 0
                     todo[i] = False
+                    claimed[n_claimed] = cl[i]
+                    n_claimed += 1
                 left += todo[i]
             ring = 0
             while left and count and ring < reach:
@@ -179,6 +238,8 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
                     if sd[d] and todo[o]:
                         dist[f, o] = ring
                         moves[f, o] |= first[d]
+                        claimed[n_claimed] = d
+                        n_claimed += 1
                 left = 0
                 for i in range(n):
                     # found this ring, or a region that did not grow (it never will): stop looking
@@ -186,7 +247,7 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
                     left += todo[i]
                 front, nxt = nxt, front
                 count = new
-        # ---- the nearest work anywhere, for every drone still without a distance
+        # ---- the nearest unclaimed work anywhere, else the nearest work, for every drone left
         left = 0
         for i in range(n):
             todo[i] = dist[f, i] == unreachable and not elsewhere[f, i]
@@ -194,37 +255,13 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
                 dist[f, i] = 0
                 todo[i] = False
             left += todo[i]
-        spent = 0
-        for i in range(n):
-            if todo[i] and spent < budget:
-                d, bits, used = _nearest_seed_from(cl[i], fr, sd, offsets, mark, first, seen, budget - spent)
-                spent += used
-                if d != -1:  # found, or no seed reachable at all
-                    if d > 0:
-                        dist[f, i] = d
-                        moves[f, i] = bits
-                    todo[i] = False
-                    left -= 1
         if not left:
             continue
-        ring_of[:] = -1
-        count = 0
-        for c in range(size):
-            if sd[c] and fr[c]:
-                ring_of[c] = 0
-                front[count] = c
-                count += 1
-        ring = 0
-        while left and count:
-            ring += 1
-            new = _grow(front, count, fr, offsets, ring, ring_of, nxt)
-            for i in range(n):
-                if todo[i] and ring_of[cl[i]] == ring:
-                    dist[f, i] = ring
-                    for j in range(4):
-                        if ring_of[cl[i] + offsets[j]] == ring - 1:
-                            moves[f, i] |= np.uint8(1 << j)
-                    todo[i] = False
-                    left -= 1
-            front, nxt = nxt, front
-            count = new
+        if claim and n_claimed:
+            unclaimed[:] = sd
+            for q in range(n_claimed):
+                unclaimed[claimed[q]] = False
+            _nearest_work(unclaimed, fr, cl, todo, offsets, budget, False, ring_of, front, nxt, mark, first,
+                          seen, dist[f], moves[f])
+        _nearest_work(sd, fr, cl, todo, offsets, budget, True, ring_of, front, nxt, mark, first, seen,
+                      dist[f], moves[f])

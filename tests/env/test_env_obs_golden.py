@@ -36,7 +36,9 @@ CASES: dict[str, tuple[str, int, int, dict]] = {
 }
 
 # v4: geodesic compass; v5: own regions first (both scenarios), and in watering an empty tank's
-# compass leads home; v6: regions reach 48 steps instead of 24 (only water-30x20-sparse changed).
+# compass leads home; v6: regions reach 48 steps instead of 24, and in watering a drone without work
+# in its own region is led to the nearest plant no region's compass leads to (claimed), if any
+# (the recon cases kept their v5 digests).
 # Checked against env/reference.py.
 GOLDEN_VERSION = 6
 GOLDEN: dict[str, str] = {
@@ -44,8 +46,8 @@ GOLDEN: dict[str, str] = {
     "recon-24x24-late": "13bbf3da779595ff6c3abd94cbc53dd9510af23a7732cf57cd63630ff9b3a9d0",
     "recon-40x17": "6a0d18495efadaa697c0ce69f4d1968951614a3e89306a3b84fb1e1187bac010",
     "recon-96-big": "d31bdc8db3a30a82d966fb6135adac1f02a578a02817fbece70d7d0710dce220",
-    "water-12x12": "c73d3ab464c24eec9d18c832a568876757419b3fe08d618904dbae16f30c8ca6",
-    "water-30x20-sparse": "7e4cc13463bea2348851d77e835c3518667d84c119731600d3b7d55d809b0490",
+    "water-12x12": "abe3ef653c506d7055845a3d2e2ec75ff8ab7ca44f9558bd278fc1165e2f8a3e",
+    "water-30x20-sparse": "69ce93da1b32ee20a62772114746cc87d21f1d30355ea88fafd28cfca6e2ff4e",
 }
 
 

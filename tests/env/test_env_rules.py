@@ -129,6 +129,24 @@ def test_watering_compass_leads_to_the_plant_with_water_and_home_with_an_empty_t
     assert compass() == pytest.approx([0.0, 1.0, 1.0, 0.0, 7 / 10])
 
 
+@pytest.mark.parametrize("plants, expected", [([(0, 4), (0, 13)], 12), ([(0, 4)], 3)])
+def test_a_drone_without_work_in_its_region_skips_the_work_another_region_claims(
+        plants: list[tuple[int, int]], expected: int) -> None:
+    """Layout v6: drone 0 at (0, 2) owns the plant at (0, 4) (its region's nearest: claimed); drone 1
+    at (0, 1) owns no plant, so its compass leads to the nearest unclaimed plant, (0, 13), 12 steps
+    away, not to the claimed one 3 steps away; when every plant is claimed, to the nearest anyway."""
+    from env.core import COMPASS_FEATURES
+
+    lay = make_layout(width=14, height=4, plants=plants, needs=[1] * len(plants))
+    sim = make_sim("watering", lay, n_drones=2)
+    sim.step([RIGHT, RIGHT])
+    sim.step([RIGHT, HOVER])
+    assert pos(sim) == [(0, 2), (0, 1)] and (sim.tank > 0).all()
+    compass = sim.observe(np.arange(1))[:, OBS_DIM - COMPASS_FEATURES:]
+    assert compass[0].tolist() == pytest.approx([0.0, 0.0, 0.0, 1.0, 2 / 18])
+    assert compass[1].tolist() == pytest.approx([0.0, 0.0, 0.0, 1.0, expected / 18])
+
+
 def test_watering_regions_match_the_reference_beyond_their_reach() -> None:
     """One drone flies to the far end of a long field with few plants while the other hovers: regions
     end REGION_REACH steps from their drone, so a plant farther than that is found only by the

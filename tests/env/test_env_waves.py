@@ -33,7 +33,7 @@ def _waves(rows: list[str], carriers: list[bool], budget: int = 0) -> tuple[np.n
     moves = np.empty(cell.shape, dtype=np.uint8)
     elsewhere = np.zeros((1, len(carriers)), dtype=bool)
     compass_waves(seeds, free, cell, np.array([carriers]), elsewhere, width, 24, UNREACHABLE, budget,
-                  dist, moves)
+                  False, dist, moves)
     return dist[0], moves[0]
 
 
@@ -64,7 +64,8 @@ def test_without_regions_each_drone_gets_the_nearest_work_unreachable_gives_noth
 
 def test_the_drones_own_waves_and_the_wave_from_all_work_agree_on_random_fields() -> None:
     """The fallback's two ways (budget 0: one wave from every seed; a large budget: a wave from each
-    drone; in between: both within one field) give identical distances and moves."""
+    drone; in between: both within one field) give identical distances and moves, with claimed work
+    skipped or not."""
     rng = np.random.default_rng(7)
     k, h, w, n = 64, 14, 17, 6
     wp = w + 2
@@ -75,17 +76,20 @@ def test_the_drones_own_waves_and_the_wave_from_all_work_agree_on_random_fields(
     cell = np.array([rng.choice(np.flatnonzero(row), size=n) for row in free])
     carriers = rng.random((k, n)) < 0.5
     elsewhere = ~carriers & (rng.random((k, n)) < 0.5)  # homebound: no wave looks for work for them
-    results = []
-    for budget in (0, 7, 40, 10**6):
-        dist = np.empty((k, n), dtype=np.int64)
-        moves = np.empty((k, n), dtype=np.uint8)
-        compass_waves(seeds, free, cell, carriers, elsewhere, wp, 3, UNREACHABLE, budget, dist, moves)
-        results.append((dist, moves))
-    for dist, moves in results[1:]:
-        np.testing.assert_array_equal(dist, results[0][0])
-        np.testing.assert_array_equal(moves, results[0][1])
-    dist = results[0][0]
-    assert (dist[elsewhere] == UNREACHABLE).all() and (results[0][1][elsewhere] == 0).all()
+    results: dict[bool, list[tuple[np.ndarray, np.ndarray]]] = {False: [], True: []}
+    for claim in (False, True):  # with and without claimed work (watering / recon)
+        for budget in (0, 7, 40, 10**6):
+            dist = np.empty((k, n), dtype=np.int64)
+            moves = np.empty((k, n), dtype=np.uint8)
+            compass_waves(seeds, free, cell, carriers, elsewhere, wp, 3, UNREACHABLE, budget, claim, dist,
+                          moves)
+            results[claim].append((dist, moves))
+        for dist, moves in results[claim][1:]:
+            np.testing.assert_array_equal(dist, results[claim][0][0])
+            np.testing.assert_array_equal(moves, results[claim][0][1])
+    assert (results[True][0][0] != results[False][0][0]).any(), "no drone skipped claimed work"
+    dist = results[False][0][0]
+    assert (dist[elsewhere] == UNREACHABLE).all() and (results[False][0][1][elsewhere] == 0).all()
     assert (dist == UNREACHABLE).any() and ((dist > 3) & (dist < UNREACHABLE)).any()  # both cases met
 
 
@@ -98,8 +102,9 @@ def test_a_drone_sharing_its_cell_with_a_lower_index_has_no_region() -> None:
     dist = np.empty(cell.shape, dtype=np.int64)
     moves = np.empty(cell.shape, dtype=np.uint8)
     both, elsewhere = np.array([[True, True]]), np.zeros((1, 2), dtype=bool)
-    compass_waves(seeds, free, cell, both, elsewhere, width, 24, UNREACHABLE, 0, dist, moves)
-    assert dist.tolist() == [[2, 2]] and moves.tolist() == [[LEFT, LEFT]]  # the second via the fallback
+    for claim in (False, True):  # the only seed is claimed by the first: the second takes it anyway
+        compass_waves(seeds, free, cell, both, elsewhere, width, 24, UNREACHABLE, 0, claim, dist, moves)
+        assert dist.tolist() == [[2, 2]] and moves.tolist() == [[LEFT, LEFT]]  # the second via the fallback
 
 
 def test_without_a_cache_location_it_compiles_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
