@@ -102,8 +102,8 @@ def _nearest_work(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, todo: n
     field's rows): first by a wave from the drone itself, while these waves have touched fewer than
     ``budget`` cells (few such drones, work near them), then by a wave from all seeds that stops once
     it has reached every drone left (many drones, or work far away: one wave serves them all). Both
-    give the same answer; ``budget`` only moves the cost. A drone no seed reaches stays in ``todo``,
-    unless ``final`` (then it keeps its distance and moves)."""
+    give the same answer; ``budget`` only moves the cost. A drone no seed reaches stays in ``todo``
+    for a later call, unless ``final`` (then it is done, with no distance and no moves)."""
     n, size = cell.shape[0], free.shape[0]
     left = 0
     for i in range(n):
@@ -168,8 +168,7 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
     are claimed. Every drone still without a distance then gets the nearest unclaimed seed anywhere,
     and only when none is reachable the nearest seed anywhere (``_nearest_work``): several carriers
     whose regions held no work otherwise all flew to the plant another carrier was already bringing
-    water to (v6).
-    Drones no wave reaches keep ``unreachable`` and no moves."""
+    water to (v6). Drones no wave reaches keep ``unreachable`` and no moves."""
     k, size = free.shape
     n = cell.shape[1]
     offsets = np.array([-width, width, -1, 1], dtype=np.int64)
