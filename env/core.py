@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from env.bounds import coverage_lower_bound, sensing_release
 from env.config import OBS_RADIUS, FieldConfig
 from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts
 from env.scenarios import WATER, Scenario, get_scenario
@@ -285,9 +286,10 @@ class SwarmSim:
         # The swarm senses its surroundings at take-off (no reward for it).
         gcell = self.field_off[fields][:, None] + self.cell[fields]
         self._sense(gcell, np.ones((k, self.N), dtype=bool), fields)
-        per_move = self.N * cells_per_move(cfg)
-        left = np.maximum(cnt["goal_cells"][fields] - cnt["covered"][fields], 0)
-        cnt["lower_bound"][fields] = -(-left // per_move)
+        cnt["lower_bound"][fields] = coverage_lower_bound(
+            sensing_release(lay.dist, cfg.sensor_radius), ~lay.obstacles, cnt["covered"][fields],
+            cnt["goal_cells"][fields], self.N * cells_per_move(cfg),
+        )
 
     # ------------------------------------------------------------------ rules
     def _sense(
@@ -697,7 +699,8 @@ class SwarmSim:
         return self.cell // self.Wp - self.P, self.cell % self.Wp - self.P
 
     def lower_bound_steps(self) -> np.ndarray:
-        """(B,) ceil(cells left to the coverage goal at reset / (drones x cells newly sensed per move))."""
+        """(B,) fewest steps any swarm needs to the coverage goal (env.bounds: each move senses at most
+        drones x cells_per_move new cells, and no cell before a drone can reach its sensor range)."""
         return self.counters["lower_bound"].copy()
 
 

@@ -84,12 +84,32 @@ class PlainField:
         self.rem = list(self.tot)
         for i in range(n):
             self.sense(i)
-        left = max(self.c["goal"] - self.c["covered"], 0)
-        # most cells one move can newly sense: a side of the sensor square, the whole square when
-        # obstacles block the sensor (a move can uncover what an obstacle hid)
-        side = 2 * cfg.sensor_radius + 1
-        per_move = n * (side * side if cfg.obstacles_block_sensor and cfg.sensor_radius > 1 else side)
-        self.c["lower_bound"] = -(-left // per_move)
+        self.c["lower_bound"] = self._lower_bound()
+
+    def _lower_bound(self) -> int:
+        """Fewest steps to the coverage goal: each step senses at most drones x (one side of the sensor
+        square; the whole square when obstacles block the sensor, since a move can uncover what an
+        obstacle hid) new cells, and a cell only once some drone can stand within sensor range of it."""
+        cfg, r = self.sim.config, self.sim.config.sensor_radius
+        side = 2 * r + 1
+        per_step = cfg.n_drones * (side * side if cfg.obstacles_block_sensor and r > 1 else side)
+        reach = self._bfs([self.base], lambda cell: True)
+        release: dict[int, int] = {}  # step -> free cells first within range then
+        for (y, x) in ((y, x) for y in range(cfg.height) for x in range(cfg.width) if not self.obst[y][x]):
+            near = [reach[(y + dy, x + dx)] for dy in range(-r, r + 1) for dx in range(-r, r + 1)
+                    if (y + dy, x + dx) in reach]
+            if near:
+                release[min(near)] = release.get(min(near), 0) + 1
+        sensed, step = self.c["covered"], 0
+        backlog = max(release.get(0, 0) - sensed, 0)
+        while sensed < self.c["goal"]:
+            step += 1
+            backlog += release.get(step, 0)
+            if step > max(release, default=0) and backlog == 0:  # the goal is out of range
+                return -(-max(self.c["goal"] - self.c["covered"], 0) // per_step)
+            served = min(backlog, per_step)
+            backlog, sensed = backlog - served, sensed + served
+        return step
 
     def block(self, y: int, x: int) -> int:
         """Coarse block of a cell."""

@@ -40,8 +40,8 @@ def run_episodes(
     Keys: coverage, coverage_curve (coverage after each step), steps, steps_to_95 (None if never),
     plants_found, plants_total, plants_watered, water_delivered, water_wasted, water_drawn,
     water_in_tanks, wasted_trips, collisions, battery_depletions, bumps, energy, episode_return,
-    lower_bound_steps (recon: ceil(cells left to the coverage goal / (drones x (2r+1))), on reachable
-    cells), bound_ratio (steps / lower bound, recon), found_plants ([y, x] discovered, recon).
+    lower_bound_steps (recon: the fewest steps any swarm needs to the coverage goal, env/bounds.py),
+    bound_ratio (steps / lower bound, recon), found_plants ([y, x] discovered, recon).
     ``policy``: a baseline name or a callable obs[num_envs, D] -> actions[num_envs].
     ``on_step(sim)`` is called after every step (e.g. to record frames).
     """

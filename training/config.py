@@ -49,7 +49,8 @@ class PPOParams(_Strict):
                                       "training (evaluation, gate, missions); needs mask_blocked_moves")
 
     @model_validator(mode="after")
-    def _positive_layers(self) -> "PPOParams":
+    def _consistent(self) -> "PPOParams":
+        """Layer widths in range; an acting temperature only where the masked policy applies it."""
         if any(width < 1 or width > 4096 for width in self.net_arch):
             raise ValueError(f"net_arch={self.net_arch}: every layer width must be in 1..4096")
         if self.acting_temperature != 1.0 and not self.mask_blocked_moves:

@@ -13,6 +13,15 @@ from training.ledger import Ledger, Run
 from training.paths import run_dir as run_dir_of
 
 EXPORT_MARKER = "run.json"
+# Bump when a per-field score means something new, so that the ledger never pairs a stored score with a
+# new one: the gate then re-evaluates the champion (2: recon's lower bound counts the travel from the
+# base, env/bounds.py).
+SCORE_VERSION = 2
+
+
+def evaluation_key(suite_hash: str) -> str:
+    """Ledger key of an evaluation: the suite's data hash and the score version (at most 64 chars)."""
+    return f"{suite_hash}+score-v{SCORE_VERSION}"
 
 
 def resolve_model(ledger: Ledger, ref: str, scenario: str | None = None) -> tuple[Run | None, Path]:
@@ -110,7 +119,7 @@ def evaluate_model(
     metrics = write_outputs(Path(out_dir), scenario, rows, curves, title)
     metrics["suite_hash"], metrics["suite_version"] = suite.hash, suite.version
     if run is not None:
-        ledger.add_evaluation(run.id, suite.hash, rows)
+        ledger.add_evaluation(run.id, evaluation_key(suite.hash), rows)
         _log_to_mlflow(run, metrics, Path(out_dir))
     return EvaluationReport(Path(out_dir), metrics, rows, curves)
 
@@ -134,16 +143,16 @@ def _log_to_mlflow(run: Run, metrics: dict[str, Any], out_dir: Path) -> None:
 
 
 def ensure_evaluated(ledger: Ledger, run: Run, suite_dir: Path, progress: bool = True) -> str:
-    """Evaluate ``run``'s policy on the suite unless the ledger already holds its results (the gate
-    needs no baselines: it compares two policies); returns the suite hash."""
+    """Evaluate ``run``'s policy on the suite unless the ledger already holds its results with today's
+    scores (the gate needs no baselines: it compares two policies); returns the evaluation key."""
     from training.scenarios import load_suite
 
-    suite = load_suite(suite_dir)
-    if not ledger.evaluation(run.id, suite.hash):
+    key = evaluation_key(load_suite(suite_dir).hash)
+    if not ledger.evaluation(run.id, key):
         evaluate_model(
             ledger, run, run_model_path(run), run.scenario, suite_dir, progress=progress, baselines=False
         )
-    return suite.hash
+    return key
 
 
 SEED_SUFFIX = re.compile(r"^(?P<group>.+)-seed(?P<seed>\d+)$")
@@ -187,7 +196,7 @@ def gate(
     if candidate.scenario != scenario:
         raise InputError(f"run {candidate.id} is a {candidate.scenario} run, not {scenario}")
     version = registry.register_run(ledger, candidate)
-    suite_hash = ensure_evaluated(ledger, candidate, suite_dir, progress)
+    evaluation = ensure_evaluated(ledger, candidate, suite_dir, progress)
     # A multi-seed training is judged on all its seeds (their mean per pair), not on one lucky seed.
     candidate_group = seed_group(ledger, candidate)
     for run in candidate_group:
@@ -216,7 +225,7 @@ def gate(
         version,
         champion,
         str(champ_version.version) if champ_version else None,
-        suite_hash,
+        evaluation,
         registry.model_name(scenario),
         min_delta=min_delta,
         n_boot=n_boot,
@@ -228,6 +237,11 @@ def gate(
     if decision.passed:
         registry.set_alias(scenario, registry.CHAMPION, version)
     return decision
+
+
+def _latest(rows: list[Any]) -> list[Any]:
+    """The rows of a run's most recent evaluation (rows come in the order they were recorded)."""
+    return [r for r in rows if r.suite_hash == rows[-1].suite_hash] if rows else []
 
 
 def render_run_report(ledger: Ledger, run: Run) -> Path:
@@ -246,7 +260,7 @@ def render_run_report(ledger: Ledger, run: Run) -> Path:
             "metric": r.metric,
             "value": r.value,
         }
-        for r in ledger.evaluation(run.id)
+        for r in _latest(ledger.evaluation(run.id))
     ]
     if not rows:
         raise NotFoundError(f"run {run.id} has no evaluation yet: run swarmops evaluate {run.id}")

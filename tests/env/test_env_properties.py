@@ -156,7 +156,7 @@ def test_prefetched_layouts_are_the_ones_drawn_alone(
 @example(cfg=FieldConfig(width=8, height=8, n_drones=1, n_plants=0, sensor_radius=3, tank_capacity=1,
                          max_water_need=3, battery_capacity=10, max_steps=5, obstacle_density=0.2,
                          obstacles_block_sensor=True, coverage_target=0.5, seed=0), seed=19, policy="random")
-def test_lower_bound_uses_reachable_cells_and_is_never_beaten(
+def test_lower_bound_is_at_least_the_capacity_bound_and_never_beaten(
         cfg: FieldConfig, seed: int, policy: str) -> None:
     cfg = cfg.replace(max_steps=200, battery_capacity=400)
     sim = _sim_or_refused("recon", cfg, 2, seed, auto_reset=False)
@@ -166,8 +166,8 @@ def test_lower_bound_uses_reachable_cells_and_is_never_beaten(
     goal = np.ceil(cfg.coverage_target * free - 1e-9)
     side = 2 * cfg.sensor_radius + 1
     per_move = cfg.n_drones * (side * side if cfg.obstacles_block_sensor and cfg.sensor_radius > 1 else side)
-    expect = np.ceil(np.maximum(goal - sim.counters["covered"], 0) / per_move)
-    np.testing.assert_array_equal(sim.lower_bound_steps(), expect)
+    capacity = np.ceil(np.maximum(goal - sim.counters["covered"], 0) / per_move)
+    assert (sim.lower_bound_steps() >= capacity).all()  # travel from the base only adds to it
     ctrl = make_baseline(policy, sim, seed)
     while not sim.finished.all():
         res = sim.step(ctrl(sim))

@@ -191,14 +191,18 @@ def test_truncation_at_max_steps_and_auto_reset_gives_terminal_obs() -> None:
     assert (sim.counters["step"] == 0).all() and (sim.episode == 1).all()
 
 
-def test_lower_bound_formula_on_open_and_obstacle_fields() -> None:
-    lay = make_layout(width=10, height=10, base=(0, 0))
-    sim = make_sim("recon", lay, n_drones=2, sensor_radius=1, coverage_target=1.0)
-    # 100 free cells, 4 covered at take-off, 2 drones x 3 new cells per move.
-    assert sim.lower_bound_steps()[0] == -(-96 // 6)
-    lay = make_layout(width=10, height=10, base=(0, 0), obstacles=[(5, x) for x in range(1, 10)])
-    sim = make_sim("recon", lay, n_drones=2, sensor_radius=1, coverage_target=1.0)
-    assert sim.lower_bound_steps()[0] == -(-(91 - 4) // 6)  # only reachable free cells count
+def test_lower_bound_counts_both_sensing_capacity_and_travel_from_the_base() -> None:
+    # A 4 x 32 strip, 8 drones, base in a corner: capacity alone allows ceil((128 - 4) / 24) = 6 steps,
+    # but the far corner (3, 31) is in sensor range only from (2, 30), 32 moves away.
+    sim = make_sim("recon", make_layout(width=32, height=4, base=(0, 0)), n_drones=8, sensor_radius=1,
+                   coverage_target=1.0)
+    assert sim.lower_bound_steps()[0] == 32
+    # 10 x 10, 2 drones (6 new cells a step): all cells are in range of a reachable cell by step 16 and
+    # capacity alone says 16 too ((100 - 4) / 6), but cells arrive 4, 4, 5, 6, ..., 11 (step 8), 8, ..., 1
+    # a step: from step 4 on more arrive than the swarm can sense, and 3 still wait after step 16.
+    sim = make_sim("recon", make_layout(width=10, height=10, base=(0, 0)), n_drones=2, sensor_radius=1,
+                   coverage_target=1.0)
+    assert sim.lower_bound_steps()[0] == 17
 
 
 def test_bad_actions_are_refused() -> None:
@@ -221,6 +225,8 @@ def test_vectorised_equals_plain_python_reference(scenario: str, extra: dict, re
     np.testing.assert_allclose(sim.observe(np.arange(3)), ref.observe(), atol=1e-6)
     rng = np.random.default_rng(1)
     for _ in range(120):
+        # the lower bound of each episode (env.bounds, restated cell by cell in the reference)
+        assert sim.counters["lower_bound"].tolist() == [f.c["lower_bound"] for f in ref.fields]
         a = rng.integers(0, sim.scenario.n_actions, sim.num_rows)
         res = sim.step(a)
         obs, rew, done = ref.step(a)

@@ -109,3 +109,31 @@ def test_trained_model_carries_the_layout_version(tmp_path) -> None:
     loaded = PPO.load(tmp_path / "m.zip", device="cpu")
     assert loaded.obs_layout_version == OBS_LAYOUT_VERSION
     check_compatible(loaded, "recon", tmp_path / "m.zip")
+
+
+def test_scores_of_another_score_version_are_evaluated_again_and_reports_read_the_latest(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate never pairs a score stored before the score's meaning changed with a new one."""
+    from training import workflow
+    from training.ledger import Ledger
+
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.create_run(id="r1", scenario="recon", profile="smoke", seed=0, device="cpu", total_timesteps=1)
+    suite_hash = "0" * 32
+    row = {"scenario_id": "recon-train-8x8-d2-o0", "split": "train", "policy": "ppo", "seed": 0,
+           "metric": "score"}
+    ledger.add_evaluation("r1", suite_hash, [{**row, "value": 0.5}])  # stored by an older version
+    evaluated = []
+    monkeypatch.setattr("training.scenarios.load_suite", lambda _dir: SimpleNamespace(hash=suite_hash))
+    monkeypatch.setattr(workflow, "run_model_path", lambda run: tmp_path / "model.zip")
+
+    def evaluate(ledger_, run, *_args, **_kw):
+        evaluated.append(run.id)
+        ledger_.add_evaluation(run.id, workflow.evaluation_key(suite_hash), [{**row, "value": 0.9}])
+
+    monkeypatch.setattr(workflow, "evaluate_model", evaluate)
+    run = ledger.get_run("r1")
+    key = workflow.ensure_evaluated(ledger, run, tmp_path)
+    assert evaluated == ["r1"] and key == f"{suite_hash}+score-v{workflow.SCORE_VERSION}" and len(key) <= 64
+    assert workflow.ensure_evaluated(ledger, run, tmp_path) == key and evaluated == ["r1"]  # kept now
+    assert [r.value for r in workflow._latest(ledger.evaluation("r1"))] == [0.9]
