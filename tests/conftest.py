@@ -21,11 +21,16 @@ SHARED_SESSION_FIXTURES = ("smoke_pipeline", "watering_pipeline", "rendered_stag
 # them share one group, in collection order, so one worker deploys them once and test_zz_sentinel (which
 # checks that nothing touched the real environments) runs after all of them.
 INFRA_HOST_FIXTURES = ("sentinel", "vault_env", "staging")
+# The review tests' own host session (tests/infra/conftest.py): apart from the deployment above, so the
+# two groups can run on two workers at once.
+INFRA_REVIEW_FIXTURE = "review_env"
 
 
 def xdist_group_of(item: pytest.Item) -> str | None:
     """The xdist group of a test: the expensive fixture it shares with others, or None (any worker)."""
     names = tuple(getattr(item, "fixturenames", ()))
+    if INFRA_REVIEW_FIXTURE in names and "vault_env" not in names:
+        return "infra-review"
     if any(name in names for name in INFRA_HOST_FIXTURES):
         return "infra-hosts"
     for name in names:

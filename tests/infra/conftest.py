@@ -1,15 +1,18 @@
 """Fixtures of the infra tests. They touch only throw-away environments of their own.
 
-- `sentinel` (session; every deploying test gets it through `vault_env`: up first, down last): plants a
-  sentinel in the staging and production prefixes (a row in their databases too when those clusters run)
-  and fingerprints the operators' vaults; after the whole session everything must be as planted.
-  test_zz_sentinel.py asserts the same as the last test.
-X and secrets dir, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse every other env.
-  Each test env is a host: this machine is provisioned once with infra/ansible/target.yml (deploy user,
-  sudo rule, python3-* modules), and an sshd is started on each env's address with a host key and the
-  deploy user's authorised key generated for this session (under /run: sshd's StrictModes refuses keys
-  below the world-writable /tmp). Ansible then deploys over SSH as the deploy user, exactly as it
-  reaches staging; the sshds stop after the teardown.
+- `sentinel` (session; every deploying test gets it through `vault_env` or `review_env`: up first, down
+  last): plants a sentinel in the staging and production prefixes (a row in their databases too when
+  those clusters run) and fingerprints the operators' vaults; after the whole session everything must be
+  as planted. test_zz_sentinel.py asserts the same as the last test of the infra-hosts group.
+- `vault_env` (session): two free test environments test-<n> (A and B), their vaults in a throw-away
+  secrets dir with a vault password generated now, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse
+  every other env. Each test env is a host: this machine is provisioned with infra/ansible/target.yml
+  (deploy user, sudo rule, python3-* modules), and an sshd is started on each env's address with a host
+  key and the deploy user's authorised key generated for this session (under /run: sshd's StrictModes
+  refuses keys below the world-writable /tmp). Ansible then deploys over SSH as the deploy user, exactly
+  as it reaches staging; the sshds stop after the teardown.
+- `review_env` (session): the same for the test review host alone (the review tests' test-review-<mr>
+  environments): it shares nothing with A and B, so its tests form their own xdist group.
 - `staging`: the first test env ("a" in these tests: the one promoted from) deployed twice (the second
   run must change nothing); both test envs are torn down at the end.
 
@@ -18,6 +21,7 @@ infra/ansible/roles/monitoring is committed.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import random
@@ -27,6 +31,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterator
@@ -152,6 +157,9 @@ def _online_cluster_port(env: str) -> str | None:
     return None
 
 
+CREATED_MARK = ".swarmops-test-created"  # in a real environment's prefix that a sentinel had to create
+
+
 def plant_sentinel() -> dict[str, Any]:
     """A random token in /opt/swarmops/<env>/ (the prefix is created if absent) and, where the env's
     cluster runs, in a table of its postgres database; plus the vault fingerprints."""
@@ -162,6 +170,8 @@ def plant_sentinel() -> dict[str, Any]:
         prefix = Path(f"/opt/swarmops/{env}")
         if not prefix.exists():
             prefix.mkdir(parents=True, mode=0o755)
+            (prefix / CREATED_MARK).touch()  # the last sentinel to leave removes the prefix again
+        if (prefix / CREATED_MARK).exists():
             planted["created"].append(str(prefix))
         f = prefix / f".swarmops-test-sentinel-{token[:8]}"
         f.write_text(token)
@@ -199,11 +209,13 @@ def remove_sentinel(planted: dict[str, Any]) -> None:
         Path(path).unlink(missing_ok=True)
     for env, port in planted["rows"].items():
         _psql(env, port, f"DELETE FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
-    for prefix in planted["created"]:
-        try:
-            Path(prefix).rmdir()  # only if empty: never remove what someone else put there meanwhile
-        except OSError:
-            pass
+    for prefix in map(Path, planted["created"]):
+        if not list(prefix.glob(".swarmops-test-sentinel-*")):  # another worker's sentinel still there
+            (prefix / CREATED_MARK).unlink(missing_ok=True)
+            try:
+                prefix.rmdir()  # only if empty: never remove what someone else put there meanwhile
+            except OSError:
+                pass
 
 
 @pytest.fixture(scope="session")
@@ -279,49 +291,79 @@ def stop_sshd(ssh_dir: Path, env_name: str) -> None:
 
 def provision_test_host() -> None:
     """This machine as an environment host: infra/ansible/target.yml (deploy user, its sudo rule, the
-    python3-* modules), run locally as root, the way an operator provisions a new host."""
-    run(["ansible-playbook", "-i", "localhost,", "-c", "local",
-         "-e", "ansible_python_interpreter=/usr/bin/python3", "-e", f"target_deploy_user={DEPLOY_USER}",
-         str(ANSIBLE / "target.yml")], timeout=600)
+    python3-* modules), run locally as root, the way an operator provisions a new host. One session at a
+    time (the infra groups of two xdist workers would create the same user at once)."""
+    with open("/run/swarmops-test-provision.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run(["ansible-playbook", "-i", "localhost,", "-c", "local",
+             "-e", "ansible_python_interpreter=/usr/bin/python3", "-e", f"target_deploy_user={DEPLOY_USER}",
+             str(ANSIBLE / "target.yml")], timeout=600)
 
 
-@pytest.fixture(scope="session")
-def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
-    """Two free test environments, each a host with its own sshd (the test review host gets one too),
-    with vaults in a throw-away secrets dir (password generated now)."""
+@contextmanager
+def session_hosts(names: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """This machine provisioned as a host, and an sshd of this session for each named environment's
+    address; yields the Ansible environment that reaches them (the session's key and known_hosts)."""
+    provision_test_host()
+    ssh_dir, ssh_env = session_ssh_keys()
+    try:
+        for name in names:
+            start_sshd(ssh_dir, name)
+        yield ssh_env
+    finally:
+        for name in names:
+            stop_sshd(ssh_dir, name)
+        shutil.rmtree(ssh_dir, ignore_errors=True)
+
+
+def _secrets_dir() -> tuple[Path, Path]:
+    """A throw-away secrets dir and its vault password file (generated now)."""
     secrets_dir = Path(tempfile.mkdtemp(prefix="swarmops-test-secrets-"))
     pw = secrets_dir / "vault-password"
     pw.write_text(secrets.token_hex(32))
     pw.chmod(0o600)
+    return secrets_dir, pw
+
+
+def _session_env(ssh_env: dict[str, str], secrets_dir: Path, pw: Path) -> dict[str, str]:
+    """What infra/*.sh and ansible need in a test session: SSH, vaults, config and a pinned commit."""
+    # pin the commit for the whole session: others may commit meanwhile, and the idempotence run and the
+    # promotion must see the same release
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    return {**ssh_env, "SWARMOPS_VAULT_PASSWORD_FILE": str(pw), "SWARMOPS_PROJECT_REF": commit,
+            "SWARMOPS_SECRETS_DIR": str(secrets_dir / "vaults"),
+            "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg")}
+
+
+@pytest.fixture(scope="session")
+def vault_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """Two free test environments, each a host with its own sshd, with vaults in a throw-away secrets
+    dir; both torn down after the session."""
+    secrets_dir, pw = _secrets_dir()
     a, b = _free_test_envs(2)
-    provision_test_host()
-    ssh_dir, ssh_env = session_ssh_keys()
     try:
-        for name in (a, b, TEST_REVIEW_HOST):
-            start_sshd(ssh_dir, name)
-        yield from _test_envs(a, b, secrets_dir, pw, ssh_env)
+        with session_hosts((a, b)) as ssh_env:
+            env = {**_session_env(ssh_env, secrets_dir, pw), "SWARMOPS_ENV_A": a, "SWARMOPS_ENV_B": b}
+            for name in (a, b):
+                run(["bash", "infra/vault.sh", name], env=env)
+            yield env
+            for name in (a, b):
+                teardown(name, env, check=False)
     finally:
-        for name in (a, b, TEST_REVIEW_HOST):
-            stop_sshd(ssh_dir, name)
         shutil.rmtree(secrets_dir, ignore_errors=True)
-        shutil.rmtree(ssh_dir, ignore_errors=True)
 
 
-def _test_envs(a: str, b: str, secrets_dir: Path, pw: Path,
-               ssh_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The session's environment for infra/*.sh and ansible (vaults created here), torn down after."""
-    env = {**ssh_env, "SWARMOPS_VAULT_PASSWORD_FILE": str(pw),
-           "SWARMOPS_SECRETS_DIR": str(secrets_dir / "vaults"),
-           "ANSIBLE_CONFIG": str(ANSIBLE / "ansible.cfg"), "SWARMOPS_ENV_A": a, "SWARMOPS_ENV_B": b,
-           # pin the commit for the whole session: others may commit meanwhile, and the idempotence run
-           # and the promotion must see the same release
-           "SWARMOPS_PROJECT_REF": subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
-                                                  text=True, check=True).stdout.strip()}
-    for name in (a, b):
-        run(["bash", "infra/vault.sh", name], env=env)
-    yield env
-    for name in (a, b):
-        teardown(name, env, check=False)
+@pytest.fixture(scope="session")
+def review_env(sentinel: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """The test review host (its own sshd), with a throw-away secrets dir: the review tests' session. It
+    shares nothing with vault_env's environments, so its tests run on another xdist worker."""
+    secrets_dir, pw = _secrets_dir()
+    try:
+        with session_hosts((TEST_REVIEW_HOST,)) as ssh_env:
+            yield _session_env(ssh_env, secrets_dir, pw)
+    finally:
+        shutil.rmtree(secrets_dir, ignore_errors=True)
 
 
 def vault(env: str, vault_env: dict[str, str]) -> dict[str, str]:

@@ -58,11 +58,11 @@ def _front_door_verifies_each_environments_certificate() -> None:
     assert _status_soon("7", 200) == 200
 
 
-def test_mr_7_and_mr_107_run_at_once_behind_one_front_door(vault_env: dict[str, str], tools: Any) -> None:
-    env = {**vault_env, "SWARMOPS_REVIEW_ENV_PREFIX": "test-"}
-    if not (Path(vault_env["SWARMOPS_SECRETS_DIR"]) / "test-review.vault.yml").exists():  # made once
+def test_mr_7_and_mr_107_run_at_once_behind_one_front_door(review_env: dict[str, str], tools: Any) -> None:
+    env = {**review_env, "SWARMOPS_REVIEW_ENV_PREFIX": "test-"}
+    if not (Path(review_env["SWARMOPS_SECRETS_DIR"]) / "test-review.vault.yml").exists():  # made once
         tools.run(["bash", "infra/vault.sh", "test-review"], env=env)
-    password = tools.vault("test-review", vault_env)["vault_nginx_password"]
+    password = tools.vault("test-review", review_env)["vault_nginx_password"]
     auth = ("swarmops", password)
     try:
         t0 = time.monotonic()

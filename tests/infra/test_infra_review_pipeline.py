@@ -41,14 +41,14 @@ def _curl_review_url(path: str, user: str = "", password: str = "") -> int:
 
 
 def test_runner_brings_a_review_environment_up_at_its_url_and_the_stop_job_takes_it_down(
-        vault_env: dict[str, str], tools: Any) -> None:
-    env = {**vault_env, "SWARMOPS_REVIEW_ENV_PREFIX": "test-"}
-    if not (Path(vault_env["SWARMOPS_SECRETS_DIR"]) / "test-review.vault.yml").exists():  # made once
+        review_env: dict[str, str], tools: Any) -> None:
+    env = {**review_env, "SWARMOPS_REVIEW_ENV_PREFIX": "test-"}
+    if not (Path(review_env["SWARMOPS_SECRETS_DIR"]) / "test-review.vault.yml").exists():  # made once
         tools.run(["bash", "infra/vault.sh", "test-review"], env=env)
-    password = tools.vault("test-review", vault_env)["vault_nginx_password"]
+    password = tools.vault("test-review", review_env)["vault_nginx_password"]
     assert ENV not in review_slots(), f"{ENV} is left over from an earlier run"
     try:
-        with deploy_runner(vault_env, vaults=("test-review",)) as runner:
+        with deploy_runner(review_env, vaults=("test-review",)) as runner:
             gcl = runner.gcl
             gcl.checkout("feature/wider-fields")
             variables = {**gcl.mr_vars, **runner.variables, "SWARMOPS_REVIEW_ENV_PREFIX": "test-"}
