@@ -256,8 +256,9 @@ class PlainField:
         # each cell's owner (own regions, env.waves.compass_waves) and the work the owners claim: one map
         owner, ring = self._owners() if self.sim.scenario.name in SwarmSim.OWN_REGIONS else ({}, {})
         work = self._work()
+        ways = [self._region_way(i, owner, work) for i in range(n)]  # one region search per drone
         claims = self.sim.scenario.name in SwarmSim.CLAIMED_WORK
-        claimed = self._claims(owner, ring, work) if claims else set()
+        claimed = self._claims(ways, owner, ring, work) if claims else set()
         rows = []
         for i in range(n):
             planes: list[list[float]] = [[], [], [], [], []]  # blocked, covered, plant, drone, need/7
@@ -288,7 +289,7 @@ class PlainField:
             if watering and self.tank[i] == 0 and here != 0:  # an empty tank: the way home
                 compass = [float(d < here) for d in nd] + [min(here / (h + w), 1.0)]
             else:
-                compass = self._compass(i, owner, work, claimed)
+                compass = self._compass(i, ways[i], work, claimed)
             rows.append(row + glob + self._far(i) + ids + compass)
         return rows
 
@@ -307,26 +308,24 @@ class PlainField:
         mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
         return mine if (self.y[i], self.x[i]) in mine else None
 
-    def _claims(self, owner: dict[tuple[int, int], int], ring: dict[tuple[int, int], int],
-                work: list[tuple[int, int]]) -> set[tuple[int, int]]:
-        """The work each owner's compass leads to: its region's work at its own distance (``ring``: a
-        cell's distance to its owner)."""
+    def _claims(self, ways: list[dict[tuple[int, int], int] | None], owner: dict[tuple[int, int], int],
+                ring: dict[tuple[int, int], int], work: list[tuple[int, int]]) -> set[tuple[int, int]]:
+        """The work each owner's compass leads to: its region's work at its own distance (``ways``: each
+        drone's :meth:`_region_way`; ``ring``: a cell's distance to its owner)."""
         claimed: set[tuple[int, int]] = set()
-        for i in range(self.sim.config.n_drones):
-            mine = self._region_way(i, owner, work)
+        for i, mine in enumerate(ways):
             if mine is not None:
                 here = mine[(self.y[i], self.x[i])]
                 claimed |= {c for c in work if owner.get(c) == i and ring[c] == here}
         return claimed
 
-    def _compass(self, i: int, owner: dict[tuple[int, int], int], work: list[tuple[int, int]],
+    def _compass(self, i: int, mine: dict[tuple[int, int], int] | None, work: list[tuple[int, int]],
                  claimed: set[tuple[int, int]]) -> list[float]:
         """The way to the nearest cell with work left around obstacles: a breadth-first search from
         every free cell with work left; the moves to a neighbour one step closer, then the distance.
-        A drone that owns cells (``owner``: cell -> drone, :meth:`_owners`) looks in its own region
-        first; the others (unless they stand on work) look for the nearest work no owner's compass
-        leads to (``claimed``), then for any work (env.core SwarmSim._compass)."""
-        mine = self._region_way(i, owner, work)
+        A drone that owns cells looks in its own region first (``mine``: its :meth:`_region_way`); the
+        others (unless they stand on work) look for the nearest work no owner's compass leads to
+        (``claimed``), then for any work (env.core SwarmSim._compass)."""
         if mine is not None:
             return self._way(i, mine)
         if (self.y[i], self.x[i]) in work:  # work right here, claimed or not: distance 0
