@@ -18,9 +18,9 @@ from env import rng as crng
 from env.config import ConfigError
 from env.core import BIT_BLOCKED, BIT_DRONE, SwarmSim
 from env.navigation import PathBook, astar, descend
-from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
+from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER, get_scenario
 
-BASELINES = ("random", "lawnmower", "partition", "greedy")
+BASELINES = ("random", "lawnmower", "partition", "sectors", "greedy")
 _MOVES = np.array([UP, DOWN, LEFT, RIGHT])
 _NONE = -1
 _CLAIM_ROUNDS = 8  # rounds of choosing again for drones that lost a target to a lower-index drone
@@ -141,10 +141,13 @@ class Lawnmower:
     free cell that no other drone is heading for. Paths go around obstacles (A*).
     """
 
+    name = "lawnmower"  # (subclasses: their own policy name, for the error below)
+
     def __init__(self, sim: SwarmSim) -> None:
         if sim.scenario.watering:
             raise ConfigError(
-                "policy='lawnmower' is for scenario recon; allowed for watering: random, greedy"
+                f"policy={self.name!r} is for scenario recon; allowed for watering: "
+                f"{', '.join(get_scenario('watering').baselines)}"
             )
         self.sim, self.nav = sim, Navigator(sim)
         cfg, n = sim.config, sim.N
@@ -317,7 +320,8 @@ class GreedyWatering:
     def __init__(self, sim: SwarmSim) -> None:
         if not sim.scenario.watering:
             raise ConfigError(
-                "policy='greedy' is for scenario watering; allowed for recon: random, lawnmower"
+                "policy='greedy' is for scenario watering; allowed for recon: "
+                f"{', '.join(get_scenario('recon').baselines)}"
             )
         self.sim, self.nav = sim, Navigator(sim)
         self._plant_cache: dict[int, tuple[int, np.ndarray]] = {}
@@ -517,6 +521,10 @@ def make_baseline(name: str, sim: SwarmSim, seed: int) -> Callable[[SwarmSim], n
         from env.partition import Partition  # a subclass of Lawnmower: imported late, no cycle
 
         return Partition(sim)
+    if name == "sectors":
+        from env.sectors import Sectors  # a subclass of Lawnmower: imported late, no cycle
+
+        return Sectors(sim)
     raise ConfigError(
         f"policy={name!r} is unknown; allowed: {', '.join(BASELINES)}, heuristic or a callable"
     )

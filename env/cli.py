@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         scenario: str = typer.Option("recon", help="recon or watering"),
         policy: str = typer.Option(
-            "heuristic", help="heuristic (lawnmower / greedy), lawnmower, greedy or random"
+            "heuristic", help="heuristic (sectors / greedy), sectors, lawnmower, partition, greedy or random"
         ),
         width: int = typer.Option(32, help="field width in cells (4..512)"),
         height: int = typer.Option(24, help="field height in cells (4..512)"),

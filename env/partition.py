@@ -20,6 +20,8 @@ from env.layout import UNREACHABLE
 class Partition(Lawnmower):
     """Lawnmower sweep over per-field, area-balanced parts of the lane path (one part per drone)."""
 
+    name = "partition"
+
     def __init__(self, sim: SwarmSim) -> None:
         super().__init__(sim)  # refuses the watering scenario with the same one-line error
         self.wp = self._waypoints(np.arange(sim.B))

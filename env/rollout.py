@@ -6,7 +6,7 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from env.baselines import make_baseline
+from env.baselines import BASELINES, make_baseline
 from env.config import ConfigError, FieldConfig
 from env.core import SwarmSim
 from env.scenarios import get_scenario
@@ -21,7 +21,7 @@ def _controller(policy: Policy, sim: SwarmSim, seed: int) -> Callable[[SwarmSim,
     if callable(policy):
         return lambda s, obs: np.asarray(policy(obs)).reshape(-1)
     raise ConfigError(
-        f"policy={policy!r} is invalid; allowed: random, lawnmower, greedy, heuristic or a callable"
+        f"policy={policy!r} is invalid; allowed: {', '.join(BASELINES)}, heuristic or a callable"
     )
 
 

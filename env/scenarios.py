@@ -85,7 +85,7 @@ SPECS: dict[str, Scenario] = {
     "recon": Scenario(
         "recon",
         5,
-        heuristics=("lawnmower", "partition"),
+        heuristics=("sectors", "lawnmower", "partition"),
         metric_keys=(
             "steps",
             "coverage",

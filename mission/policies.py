@@ -29,7 +29,7 @@ class ResolvedPolicy:
 
     scenario: str
     label: str
-    """What ran, for people: ``heuristic (lawnmower)`` or ``models:/swarmops-recon-ppo/3``."""
+    """What ran, for people: ``heuristic (sectors)`` or ``models:/swarmops-recon-ppo/3``."""
     act: str | ActFn
     """A baseline name understood by env, or ``obs -> actions``."""
     is_heuristic: bool

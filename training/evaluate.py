@@ -19,7 +19,6 @@ import numpy as np
 from training.errors import NotFoundError
 from training.scenarios import Suite, entry_layouts
 
-BASELINES = ("random", "lawnmower", "partition", "greedy")  # each scenario supports some (env.scenarios)
 POLICY = "ppo"
 # Per-field metrics kept in the ledger and tables (names from env.rollout.run_episodes).
 FIELD_METRICS = (

@@ -92,8 +92,8 @@ def evaluate_model(
     store the results in the ledger and MLflow."""
     from stable_baselines3 import PPO
 
+    from env.baselines import BASELINES
     from training.evaluate import (
-        BASELINES,
         POLICY,
         EvaluationReport,
         evaluate_policies,

@@ -29,13 +29,14 @@ def test_lawnmower_reaches_the_target_near_the_bound_and_beats_random(density: f
     assert np.mean([m["plants_found"] for m in mow]) > np.mean([m["plants_found"] for m in rnd])
 
 
-def test_lawnmower_respects_battery_by_going_home() -> None:
+@pytest.mark.parametrize("policy", ["lawnmower", "partition", "sectors"])
+def test_sweeps_respect_battery_by_going_home(policy: str) -> None:
     cfg = FieldConfig(width=16, height=16, n_drones=2, n_plants=10, max_steps=800, obstacle_density=0.1)
     lay = layout_for(cfg, seed=4)
     far = int(bfs_distance(~lay.obstacles[None], np.array([lay.base[0]]), np.array([lay.base[1]]))[0][
         ~lay.obstacles].max())
     cfg = cfg.replace(battery_capacity=2 * far + 6, recharge_rate=10)  # every cell reachable, not all at once
-    m = run_episodes("recon", cfg, "lawnmower", num_fields=1, seed=4, layouts=[lay])[0]
+    m = run_episodes("recon", cfg, policy, num_fields=1, seed=4, layouts=[lay])[0]
     assert m["battery_depletions"] == 0 and m["coverage"] >= 0.95
     assert m["energy"] > cfg.battery_capacity * cfg.n_drones  # it did have to recharge on the way
 
@@ -55,8 +56,9 @@ def test_greedy_waters_every_plant_without_waste(density: float) -> None:
 
 def test_policy_errors_are_one_line() -> None:
     cfg = FieldConfig(width=8, height=8, n_drones=2, n_plants=3)
-    for scenario, policy, msg in (("recon", "greedy", "allowed for recon: random, lawnmower"),
+    for scenario, policy, msg in (("recon", "greedy", "for recon: random, sectors, lawnmower, partition$"),
                                   ("watering", "lawnmower", "allowed for watering: random, greedy"),
+                                  ("watering", "sectors", "^policy='sectors' is for scenario recon"),
                                   ("recon", "smart", "policy='smart' is unknown"),
                                   ("orbit", "random", "scenario='orbit' is unknown")):
         with pytest.raises(ConfigError, match=msg):
@@ -91,3 +93,39 @@ def test_heuristics_steer_the_largest_swarm_on_the_largest_field(scenario: str) 
         assert m["water_delivered"] > 0 and m["water_wasted"] == 0
     else:
         assert m["coverage"] * m["free_cells"] > 1500  # the swarm spreads out (at take-off: ~9 cells)
+
+
+def test_sectors_split_the_reachable_cells_into_equal_wedges_around_the_base() -> None:
+    """A base in a corner: the empty three quarters of the circle are not inside any sector, each
+    drone owns a quarter of the cells, and its wedge is one run of angles (no cell of it lies between
+    two cells of another drone's wedge)."""
+    from env.sectors import sector_owners
+
+    side, pad = 12, 1
+    dist = np.full((side + 2 * pad, side + 2 * pad), np.iinfo(np.int32).max // 4, dtype=np.int32)
+    ys, xs = np.mgrid[0:side, 0:side]
+    dist[pad:-pad, pad:-pad] = ys + xs  # an open field, base at its top-left corner
+    dist[pad + 5, pad + 5] = np.iinfo(np.int32).max // 4  # one rock: neither reachable nor owned
+    owner = sector_owners(dist.ravel(), pad * (side + 2 * pad) + pad, side + 2 * pad, 4).reshape(dist.shape)
+    assert (owner[0] == -1).all() and owner[pad + 5, pad + 5] == -1
+    counts = np.bincount(owner[owner >= 0])
+    assert counts.tolist() == [36, 36, 36, 35]  # 143 reachable cells
+    angle = np.arctan2(ys, xs)[owner[pad:-pad, pad:-pad] >= 0]
+    own = owner[pad:-pad, pad:-pad][owner[pad:-pad, pad:-pad] >= 0]
+    ranges = [(angle[own == d].min(), angle[own == d].max()) for d in range(4)]
+    assert all(hi1 <= lo2 for (_, hi1), (lo2, _) in zip(ranges, ranges[1:]))  # one run of angles each
+
+
+def test_sectors_beat_both_sweeps_on_a_large_field_with_obstacles() -> None:
+    """The sweeps send most drones across the others' stretches before they sense anything new; the
+    sector sweep senses from take-off. On 40x40 fields with 20 % obstacles and 12 drones it needs
+    fewer steps to 95 % than the better of lawnmower and partition (0.8-0.9x on the suite)."""
+    cfg = FieldConfig(width=40, height=40, n_drones=12, n_plants=30, obstacle_density=0.2, max_steps=600,
+                      battery_capacity=600)
+    steps = {}
+    for policy in ("lawnmower", "partition", "sectors"):
+        runs = run_episodes("recon", cfg, policy, num_fields=4, seed=3)
+        assert all(m["steps_to_95"] is not None and m["battery_depletions"] == 0 for m in runs), policy
+        assert all(m["lower_bound_steps"] <= m["steps_to_95"] for m in runs)
+        steps[policy] = np.mean([m["steps_to_95"] for m in runs])
+    assert steps["sectors"] < 0.95 * min(steps["lawnmower"], steps["partition"]), steps

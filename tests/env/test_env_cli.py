@@ -46,7 +46,7 @@ def test_demo_prints_metrics_and_writes_an_animation(tmp_path: Path, scenario: s
     (["--scenario", "orbit"], "error: --scenario='orbit' is unknown; allowed: recon, watering"),
     (
         ["--policy", "smart"],
-        "error: --policy='smart' is unknown; allowed: random, lawnmower, partition, greedy",
+        "error: --policy='smart' is unknown; allowed: random, lawnmower, partition, sectors, greedy",
     ),
     (["--out", "demo.png"], "error: --out 'demo.png' has suffix '.png'; allowed: .gif, .mp4"),
 ])

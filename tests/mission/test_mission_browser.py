@@ -59,7 +59,7 @@ def test_run_a_mission_and_watch_the_replay(page_url: tuple) -> None:
     panels = page.locator(".panel")
     assert panels.count() == 2  # the chosen policy and the heuristic, side by side
     titles = page.locator(".panel h3").all_inner_texts()
-    assert titles == ["policy: heuristic (lawnmower)", "heuristic: heuristic (lawnmower)"]
+    assert titles == ["policy: heuristic (sectors)", "heuristic: heuristic (sectors)"]
     status = page.locator(".panel .status").first
     pattern = r"step (\d+) · coverage [\d.]+% · plants found \d+/6 · watered \d+ · energy \d+ · water \d+"
     first = re.fullmatch(pattern, status.inner_text())
@@ -96,7 +96,7 @@ def test_policy_choices_follow_the_mode(page_url: tuple) -> None:
     page, _ = page_url
     page.select_option("#mode", "mission")
     assert page.locator("#watering_policy").is_visible()
-    assert page.locator("#policy option").all_inner_texts()[1] == "heuristic (lawnmower)"
+    assert page.locator("#policy option").all_inner_texts()[1] == "heuristic (sectors)"
     assert page.locator("#watering_policy option").all_inner_texts()[2] == "heuristic (greedy)"
     page.select_option("#mode", "watering")
     options = page.locator("#policy option").all_inner_texts()

@@ -25,7 +25,7 @@ def test_missing_champion_falls_back_to_the_heuristic_with_a_warning(empty_store
     result = run_settings(settings, record=False)
     assert len(result.warnings) == 2
     assert all("falls back to the heuristic" in w for w in result.warnings)
-    assert result.report["policies"]["recon"]["policy"] == "heuristic (lawnmower)"
+    assert result.report["policies"]["recon"]["policy"] == "heuristic (sectors)"
     assert result.report["policies"]["watering"]["policy"] == "heuristic (greedy)"
     assert not (empty_store / "mlflow.db").exists()  # a lookup must not create a store
 

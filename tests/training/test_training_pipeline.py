@@ -84,7 +84,7 @@ def test_run_record_is_complete(smoke_pipeline: dict) -> None:
     steps = sorted({m.step for m in ledger.metrics(run.id) if m.name == "loss"})
     assert len(steps) >= 40  # one row per PPO update (48 updates in the smoke profile)
     rows = ledger.evaluation(run.id)
-    assert {r.policy for r in rows} == {"ppo", "random", "lawnmower", "partition"}
+    assert {r.policy for r in rows} == {"ppo", "random", "lawnmower", "partition", "sectors"}
     assert {"score", "steps_to_target", "time_ratio_lb", "time_ratio"} <= {r.metric for r in rows}
     assert ledger.promotions("recon")[0].decision == "first"
 
