@@ -46,6 +46,20 @@ REAL_ENVS = ("staging", "production")
 RECAP = re.compile(r"^\S+\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 TEST_INVENTORY = ANSIBLE / "inventories/test/hosts.yml"
 DEPLOY_USER = "swarmops-deploy"  # infra/ansible/group_vars/swarmops/connection.yml
+# The first deploy on a bare machine also builds the shared MLflow, JupyterHub and kernel venvs
+# (/opt/swarmops/venvs, reused by every later deploy): on a fresh 2-core machine that ran other
+# work beside it, it was still going after pytest's 900 s (2026-12-02), later ones take ~2 min.
+FIRST_DEPLOY_TIMEOUT = 2400
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that may deploy first on this machine (those using the staging deployment, and the
+    review tests, which deploy their own environment beside it) get FIRST_DEPLOY_TIMEOUT; a test's
+    own timeout mark wins."""
+    for item in items:
+        first_deploy = {"staging", "review_env"} & set(getattr(item, "fixturenames", ()))
+        if first_deploy and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(FIRST_DEPLOY_TIMEOUT))
 
 
 def run(cmd: list[str], timeout: int = 900, check: bool = True, **kw: Any) -> subprocess.CompletedProcess:
@@ -378,7 +392,7 @@ def staging(vault_env: dict[str, str]) -> Iterator[dict[str, Any]]:
     name = vault_env["SWARMOPS_ENV_A"]
     flag = f"swarmops_monitoring_enabled={'true' if monitoring_enabled() else 'false'}"
     t0 = time.monotonic()
-    first = run(["bash", "infra/deploy.sh", name, "-e", flag], env=vault_env)
+    first = run(["bash", "infra/deploy.sh", name, "-e", flag], env=vault_env, timeout=FIRST_DEPLOY_TIMEOUT)
     t1 = time.monotonic()
     second = run(["bash", "infra/deploy.sh", name, "-e", flag], env=vault_env)
     t2 = time.monotonic()
