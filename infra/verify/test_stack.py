@@ -106,6 +106,20 @@ def test_mlflow_answers_through_nginx_only_with_credentials(ctx: dict[str, Any])
     assert requests.get(url, auth=(auth[0], "wrong"), verify=ctx["nginx_cert"], timeout=30).status_code == 401
 
 
+def test_basic_auth_hashes_are_cheap_enough_to_check_on_every_request(ctx: dict[str, Any]) -> None:
+    """nginx verifies the password of every request: passlib's 656,000 SHA-512 rounds (the
+    community.general.htpasswd module's) cost 0.6 s of CPU each; the role writes 5,000."""
+    lines = [line for line in Path(ctx["nginx_htpasswd"]).read_text().splitlines()
+             if line and not line.startswith("#")]
+    assert [line.split(":", 1)[0] for line in lines] == [ctx["nginx_user"]]
+    for line in lines:
+        digest = line.split(":", 1)[1]
+        assert digest.startswith("$6$"), f"{ctx['nginx_htpasswd']}: not SHA-512 crypt"
+        rounds = re.match(r"\$6\$rounds=(\d+)\$", digest)
+        assert rounds is None or int(rounds.group(1)) <= 100_000, \
+            f"{ctx['nginx_htpasswd']}: {rounds.group(1)} rounds, paid on every request"
+
+
 def test_front_door_health_and_hub_are_served_over_tls(ctx: dict[str, Any]) -> None:
     base = f"https://{ctx['address']}:{ctx['ports']['nginx']}"
     assert requests.get(f"{base}/health", verify=ctx["nginx_cert"], timeout=10).status_code == 200
