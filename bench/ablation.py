@@ -95,6 +95,13 @@ def _no_regions() -> Any:
     return _patched(SwarmSim, "OWN_REGIONS", ())
 
 
+def _nearest_regions() -> Any:
+    """Recon: a drone's region is the cells nearest to it, not its sector around the base (layout v6)."""
+    from env.core import SwarmSim
+
+    return _patched(SwarmSim, "SECTOR_REGIONS", ())
+
+
 def _no_release_mask() -> Any:
     """Watering: releases are never masked (only blocked moves are)."""
     import torch as th
@@ -125,6 +132,8 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
     "no_compass": ("without the frontier compass", _no_compass, []),
     "no_far": ("without the far-field maps", _no_far_field, []),
     "no_ids": ("without the identity features", _no_ids, []),
+    "nearest_regions": ("recon: regions of the cells nearest each drone (v6), not sectors", _nearest_regions,
+                        []),
     "no_home_compass": ("watering: the compass ignores an empty tank (v4)", _no_home_compass, []),
     "no_release_mask": ("watering: releases not masked", _no_release_mask, []),
     "no_home_mask": ("watering: an empty tank's detours from the way home not masked", _no_home_mask, []),

@@ -82,18 +82,23 @@ class Navigator:
         """(B, N) actions: towards the target (or home where ``home``), yielding to other drones
         except where ``urgent`` (battery low; defaults to ``home``)."""
         sim = self.sim
+        # Target: the next cell of the drone's path (drones flying home keep theirs for later).
+        nxt = self.book.next_cells(sim.cell, np.where(home, _NONE, self.target), self._plan)
+        step = nxt - sim.cell
+        want_tgt = np.select([step == -sim.Wp, step == sim.Wp, step == -1, step == 1], _MOVES, HOVER)
+        return self.follow(want_tgt, home, urgent)
+
+    def follow(self, want: np.ndarray, home: np.ndarray, urgent: np.ndarray | None = None) -> np.ndarray:
+        """(B, N) actions: ``want`` (the caller's moves), or home where ``home``, yielding to other
+        drones except where ``urgent`` (battery low; defaults to ``home``)."""
+        sim = self.sim
         g = sim.cell + sim.field_off[:, None]
         # Home: the neighbour with the smallest distance to the base (env keeps that map).
         d_home = sim.dist[g[..., None] + sim.move_delta[None, None, 1:5]]
         best = np.argmin(d_home, axis=2)
         better = np.take_along_axis(d_home, best[..., None], axis=2)[..., 0] < sim.dist[g]
         want_home = np.where(better, _MOVES[best], HOVER)
-        # Target: the next cell of the drone's path (drones flying home keep theirs for later).
-        nxt = self.book.next_cells(sim.cell, np.where(home, _NONE, self.target), self._plan)
-        step = nxt - sim.cell
-        want_tgt = np.select([step == -sim.Wp, step == sim.Wp, step == -1, step == 1], _MOVES, HOVER)
-        want = np.where(home, want_home, want_tgt)
-        return self._yield(want, home if urgent is None else urgent)
+        return self._yield(np.where(home, want_home, want), home if urgent is None else urgent)
 
     def _yield(self, want: np.ndarray, urgent: np.ndarray) -> np.ndarray:
         """Hover instead of entering an occupied cell or one a lower-index drone also wants.
@@ -522,9 +527,9 @@ def make_baseline(name: str, sim: SwarmSim, seed: int) -> Callable[[SwarmSim], n
 
         return Partition(sim)
     if name == "sectors":
-        from env.sectors import Sectors  # a subclass of Lawnmower: imported late, no cycle
+        from env.sectors import Sectors  # uses Navigator: imported late, no cycle
 
-        return Sectors(sim)
+        return Sectors(sim, seed)
     raise ConfigError(
         f"policy={name!r} is unknown; allowed: {', '.join(BASELINES)}, heuristic or a callable"
     )

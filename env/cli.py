@@ -16,15 +16,24 @@ from swarmops.paths import check_output
 DEMO_OUT = Path("artifacts/demo/demo.gif")
 
 
+def _policy_help() -> str:
+    """'heuristic (each scenario's default), then every scenario's heuristics, or random' (env.scenarios:
+    light, unlike env.baselines)."""
+    from env.scenarios import SCENARIOS, get_scenario
+
+    scenarios = [get_scenario(name) for name in SCENARIOS]
+    defaults = " / ".join(s.heuristics[0] for s in scenarios)
+    every = [h for s in scenarios for h in s.heuristics]
+    return f"heuristic ({defaults}), {', '.join(every)} or random"
+
+
 def register(app: typer.Typer) -> None:
     """Add `demo` and `bench env` to the swarmops CLI."""
 
     @app.command("demo")
     def demo(
         scenario: str = typer.Option("recon", help="recon or watering"),
-        policy: str = typer.Option(
-            "heuristic", help="heuristic (sectors / greedy), sectors, lawnmower, partition, greedy or random"
-        ),
+        policy: str = typer.Option("heuristic", help=_policy_help()),
         width: int = typer.Option(32, help="field width in cells (4..512)"),
         height: int = typer.Option(24, help="field height in cells (4..512)"),
         drones: int = typer.Option(6, help="number of drones (1..256)"),

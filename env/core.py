@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from env.bounds import coverage_lower_bound, sensing_release
 from env.config import OBS_RADIUS, FieldConfig
-from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts
+from env.layout import UNREACHABLE, LayoutBatch, LayoutPrefetch, batch_from_layouts, sector_owners
 from env.scenarios import WATER, Scenario, get_scenario
 from env.waves import compass_waves
 
@@ -51,11 +51,17 @@ COMPASS_FEATURES = 5
 # greedy's net water per step; recon unchanged: its regions find work nearer). Fields the profiles
 # train on rarely reach 24 steps. Cost: the watering step at 64 x 64 / 16 drones x0.9.
 REGION_REACH = 48
+# v7 (recon, SECTOR_REGIONS): a drone's own region is its sector of the field instead, fixed for the
+# episode: the reachable cells cut into one wedge of equal size per drone around the base
+# (env.layout.sector_owners, as the sector sweep heuristic), and its compass leads to the nearest
+# work of its sector by any way. Regions of nearest cells move with the drones, so the swarm fanned
+# out but kept crossing ground another drone had sensed; the sector sweep needed 0.85-0.95 of the v6
+# policy's steps on the suite (docs/policy.md).
 OBS_DIM = (
     WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
     + COMPASS_FEATURES
 )
-OBS_LAYOUT_VERSION = 6  # v6: regions reach 48 steps (v5: 24); the fallback skips claimed work
+OBS_LAYOUT_VERSION = 7  # v7: recon regions are sectors around the base (v6: nearest cells, 48 steps)
 """Bumped whenever the meaning or order of observation features changes; saved in every model
 (training.registry refuses a model of another version)."""
 GOLDEN = 0.6180339887498949
@@ -157,6 +163,7 @@ class SwarmSim:
         self.need = np.zeros(b * c, dtype=np.int8)
         self.hidden = np.zeros(b * c, dtype=bool)  # recon: plants not yet discovered
         self.dist = np.full(b * c, UNREACHABLE, dtype=np.int32)
+        self.sector = np.full(b * c, -1, dtype=np.int32)  # owner of each cell (env.layout.sector_owners)
         self.scratch = np.full(b * c, _BIG, dtype=np.int32)
         span = 2 * FAR_REACH - FAR_BLOCK + 1
         self.far_blocked = np.zeros((b, (self.H + span) * (self.W + span)), dtype=np.uint8)
@@ -248,6 +255,8 @@ class SwarmSim:
         dd = np.full((k, self.Hp, self.Wp), UNREACHABLE, dtype=np.int32)
         dd[view] = lay.dist
         self.dist.reshape(self.B, self.Hp, self.Wp)[fields] = dd
+        for f, part, base in zip(fields.tolist(), dd.reshape(k, -1), base_cell.tolist()):
+            self.sector[f * self.C:(f + 1) * self.C] = sector_owners(part, base, self.Wp, self.N)
         # Far-field blocked counts: obstacles, and every cell outside the field.
         fb = np.ones((k, h + 2 * FAR_REACH, w + 2 * FAR_REACH), dtype=np.uint8)
         fb[:, FAR_REACH:FAR_REACH + h, FAR_REACH:FAR_REACH + w] = lay.obstacles
@@ -563,6 +572,12 @@ class SwarmSim:
     """Scenarios whose compass leads to the drone's own region first (observation layout v5;
     bench/ablation.py's ``no_regions`` variant switches it off)."""
 
+    SECTOR_REGIONS: tuple[str, ...] = ("recon",)
+    """Of OWN_REGIONS, the scenarios whose regions are the drones' sectors around the base (layout v7;
+    bench/ablation.py's ``nearest_regions`` variant switches back to v6's cells nearest a drone). Not
+    watering: its drones go home to refill, and its work (needy plants) is sparse, so most sectors
+    would hold none."""
+
     CLAIMED_WORK: tuple[str, ...] = ("watering",)
     """Scenarios whose drones without work in their own region skip the work a region's compass
     already leads to (layout v6). Not recon: a v5 recon model scored with it was 0-3 % slower (a
@@ -589,27 +604,49 @@ class SwarmSim:
         plant (and all but the first turned back) or swept the same frontier. v6: regions reach
         REGION_REACH = 48 steps, and (watering: CLAIMED_WORK) a drone without work in its own region
         is led to the nearest work that no region's compass leads to (the owners' nearest work is
-        claimed), and only when there is none to the nearest work anywhere. ``elsewhere``: (k, N)
-        bool, drones whose compass the caller replaces (homebound): no wave looks for work for them."""
-        k, n = len(fields), self.N
-        free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
+        claimed), and only when there is none to the nearest work anywhere. v7 (SECTOR_REGIONS): a
+        drone's region is its sector around the base (``self.sector``), and the way to its work may
+        cross other sectors. ``elsewhere``: (k, N) bool, drones whose compass the caller replaces
+        (homebound): no wave looks for work for them."""
+        k, n, name = len(fields), self.N, self.scenario.name
         carriers = np.zeros((k, n), dtype=bool)
-        if self.scenario.name in self.OWN_REGIONS:
+        if name in self.OWN_REGIONS:
             carriers = self.active[fields]
             if self.scenario.watering:
                 carriers = carriers & (self.tank[fields] > 0)
-        dist = np.empty((k, n), dtype=np.int64)
-        moves = np.empty((k, n), dtype=np.uint8)
-        compass_waves(work & free, free, np.ascontiguousarray(cell), np.ascontiguousarray(carriers),
-                      np.ascontiguousarray(elsewhere), self.Wp, REGION_REACH, UNREACHABLE,
-                      int(self.C * self.OWN_WAVES_SHARE), self.scenario.name in self.CLAIMED_WORK,
-                      dist, moves)
-        out = np.zeros((k * n, COMPASS_FEATURES), dtype=np.float32)
+        by_sector = name in self.SECTOR_REGIONS and name in self.OWN_REGIONS
+        dist, moves = self._compass_waves(fields, cell, work, elsewhere, carriers, by_sector)
+        out = np.zeros((dist.size, COMPASS_FEATURES), dtype=np.float32)
         for j in range(4):
             out[:, j] = (moves.ravel() >> j) & 1
         here = dist.ravel()
         out[:, 4] = np.where(here < UNREACHABLE, np.minimum(here / (self.H + self.W), 1.0), 0.0)
         return out
+
+    def compass_moves(self, fields: np.ndarray) -> np.ndarray:
+        """(k, N) uint8 of recon ``fields``' drones: bit j set when move j (up, down, left, right) is a
+        step along a shortest way to the work of the drone's sector, or when that is done to the
+        nearest work: the compass of layout v7 (whatever the SECTOR_REGIONS switch says), which the
+        sector sweep heuristic follows (env.sectors)."""
+        fields = np.asarray(fields, dtype=np.int64)
+        none = np.zeros((len(fields), self.N), dtype=bool)
+        return self._compass_waves(fields, self.cell[fields], self._work(fields), none,
+                                   self.active[fields], by_sector=True)[1]
+
+    def _compass_waves(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray, elsewhere: np.ndarray,
+                       carriers: np.ndarray, by_sector: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(k, N) distances (UNREACHABLE: none) and move bits of :meth:`_compass`; ``carriers``: the
+        drones that have a region (``by_sector``: their sector; else the cells nearest to them)."""
+        k, n = len(fields), self.N
+        free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
+        dist = np.empty((k, n), dtype=np.int64)
+        moves = np.empty((k, n), dtype=np.uint8)
+        sector = self.sector.reshape(self.B, self.C)[fields] if by_sector else np.empty((k, 0), np.int32)
+        compass_waves(work & free, free, np.ascontiguousarray(cell), np.ascontiguousarray(carriers),
+                      np.ascontiguousarray(elsewhere), self.Wp, REGION_REACH, UNREACHABLE,
+                      int(self.C * self.OWN_WAVES_SHARE), self.scenario.name in self.CLAIMED_WORK,
+                      np.ascontiguousarray(sector), dist, moves)
+        return dist, moves
 
     def _far_field(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray) -> np.ndarray:
         """(k*N, FAR_FEATURES): work-left and blocked fractions of the blocks around each drone.

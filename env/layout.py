@@ -187,6 +187,29 @@ def bfs_distance(free: np.ndarray, src_y: np.ndarray, src_x: np.ndarray) -> np.n
     return dist.reshape(k, h + 2, s)[:, 1:-1, 1:-1]
 
 
+def sector_owners(dist: np.ndarray, base_cell: int, width: int, n_drones: int) -> np.ndarray:
+    """Owner (0..n_drones-1) of each cell of one field, -1 for cells not reachable: the sectors of
+    env.sectors's sweep and of the recon compass (env.core, layout v7).
+
+    ``dist`` is the field's flat BFS distance to the base (padded or not: the angles, and so the
+    sectors, are the same), ``width`` its row length.
+    Reachable cells are ordered by their angle around the base, starting after the widest empty
+    direction (a base on an edge or in a corner has half or three quarters of the circle empty, and a
+    sector must not wrap across it), and cut into ``n_drones`` runs of equal length.
+    """
+    owner = np.full(dist.shape, -1, dtype=np.int64)
+    cells = np.flatnonzero(dist < UNREACHABLE)
+    by, bx = divmod(int(base_cell), width)
+    angle = np.arctan2(cells // width - by, cells % width - bx)  # the base itself: atan2(0, 0) = 0
+    ordered = np.sort(angle)
+    gaps = np.diff(np.r_[ordered, ordered[0] + 2 * np.pi])
+    start = ordered[(int(np.argmax(gaps)) + 1) % ordered.size]
+    order = np.argsort(np.mod(angle - start, 2 * np.pi), kind="stable")
+    for drone, run in enumerate(np.array_split(order, n_drones)):
+        owner[cells[run]] = drone
+    return owner
+
+
 @dataclass
 class LayoutBatch:
     """Arrays of k layouts of one size (what the simulator consumes)."""

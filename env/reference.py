@@ -29,7 +29,7 @@ from env.core import (
     SwarmSim,
     line_of_sight_matrix,
 )
-from env.layout import UNREACHABLE, LayoutBatch, generate_batch
+from env.layout import UNREACHABLE, LayoutBatch, generate_batch, sector_owners
 from env.scenarios import WATER, get_scenario
 
 _MOVES = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (0, 0)]
@@ -53,6 +53,8 @@ class PlainField:
         plants = lay.plants[0].tolist()
         needs = lay.needs[0].tolist()
         self.base = (int(lay.base[0, 0]), int(lay.base[0, 1]))
+        owners = sector_owners(lay.dist[0].ravel(), self.base[0] * w + self.base[1], w, cfg.n_drones)
+        self.sector = owners.reshape(h, w).tolist()  # each cell's owner (recon compass, layout v7)
         watering = sim.scenario.watering
         self.plant = [[bool(plants[y][x]) and watering for x in range(w)] for y in range(h)]
         self.hidden = [[bool(plants[y][x]) and not watering for x in range(w)] for y in range(h)]
@@ -254,11 +256,15 @@ class PlainField:
         glob = [c["step"] / cfg.max_steps, c["covered"] / max(c["free"], 1), progress, sum(self.active) / n]
         glob += [self.rem[b] / max(self.tot[b], 1.0) for b in range(COARSE * COARSE)]
         # each cell's owner (own regions, env.waves.compass_waves) and the work the owners claim: one map
-        owner, ring = self._owners() if self.sim.scenario.name in SwarmSim.OWN_REGIONS else ({}, {})
-        work = self._work()
-        ways = [self._region_way(i, owner, work) for i in range(n)]  # one region search per drone
-        claims = self.sim.scenario.name in SwarmSim.CLAIMED_WORK
-        claimed = self._claims(ways, owner, ring, work) if claims else set()
+        name, work = self.sim.scenario.name, self._work()
+        claimed: set[tuple[int, int]] = set()
+        if name in SwarmSim.OWN_REGIONS and name in SwarmSim.SECTOR_REGIONS:
+            ways = [self._sector_way(i, work) for i in range(n)]
+        else:
+            owner, ring = self._owners() if name in SwarmSim.OWN_REGIONS else ({}, {})
+            ways = [self._region_way(i, owner, work) for i in range(n)]  # one region search per drone
+            if name in SwarmSim.CLAIMED_WORK:
+                claimed = self._claims(ways, owner, ring, work)
         rows = []
         for i in range(n):
             planes: list[list[float]] = [[], [], [], [], []]  # blocked, covered, plant, drone, need/7
@@ -308,6 +314,14 @@ class PlainField:
         mine = self._bfs([c for c in work if owner.get(c) == i], lambda c: owner.get(c) == i)
         return mine if (self.y[i], self.x[i]) in mine else None
 
+    def _sector_way(self, i: int, work: list[tuple[int, int]]) -> dict[tuple[int, int], int] | None:
+        """Distances to the work of drone i's own sector (any way through free cells), if it is a
+        carrier and its sector has work left (layout v7)."""
+        mine = [(y, x) for (y, x) in work if self.sector[y][x] == i]
+        if not self._carrier(i) or not mine:
+            return None
+        return self._bfs(mine, lambda c: True)
+
     def _claims(self, ways: list[dict[tuple[int, int], int] | None], owner: dict[tuple[int, int], int],
                 ring: dict[tuple[int, int], int], work: list[tuple[int, int]]) -> set[tuple[int, int]]:
         """The work each owner's compass leads to: its region's work at its own distance (``ways``: each
@@ -323,9 +337,9 @@ class PlainField:
                  claimed: set[tuple[int, int]]) -> list[float]:
         """The way to the nearest cell with work left around obstacles: a breadth-first search from
         every free cell with work left; the moves to a neighbour one step closer, then the distance.
-        A drone that owns cells looks in its own region first (``mine``: its :meth:`_region_way`); the
-        others (unless they stand on work) look for the nearest work no owner's compass leads to
-        (``claimed``), then for any work (env.core SwarmSim._compass)."""
+        A drone that owns cells looks in its own region first (``mine``: its :meth:`_region_way` or
+        :meth:`_sector_way`); the others (unless they stand on work) look for the nearest work no
+        owner's compass leads to (``claimed``), then for any work (env.core SwarmSim._compass)."""
         if mine is not None:
             return self._way(i, mine)
         if (self.y[i], self.x[i]) in work:  # work right here, claimed or not: distance 0

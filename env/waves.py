@@ -49,8 +49,10 @@ def _grow(front: np.ndarray, count: int, free: np.ndarray, offsets: np.ndarray, 
 
 @compiled
 def _nearest_seed_from(start: int, free: np.ndarray, seeds: np.ndarray, offsets: np.ndarray,
-                       ring_of: np.ndarray, first: np.ndarray, seen: np.ndarray, limit: int) -> tuple:
-    """A wave from one drone's cell until the first ring that holds a seed.
+                       ring_of: np.ndarray, first: np.ndarray, seen: np.ndarray, limit: int,
+                       sector: np.ndarray, who: int) -> tuple:
+    """A wave from one drone's cell until the first ring that holds a seed (with ``who`` >= 0: a seed
+    of sector ``who``, ``sector`` giving each cell's).
 
     Returns (distance, moves, cells touched): distance -1 when it gave up after ``limit`` cells, -2
     when no seed is reachable; moves: the union of the first moves of the shortest paths to the seeds
@@ -84,7 +86,7 @@ def _nearest_seed_from(start: int, free: np.ndarray, seeds: np.ndarray, offsets:
         if result == -1:
             break
         for q in range(hi, total):
-            if seeds[seen[q]]:
+            if seeds[seen[q]] and (who < 0 or sector[seen[q]] == who):
                 result = ring
                 bits |= first[seen[q]]
         lo, hi = hi, total
@@ -112,7 +114,7 @@ def _nearest_work(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, todo: n
     for i in range(n):
         if todo[i] and spent < budget:
             d, bits, used = _nearest_seed_from(cell[i], free, seeds, offsets, mark, first, seen,
-                                               budget - spent)
+                                               budget - spent, _ANY_SECTOR, -1)
             spent += used
             if d > 0 or (d == -2 and final):  # found, or (final) no seed reachable at all
                 if d > 0:
@@ -147,10 +149,39 @@ def _nearest_work(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, todo: n
         todo[:] = False
 
 
+_ANY_SECTOR = np.empty(0, dtype=np.int32)  # ``sector`` of a wave that takes any seed (who = -1)
+
+
+@compiled
+def _own_sector_work(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
+                     sector: np.ndarray, offsets: np.ndarray, ring_of: np.ndarray, first: np.ndarray,
+                     seen: np.ndarray, left: np.ndarray, dist: np.ndarray, moves: np.ndarray) -> None:
+    """The way of every carrier of one field whose sector (``sector``: each cell's owner, -1 none)
+    still has work: by a wave from the drone through any free cell, to the nearest seed of its own
+    sector (``dist``/``moves``: that field's rows; the others are left alone). ``left``: (n,)
+    scratch."""
+    n = cell.shape[0]
+    left[:] = 0
+    for c in range(seeds.shape[0]):
+        if seeds[c] and sector[c] >= 0:
+            left[sector[c]] += 1
+    for i in range(n):
+        if not carriers[i] or left[i] == 0:
+            continue
+        if seeds[cell[i]] and sector[cell[i]] == i:
+            dist[i] = 0
+            continue
+        d, bits, _ = _nearest_seed_from(cell[i], free, seeds, offsets, ring_of, first, seen,
+                                        free.shape[0] + 1, sector, i)
+        if d > 0:
+            dist[i] = d
+            moves[i] = bits
+
+
 @compiled
 def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carriers: np.ndarray,
                   elsewhere: np.ndarray, width: int, reach: int, unreachable: int, budget: int,
-                  claim: bool, dist: np.ndarray, moves: np.ndarray) -> None:
+                  claim: bool, sector: np.ndarray, dist: np.ndarray, moves: np.ndarray) -> None:
     """Fill ``dist`` (k, n) and ``moves`` (k, n) of every drone of every field.
 
     ``seeds``/``free``: (k, cells) bool over the padded fields (work left; not blocked; the padding is
@@ -168,7 +199,11 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
     are claimed. Every drone still without a distance then gets the nearest unclaimed seed anywhere,
     and only when none is reachable the nearest seed anywhere (``_nearest_work``): several carriers
     whose regions held no work otherwise all flew to the plant another carrier was already bringing
-    water to (v6). Drones no wave reaches keep ``unreachable`` and no moves."""
+    water to (v6). Drones no wave reaches keep ``unreachable`` and no moves.
+
+    ``sector``: (k, cells) int32, each cell's owner (env.layout.sector_owners), or (k, 0): with it a
+    carrier's region is its sector instead, fixed for the episode (v7, ``_own_sector_work``); no
+    seed is claimed then."""
     k, size = free.shape
     n = cell.shape[1]
     offsets = np.array([-width, width, -1, 1], dtype=np.int64)
@@ -184,14 +219,18 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
     grew = np.empty(n, dtype=np.bool_)
     claimed = np.empty(size, dtype=np.int64)  # the seeds the carriers of the current field found
     unclaimed = np.empty(size, dtype=np.bool_)
+    left_in = np.empty(n, dtype=np.int64)
     for f in range(k):
         n_claimed = 0
         fr, sd, cl = free[f], seeds[f], cell[f]
         for i in range(n):
             dist[f, i] = unreachable
             moves[f, i] = 0
-        # ---- own regions
-        if carriers[f].any():
+        # ---- own regions: sectors (v7), or the cells nearest each carrier
+        if sector.shape[1]:
+            _own_sector_work(sd, fr, cl, carriers[f] & ~elsewhere[f], sector[f], offsets, mark, first, seen,
+                             left_in, dist[f], moves[f])
+        elif carriers[f].any():
             ring_of[:] = -1
             owner[:] = n
             count = 0

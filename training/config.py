@@ -47,15 +47,22 @@ class PPOParams(_Strict):
     acting_temperature: float = Field(
         1.0, gt=0, le=10, description="the trained policy's logits are divided by this when it acts outside "
                                       "training (evaluation, gate, missions); needs mask_blocked_moves")
+    compass_prior: float = Field(
+        0.0, ge=0, le=10, description="added to the logits of the moves the observation's compass shows "
+                                      "(training.policy): the untrained policy already follows its "
+                                      "compass; needs mask_blocked_moves")
 
     @model_validator(mode="after")
     def _consistent(self) -> "PPOParams":
-        """Layer widths in range; an acting temperature only where the masked policy applies it."""
+        """Layer widths in range; an acting temperature and a compass prior only where the masked policy
+        applies them."""
         if any(width < 1 or width > 4096 for width in self.net_arch):
             raise ValueError(f"net_arch={self.net_arch}: every layer width must be in 1..4096")
-        if self.acting_temperature != 1.0 and not self.mask_blocked_moves:
-            raise ValueError(f"acting_temperature={self.acting_temperature} needs mask_blocked_moves: true "
-                             "(the temperature is applied by training.policy.MaskedMovesPolicy)")
+        for name, value, neutral in (("acting_temperature", self.acting_temperature, 1.0),
+                                     ("compass_prior", self.compass_prior, 0.0)):
+            if value != neutral and not self.mask_blocked_moves:
+                raise ValueError(f"{name}={value} needs mask_blocked_moves: true "
+                                 "(it is applied by training.policy.MaskedMovesPolicy)")
         return self
 
 

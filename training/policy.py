@@ -81,18 +81,29 @@ class MaskedMovesPolicy(ActorCriticPolicy):
     actions. Training always samples at temperature 1 (PPO's ratios need the collecting
     distribution). It is a policy keyword, so a saved model keeps it; models saved before it act at 1.
 
+    ``compass_prior``: added to the logits of the moves the compass shows (the observation's last
+    features: the steps along a shortest way to the drone's work), before the temperature. The
+    network's output starts near zero, so an untrained policy already follows its compass, and PPO
+    learns where to leave it; without it the trained recon policy followed its compass worse than
+    a plain compass follower does (docs/policy.md).
+
     (The name predates the release mask; saved models refer to the class by it.)"""
 
-    def __init__(self, *args: Any, acting_temperature: float = 1.0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, acting_temperature: float = 1.0, compass_prior: float = 0.0,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(self.action_dist, CategoricalDistribution):  # _masked builds a Categorical
             raise TypeError(f"MaskedMovesPolicy needs a Discrete action space, not {self.action_space}")
         if not acting_temperature > 0:
             raise ValueError(f"acting_temperature={acting_temperature!r}: allowed: > 0")
+        if not compass_prior >= 0:
+            raise ValueError(f"compass_prior={compass_prior!r}: allowed: >= 0")
         self.acting_temperature = float(acting_temperature)
+        self.compass_prior = float(compass_prior)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        return {**super()._get_constructor_parameters(), "acting_temperature": self.acting_temperature}
+        return {**super()._get_constructor_parameters(), "acting_temperature": self.acting_temperature,
+                "compass_prior": self.compass_prior}
 
     def _masked(self, latent_pi: th.Tensor, obs: th.Tensor, temperature: float = 1.0) -> Distribution:
         """The action distribution with the masked actions' logits set to MASKED_LOGIT.
@@ -101,6 +112,10 @@ class MaskedMovesPolicy(ActorCriticPolicy):
         torch's argument validation: the logits come from our own network, and both costs are paid
         on every collection step and every minibatch."""
         logits = self.action_net(latent_pi)
+        if self.compass_prior:
+            bonus = th.zeros_like(logits)
+            bonus[:, UP:RIGHT + 1] = self.compass_prior * (obs[:, COMPASS_INDEX:COMPASS_INDEX + 4] > 0.5)
+            logits = logits + bonus
         if temperature != 1.0:
             logits = logits / temperature
         masked = logits.masked_fill(masked_actions(obs, logits.shape[-1]), MASKED_LOGIT)

@@ -123,6 +123,7 @@ def build_model(
                        # only when it differs from 1: models then keep the policy_kwargs they had
                        **({"acting_temperature": p.acting_temperature}
                           if p.acting_temperature != 1.0 else {}),
+                       **({"compass_prior": p.compass_prior} if p.compass_prior else {}),
                        **(policy_overrides or {})},
         seed=profile.seed,
         device=device,

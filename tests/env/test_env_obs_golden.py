@@ -38,14 +38,15 @@ CASES: dict[str, tuple[str, int, int, dict]] = {
 # v4: geodesic compass; v5: own regions first (both scenarios), and in watering an empty tank's
 # compass leads home; v6: regions reach 48 steps instead of 24, and in watering a drone without work
 # in its own region is led to the nearest plant no region's compass leads to (claimed), if any
-# (the recon cases kept their v5 digests).
+# (the recon cases kept their v5 digests); v7: a recon drone's region is its sector around the base
+# (the watering cases kept their v6 digests).
 # Checked against env/reference.py.
-GOLDEN_VERSION = 6
+GOLDEN_VERSION = 7
 GOLDEN: dict[str, str] = {
-    "recon-10x9-los": "0cd077336ad5f861156e183d2e469a5afcb96487fb46a72a6355317da8bd7ddf",
-    "recon-24x24-late": "13bbf3da779595ff6c3abd94cbc53dd9510af23a7732cf57cd63630ff9b3a9d0",
-    "recon-40x17": "6a0d18495efadaa697c0ce69f4d1968951614a3e89306a3b84fb1e1187bac010",
-    "recon-96-big": "d31bdc8db3a30a82d966fb6135adac1f02a578a02817fbece70d7d0710dce220",
+    "recon-10x9-los": "6b39215fc92d33304324a130b5ed4b33bc2baedee8d2ee56c05d2ba8af2623d0",
+    "recon-24x24-late": "12363cbd98e71f68ea949f5b223ca64ff91b0e74c84898545428aeb44fe15be8",
+    "recon-40x17": "b8409f61ecd0f0ed046d5672856e98b7ddfa0949b37faa7fa714b5e216d1ad55",
+    "recon-96-big": "b088a48b04d5324a915e282ec6ac6c6e7855b90ba30f144bfe986e2afd74d4ef",
     "water-12x12": "abe3ef653c506d7055845a3d2e2ec75ff8ab7ca44f9558bd278fc1165e2f8a3e",
     "water-30x20-sparse": "69ce93da1b32ee20a62772114746cc87d21f1d30355ea88fafd28cfca6e2ff4e",
 }

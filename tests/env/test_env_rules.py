@@ -214,11 +214,18 @@ def test_bad_actions_are_refused() -> None:
 @pytest.mark.parametrize("scenario", ["recon", "watering"])
 @pytest.mark.parametrize("extra", [{}, {"obstacle_density": 0.25, "obstacles_block_sensor": True,
                                         "sensor_radius": 3}])
-@pytest.mark.parametrize("regions", [("recon", "watering"), ()])
+@pytest.mark.parametrize("regions, sectors", [
+    (("recon", "watering"), ("recon",)),  # layout v7
+    (("recon", "watering"), ()),  # v6 (bench/ablation.py's nearest_regions variant)
+    (("recon", "watering"), ("recon", "watering")),  # sectors with homebound drones too
+    ((), ()),  # no regions (the no_regions variant)
+])
 def test_vectorised_equals_plain_python_reference(scenario: str, extra: dict, regions: tuple[str, ...],
+                                                  sectors: tuple[str, ...],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """With own regions (layout v5) and without (bench/ablation.py's no_regions variant)."""
+    """With own regions (sectors, layout v7; nearest cells, v5/v6) and without."""
     monkeypatch.setattr(SwarmSim, "OWN_REGIONS", regions)
+    monkeypatch.setattr(SwarmSim, "SECTOR_REGIONS", sectors)
     cfg = FieldConfig(width=10, height=9, n_drones=4, n_plants=12, max_steps=40, battery_capacity=25,
                       recharge_rate=5, tank_capacity=2, **extra)
     sim, ref = SwarmSim(scenario, cfg, 3, seed=5), PlainSwarm(scenario, cfg, 3, seed=5)

@@ -26,14 +26,21 @@ def _field(rows: list[str]) -> tuple[np.ndarray, np.ndarray, dict[str, int], int
     return free, seeds, drones, width
 
 
-def _waves(rows: list[str], carriers: list[bool], budget: int = 0) -> tuple[np.ndarray, np.ndarray]:
+_NO_SECTORS = np.empty((1, 0), dtype=np.int32)
+
+
+def _waves(rows: list[str], carriers: list[bool], budget: int = 0,
+           sectors: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Run the waves on one hand-made field; ``sectors``: rows of each cell's owner digit ('-': none)."""
     free, seeds, drones, width = _field(rows)
     cell = np.array([[drones[ch] for ch in sorted(drones)]])
     dist = np.empty(cell.shape, dtype=np.int64)
     moves = np.empty(cell.shape, dtype=np.uint8)
     elsewhere = np.zeros((1, len(carriers)), dtype=bool)
+    sector = _NO_SECTORS if sectors is None else \
+        np.array([[-1 if ch == "-" else int(ch) for ch in "".join(sectors)]], dtype=np.int32)
     compass_waves(seeds, free, cell, np.array([carriers]), elsewhere, width, 24, UNREACHABLE, budget,
-                  False, dist, moves)
+                  False, sector, dist, moves)
     return dist[0], moves[0]
 
 
@@ -48,6 +55,28 @@ def test_each_carrier_is_led_into_its_own_region_and_around_walls() -> None:
     assert dist[0] == 2 and moves[0] == LEFT | RIGHT
     # b's region (the bottom row) holds no work: the nearest work anywhere, up past a
     assert dist[1] == 4 and moves[1] == UP
+
+
+def test_with_sectors_each_carrier_is_led_to_its_own_sectors_work_by_any_way() -> None:
+    """Layout v7: a drone's region is its sector (fixed), not the cells nearest to it. a is led to
+    its own work (3 steps, its way crossing c's sector) although other work is 2 steps away; b's
+    way crosses c's sector too; c's sector has no work left and d is no carrier: both get the nearest
+    work anywhere."""
+    rows = ["########",
+            "#.a.*c*#",
+            "#.####.#",
+            "#*...db#",
+            "########"]
+    sectors = ["--------",
+               "-001121-",
+               "-2----2-",
+               "-000221-",
+               "--------"]
+    dist, moves = _waves(rows, [True, True, True, False], sectors=sectors)
+    assert (dist[0], moves[0]) == (3, LEFT)
+    assert (dist[1], moves[1]) == (2, UP)
+    assert (dist[2], moves[2]) == (1, LEFT | RIGHT)
+    assert (dist[3], moves[3]) == (3, RIGHT)
 
 
 @pytest.mark.parametrize("budget", [0, 1000])  # the wave from all work; each drone's own wave
@@ -81,8 +110,8 @@ def test_the_drones_own_waves_and_the_wave_from_all_work_agree_on_random_fields(
         for budget in (0, 7, 40, 10**6):
             dist = np.empty((k, n), dtype=np.int64)
             moves = np.empty((k, n), dtype=np.uint8)
-            compass_waves(seeds, free, cell, carriers, elsewhere, wp, 3, UNREACHABLE, budget, claim, dist,
-                          moves)
+            compass_waves(seeds, free, cell, carriers, elsewhere, wp, 3, UNREACHABLE, budget, claim,
+                          np.empty((k, 0), dtype=np.int32), dist, moves)
             results[claim].append((dist, moves))
         for dist, moves in results[claim][1:]:
             np.testing.assert_array_equal(dist, results[claim][0][0])
@@ -103,7 +132,8 @@ def test_a_drone_sharing_its_cell_with_a_lower_index_has_no_region() -> None:
     moves = np.empty(cell.shape, dtype=np.uint8)
     both, elsewhere = np.array([[True, True]]), np.zeros((1, 2), dtype=bool)
     for claim in (False, True):  # the only seed is claimed by the first: the second takes it anyway
-        compass_waves(seeds, free, cell, both, elsewhere, width, 24, UNREACHABLE, 0, claim, dist, moves)
+        compass_waves(seeds, free, cell, both, elsewhere, width, 24, UNREACHABLE, 0, claim, _NO_SECTORS, dist,
+                      moves)
         assert dist.tolist() == [[2, 2]] and moves.tolist() == [[LEFT, LEFT]]  # the second via the fallback
 
 

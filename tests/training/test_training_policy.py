@@ -144,6 +144,44 @@ def test_acting_temperature_sharpens_acting_only_and_is_saved_with_the_model(tmp
             policy_kwargs={"acting_temperature": 0})
 
 
+def test_the_compass_prior_adds_to_the_logits_of_the_compass_moves_only(tmp_path: Path) -> None:
+    """With compass_prior c, a move the compass shows has c more logit than the same network without
+    the prior gives it, every other action the same (acting, training and collecting alike), and a
+    saved model keeps c."""
+    from stable_baselines3 import PPO
+
+    from env.core import COMPASS_FEATURES, OBS_DIM
+    from env.sb3_vec_env import SwarmVecEnv
+
+    venv = SwarmVecEnv("recon", FieldConfig(width=10, height=10, n_drones=4, obstacle_density=0.3), 8, seed=0)
+    model = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu",
+                policy_kwargs={"compass_prior": 2.0})
+    plain = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu").policy
+    plain.load_state_dict(model.policy.state_dict())
+    obs = th.as_tensor(_sim().observe(np.arange(8)))
+    shown = obs[:, OBS_DIM - COMPASS_FEATURES:OBS_DIM - 1] > 0.5
+    assert shown.any() and (~shown).any()
+    with th.no_grad():
+        with_prior = model.policy.get_distribution(obs).distribution.logits
+        without = plain.get_distribution(obs).distribution.logits
+        allowed = ~masked_actions(obs, 5)
+        # logits are normalised (log-probabilities): compare differences to the hover action
+        gain = (with_prior - with_prior[:, :1]) - (without - without[:, :1])
+        moves = gain[:, UP:RIGHT + 1][allowed[:, UP:RIGHT + 1]]
+        assert th.allclose(moves, 2.0 * shown[allowed[:, UP:RIGHT + 1]].float(), atol=1e-4)
+        actions = th.full((len(obs),), UP, dtype=th.long)
+        rows = allowed[:, UP] & allowed[:, HOVER]
+        hover = actions * 0
+        lp = model.policy.evaluate_actions(obs, actions)[1] - model.policy.evaluate_actions(obs, hover)[1]
+        lp_plain = plain.evaluate_actions(obs, actions)[1] - plain.evaluate_actions(obs, hover)[1]
+        assert th.allclose((lp - lp_plain)[rows], 2.0 * shown[rows, 0].float(), atol=1e-4)
+    model.save(tmp_path / "m.zip")
+    assert PPO.load(tmp_path / "m.zip", device="cpu").policy.compass_prior == 2.0
+    with pytest.raises(ValueError, match="compass_prior=-1"):
+        PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, device="cpu",
+            policy_kwargs={"compass_prior": -1})
+
+
 def test_the_masked_distribution_is_the_unmasked_one_renormalised_over_allowed_actions() -> None:
     """The policy builds its distribution straight from masked logits (no unmasked one first, no
     argument checks); it must still be SB3's distribution restricted to the allowed actions."""

@@ -43,6 +43,9 @@ def test_overrides_apply_as_yaml_values() -> None:
         (["ppo.acting_temperature=0"], "ppo.acting_temperature"),
         (["ppo.mask_blocked_moves=false", "ppo.acting_temperature=0.7"],
          "acting_temperature=0.7 needs mask_blocked_moves: true"),
+        (["ppo.compass_prior=-1"], "ppo.compass_prior"),
+        (["ppo.mask_blocked_moves=false", "ppo.compass_prior=2.0"],
+         "compass_prior=2.0 needs mask_blocked_moves: true"),
     ],
 )
 def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:
