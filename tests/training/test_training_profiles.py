@@ -81,7 +81,9 @@ def test_cli_reports_bad_profile_without_traceback(runs_home: Path) -> None:
 def test_scenario_section_merges_over_the_shared_keys() -> None:
     smoke = load_profile("smoke")
     watering = load_profile("smoke", scenario="watering")
-    assert load_profile("smoke", scenario="recon") == smoke
+    recon = load_profile("smoke", scenario="recon")
+    assert recon.ppo.compass_prior == 8.0 and smoke.ppo.compass_prior == 0.0 == watering.ppo.compass_prior
+    assert recon.model_copy(update={"ppo": smoke.ppo}) == smoke  # the recon section sets only that key
     assert watering.total_timesteps > smoke.total_timesteps and watering.ppo.gamma == 0.99
     assert watering.ppo.learning_rate == smoke.ppo.learning_rate  # unmentioned ppo keys are kept
     assert watering.curriculum == smoke.curriculum
