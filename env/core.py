@@ -55,8 +55,8 @@ REGION_REACH = 48
 # episode: the reachable cells cut into one wedge of equal size per drone around the base
 # (env.layout.sector_owners, as the sector sweep heuristic), and its compass leads to the nearest
 # work of its sector by any way. Regions of nearest cells move with the drones, so the swarm fanned
-# out but kept crossing ground another drone had sensed; the sector sweep needed 0.85-0.95 of the v6
-# policy's steps on the suite (docs/policy.md).
+# out but kept crossing ground another drone had sensed; the v6 `default` models needed 1.07-1.11x
+# the sector sweep's steps on the held-out fields (docs/policy.md).
 OBS_DIM = (
     WINDOW * WINDOW * N_CHANNELS + OWN_FEATURES + GLOBAL_FEATURES + FAR_FEATURES + ID_FEATURES
     + COMPASS_FEATURES
