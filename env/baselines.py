@@ -138,6 +138,16 @@ def _round_trip(sim: SwarmSim, cells: np.ndarray) -> np.ndarray:
     return 2 * sim.dist[cells] + 3 <= sim.config.battery_capacity
 
 
+def require_scenario(policy: str, sim: SwarmSim, scenario: str) -> None:
+    """Refuse, in one line naming the heuristics allowed there, a heuristic built for another scenario."""
+    actual = "watering" if sim.scenario.watering else "recon"
+    if actual != scenario:
+        raise ConfigError(
+            f"policy={policy!r} is for scenario {scenario}; allowed for {actual}: "
+            f"{', '.join(get_scenario(actual).baselines)}"
+        )
+
+
 class Lawnmower:
     """Boustrophedon sweep: the serpentine lane path is split into one contiguous part per drone.
 
@@ -149,11 +159,7 @@ class Lawnmower:
     name = "lawnmower"  # (subclasses: their own policy name, for the error below)
 
     def __init__(self, sim: SwarmSim) -> None:
-        if sim.scenario.watering:
-            raise ConfigError(
-                f"policy={self.name!r} is for scenario recon; allowed for watering: "
-                f"{', '.join(get_scenario('watering').baselines)}"
-            )
+        require_scenario(self.name, sim, "recon")
         self.sim, self.nav = sim, Navigator(sim)
         cfg, n = sim.config, sim.N
         step = 2 * cfg.sensor_radius + 1
@@ -323,11 +329,7 @@ class GreedyWatering:
     back to the base to refill when the tank is empty or the battery requires it."""
 
     def __init__(self, sim: SwarmSim) -> None:
-        if not sim.scenario.watering:
-            raise ConfigError(
-                "policy='greedy' is for scenario watering; allowed for recon: "
-                f"{', '.join(get_scenario('recon').baselines)}"
-            )
+        require_scenario("greedy", sim, "watering")
         self.sim, self.nav = sim, Navigator(sim)
         self._plant_cache: dict[int, tuple[int, np.ndarray]] = {}
         self.claims = np.zeros(sim.B * sim.C, dtype=np.int64)  # water promised per cell (scratch)

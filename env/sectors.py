@@ -21,10 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from env import rng as crng
-from env.baselines import _MOVES, Navigator, _needs_home, _sync_episodes
-from env.config import ConfigError
+from env.baselines import _MOVES, Navigator, _needs_home, _sync_episodes, require_scenario
 from env.core import SwarmSim
-from env.scenarios import HOVER, get_scenario
+from env.scenarios import HOVER
 
 _TIE_STREAM = 97  # random stream of the tie breaks (env.rng; random_actions uses 99)
 
@@ -35,11 +34,7 @@ class Sectors:
     name = "sectors"
 
     def __init__(self, sim: SwarmSim, seed: int = 0) -> None:
-        if sim.scenario.watering:
-            raise ConfigError(
-                f"policy={self.name!r} is for scenario recon; allowed for watering: "
-                f"{', '.join(get_scenario('watering').baselines)}"
-            )
+        require_scenario(self.name, sim, "recon")
         self.sim, self.nav, self.seed = sim, Navigator(sim), int(seed)
         self.episode = np.full(sim.B, -2, dtype=np.int64)  # episode each field's memory belongs to
 
