@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import typer
 
@@ -27,6 +27,26 @@ def _policy_help() -> str:
     return f"heuristic ({defaults}), {', '.join(every)} or random"
 
 
+def _model_policy(path: Path, scenario: str, seed: int) -> Callable[[Any], Any]:
+    """The ``obs -> actions`` of the model saved at ``path`` (checked against the simulator), acting
+    as evaluation does; torch is seeded so a demo is reproducible. A bad model is one line."""
+    import torch
+
+    from env.scenarios import get_scenario
+    from swarmops.errors import SwarmOpsError
+    from training.errors import CheckpointError
+    from training.evaluate import policy_callable
+    from training.registry import load_model
+
+    get_scenario(scenario)  # an unknown scenario is named before the model is read
+    try:
+        model = load_model(path, scenario)
+    except (SwarmOpsError, CheckpointError) as exc:  # not found, unreadable, another layout or scenario
+        fail(f"--model: {exc}")
+    torch.manual_seed(seed)
+    return policy_callable(model)
+
+
 def register(app: typer.Typer) -> None:
     """Add `demo` and `bench env` to the swarmops CLI."""
 
@@ -34,6 +54,10 @@ def register(app: typer.Typer) -> None:
     def demo(
         scenario: str = typer.Option("recon", help="recon or watering"),
         policy: str = typer.Option("heuristic", help=_policy_help()),
+        model: Optional[Path] = typer.Option(
+            None, help="a trained model.zip to fly instead of a heuristic (e.g. models/recon/model.zip), "
+            "acting as evaluation does: sampled, battery shield"
+        ),
         width: int = typer.Option(32, help="field width in cells (4..512)"),
         height: int = typer.Option(24, help="field height in cells (4..512)"),
         drones: int = typer.Option(6, help="number of drones (1..256)"),
@@ -57,7 +81,8 @@ def register(app: typer.Typer) -> None:
         fps: int = typer.Option(10, help="animation frames per second (1..60)"),
         ansi: bool = typer.Option(False, help="also print the last frame as text"),
     ) -> None:
-        """Run a heuristic swarm on one field, print its metrics and write an animation."""
+        """Run a heuristic (or a trained model's) swarm on one field, print its metrics and write an
+        animation."""
         from env.config import ConfigError, FieldConfig
         from env.render import ANIMATION_SUFFIXES
 
@@ -86,7 +111,13 @@ def register(app: typer.Typer) -> None:
             )
             from env.demo import run_demo
 
-            run_demo(scenario, cfg, policy, out, fps=fps, ansi=ansi)
+            if model is None:
+                run_demo(scenario, cfg, policy, out, fps=fps, ansi=ansi)
+            else:
+                if policy != "heuristic":
+                    fail(f"--policy {policy!r} and --model {model}: give one of them")
+                act = _model_policy(model, scenario, seed)
+                run_demo(scenario, cfg, act, out, fps=fps, ansi=ansi, label=f"model {model}")
         except ConfigError as exc:
             fail(_as_flag(str(exc)))
 

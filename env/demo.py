@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+import numpy as np
 
 from env.config import FieldConfig
 
 
 def run_demo(
-    scenario: str, config: FieldConfig, policy: str, out: Path, fps: int = 10, ansi: bool = False
+    scenario: str,
+    config: FieldConfig,
+    policy: str | Callable[[np.ndarray], np.ndarray],
+    out: Path,
+    fps: int = 10,
+    ansi: bool = False,
+    label: str | None = None,
 ) -> dict[str, Any]:
-    """Run one episode, print its metrics, write the animation; returns the metrics."""
+    """Run one episode, print its metrics, write the animation; returns the metrics.
+
+    ``policy``: a heuristic's name or an ``obs -> actions`` callable (a trained model); ``label`` names
+    it in the table's title (default: the policy's name)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -36,7 +47,7 @@ def run_demo(
     if ansi and "text" in last:
         console.print(last["text"], markup=False, highlight=False)
     table = Table(
-        title=f"swarmops demo - {scenario}, {policy}, {config.width}x{config.height}, "
+        title=f"swarmops demo - {scenario}, {label or policy}, {config.width}x{config.height}, "
         f"{config.n_drones} drones, obstacles {config.obstacle_density}"
     )
     table.add_column("metric")

@@ -90,17 +90,13 @@ def suite_headline(
     "held_out" or None for the whole suite. No ledger, MLflow or files are touched (for tuning loops).
     Raises training.registry.IncompatibleModel for a model of another observation layout.
     """
-    from training.registry import check_compatible
+    from training.registry import check_compatible, load_model
     from training.scenarios import load_suite
 
     if isinstance(model, (str, Path)):
-        from stable_baselines3 import PPO
-
-        where = model
-        model = PPO.load(model, device="cpu")
+        model = load_model(model, scenario)
     else:
-        where = "in memory"
-    check_compatible(model, scenario, where)
+        check_compatible(model, scenario, "in memory")
     suite = load_suite(Path(suite_dir))
     rows, _ = evaluate_policies(
         suite, scenario, {POLICY: policy_callable(model, deterministic)}, seed=seed, progress=False

@@ -65,6 +65,21 @@ def check_compatible(model: Any, scenario: str, where: Any) -> None:
         )
 
 
+def load_model(path: Path | str, scenario: str) -> Any:
+    """The PPO model saved at ``path`` (a model.zip), on CPU, refused in one line when it cannot be
+    read (CheckpointError) or does not fit the ``scenario`` simulator (IncompatibleModel)."""
+    from stable_baselines3 import PPO
+
+    if not Path(path).is_file():
+        raise NotFoundError(f"model {path} does not exist (a model.zip written by swarmops train)")
+    try:
+        model = PPO.load(path, device="cpu")
+    except Exception as exc:  # noqa: BLE001 - any unreadable model is one clear error
+        raise CheckpointError(f"model {path} is unreadable: {type(exc).__name__}: {exc}") from None
+    check_compatible(model, scenario, path)
+    return model
+
+
 def _client(scenario: str) -> Any:
     import mlflow
 

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from training.errors import CheckpointError, InputError, NotFoundError
+from training.errors import InputError, NotFoundError
 from training.ledger import Ledger, Run
 from training.paths import run_dir as run_dir_of
 
@@ -90,8 +90,6 @@ def evaluate_model(
 ) -> Any:
     """Evaluate a model (and every heuristic baseline unless ``baselines`` is False) on the suite;
     store the results in the ledger and MLflow."""
-    from stable_baselines3 import PPO
-
     from env.baselines import BASELINES
     from training.evaluate import (
         POLICY,
@@ -100,15 +98,11 @@ def evaluate_model(
         policy_callable,
         write_outputs,
     )
-    from training.registry import check_compatible
+    from training.registry import load_model
     from training.scenarios import load_suite
 
     suite = load_suite(suite_dir)
-    try:
-        model = PPO.load(model_path, device="cpu")
-    except Exception as exc:  # noqa: BLE001 - any unreadable model is one clear error
-        raise CheckpointError(f"model {model_path} is unreadable: {type(exc).__name__}: {exc}") from None
-    check_compatible(model, scenario, model_path)
+    model = load_model(model_path, scenario)
     policies: dict[str, Any] = {POLICY: policy_callable(model), **{b: b for b in BASELINES if baselines}}
     rows, curves = evaluate_policies(suite, scenario, policies, seed=seed, progress=progress)
     if out_dir is None:

@@ -38,6 +38,18 @@ def test_demo_prints_metrics_and_writes_an_animation(tmp_path: Path, scenario: s
     assert "#" in res.stdout and out.stat().st_size > 1000
 
 
+def test_demo_flies_a_trained_model_reproducibly(tmp_path: Path) -> None:
+    """--model flies the committed smoke model (dvc repro's) as evaluation does; same seed, same run."""
+    field = ["--width", "12", "--height", "10", "--drones", "3", "--plants", "8", "--seed", "3"]
+    model = "models/recon/model.zip"
+    runs = [_swarmops("demo", "--model", model, *field, "--out", str(tmp_path / f"{i}.gif")) for i in (0, 1)]
+    for res in runs:
+        assert res.returncode == 0, res.stderr
+        assert model in res.stdout and "steps_to_95" in res.stdout  # the table's title names the model
+    assert runs[0].stdout.replace("0.gif", "1.gif") == runs[1].stdout
+    assert (tmp_path / "0.gif").read_bytes() == (tmp_path / "1.gif").read_bytes()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--drones", "0"], "error: --drones=0 is out of range; allowed: 1..256"),
     (["--width", "8", "--height", "8", "--plants", "500"],
@@ -49,6 +61,12 @@ def test_demo_prints_metrics_and_writes_an_animation(tmp_path: Path, scenario: s
         "error: --policy='smart' is unknown; allowed: random, lawnmower, partition, sectors, greedy",
     ),
     (["--out", "demo.png"], "error: --out 'demo.png' has suffix '.png'; allowed: .gif, .mp4"),
+    (["--model", "nope.zip"], "error: --model: model nope.zip does not exist"),
+    (["--model", "README.md"], "error: --model: model README.md is unreadable: ValueError"),
+    (["--model", "models/recon/model.zip", "--scenario", "watering"],
+     "error: --model: model models/recon/model.zip has 5 actions: it is a recon model, not watering"),
+    (["--model", "models/recon/model.zip", "--policy", "sectors"],
+     "error: --policy 'sectors' and --model models/recon/model.zip: give one of them"),
 ])
 def test_bad_flags_give_one_line_and_no_output(tmp_path: Path, args: list[str], message: str) -> None:
     out = tmp_path / "x.gif"
