@@ -22,7 +22,16 @@ from env.bench import _cpu_name, _write_json, parse_ints, pin_one_core, state_by
 DEFAULT_SIDES = (16, 32, 64, 128, 256, 512)
 DEFAULT_DRONES = (1, 4, 16, 64, 128, 256)
 TARGET_RATIO = 10.0  # heuristic step <= 10 x simulator step
-HEURISTICS = {"recon": "lawnmower", "watering": "greedy"}
+
+
+def _heuristics() -> dict[str, str]:
+    """Each scenario's default heuristic (env.scenarios: the bar the policy is measured against)."""
+    from env.scenarios import SCENARIOS, get_scenario
+
+    return {name: get_scenario(name).heuristic for name in SCENARIOS}
+
+
+HEURISTICS = _heuristics()
 
 
 def _nbytes(obj: Any, seen: set[int] | None = None, depth: int = 0) -> int:
@@ -179,7 +188,8 @@ def _print_table(result: dict[str, Any]) -> None:
 
     table = Table(title="swarmops bench scale - CPU ms per step, one field, one core "
                         f"({result['setup']['obstacle_density']:.0%} obstacles)")
-    for col in ("side", "drones", "sim recon", "lawnmower", "x", "sim watering", "greedy", "x",
+    for col in ("side", "drones", "sim recon", HEURISTICS["recon"], "x",
+                "sim watering", HEURISTICS["watering"], "x",
                 "policy fwd", "state KB/field", "heuristic KB"):
         table.add_column(col, justify="right")
     by = {(r["scenario"], r["side"], r["drones"]): r for r in result["rows"]}
@@ -217,8 +227,8 @@ def plot_scale(result: dict[str, Any], path: Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     series = [("recon", "sim_ms", "simulator (recon)", "-"),
               ("watering", "sim_ms", "simulator (watering)", "-"),
-              ("recon", "heuristic_ms", "lawnmower", "--"),
-              ("watering", "heuristic_ms", "greedy", "--"),
+              ("recon", "heuristic_ms", HEURISTICS["recon"], "--"),
+              ("watering", "heuristic_ms", HEURISTICS["watering"], "--"),
               ("recon", "policy_ms", "policy forward", ":")]
     panels = ((axes[0], "side", "drones", mid, f"against field side, {mid} drones"),
               (axes[1], "drones", "side", big, f"against drones, {big} x {big} field"))

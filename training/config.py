@@ -97,6 +97,11 @@ class Profile(_Strict):
     curriculum: list[Stage] = Field(min_length=1)
     ppo: PPOParams = PPOParams()
     episode_gif: bool = Field(True, description="render one episode of the final policy as a GIF artifact")
+    team_reward: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="share of each drone's training reward that is its field's mean drone reward "
+                    "(0: its own only; 1: the swarm's; training.team_reward)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "Profile":

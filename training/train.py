@@ -87,8 +87,13 @@ def build_env(scenario: str, profile: Profile, stage_index: int, seed: int) -> A
         seed=seed,
         terminal_obs="truncated",  # PPO bootstraps only truncated episodes from their last observation
     )
-    # VecMonitor records per-row episode returns for SB3's rollout/ep_rew_mean.
-    return VecMonitor(vec)
+    # VecMonitor records per-row episode returns (the simulator's own) for SB3's rollout/ep_rew_mean.
+    monitored = VecMonitor(vec)
+    if not profile.team_reward:
+        return monitored
+    from training.team_reward import TeamReward
+
+    return TeamReward(monitored, stage.n_drones, profile.team_reward)
 
 
 def build_model(

@@ -46,6 +46,7 @@ def test_overrides_apply_as_yaml_values() -> None:
         (["ppo.compass_prior=-1"], "ppo.compass_prior"),
         (["ppo.mask_blocked_moves=false", "ppo.compass_prior=2.0"],
          "compass_prior=2.0 needs mask_blocked_moves: true"),
+        (["team_reward=1.5"], "team_reward"),
     ],
 )
 def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:
