@@ -633,6 +633,24 @@ class SwarmSim:
         return self._compass_waves(fields, self.cell[fields], self._work(fields), none,
                                    self.active[fields], by_sector=True)[1]
 
+    def move_gains(self, fields: np.ndarray) -> np.ndarray:
+        """(k, N, 4) int: for each drone of recon ``fields`` and each move j (up, down, left, right), the
+        free cells not sensed yet within sensor range (a square, line of sight ignored) of the cell
+        that move leads to: what the move would newly sense; 0 for a move into an obstacle or off the
+        field. The sector sweep breaks ties between the compass's moves with it."""
+        fields = np.asarray(fields, dtype=np.int64)
+        k = len(fields)
+        work = self._work(fields)  # (k, C): free and not sensed yet
+        blocked = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) > 0  # the padding too
+        gains = np.zeros((k, self.N, 4), dtype=np.int64)
+        for j in range(4):
+            target = self.cell[fields] + self.move_delta[1 + j]  # (k, N), inside the padded field
+            # a sensor square around a padding cell may leave the array: clipped, and zeroed below
+            around = np.clip(target[..., None] + self.sense_off, 0, self.C - 1).reshape(k, -1)
+            sensed = np.take_along_axis(work, around, axis=1).reshape(k, self.N, -1).sum(axis=2)
+            gains[..., j] = np.where(np.take_along_axis(blocked, target, axis=1), 0, sensed)
+        return gains
+
     def _compass_waves(self, fields: np.ndarray, cell: np.ndarray, work: np.ndarray, elsewhere: np.ndarray,
                        carriers: np.ndarray, by_sector: bool) -> tuple[np.ndarray, np.ndarray]:
         """(k, N) distances (UNREACHABLE: none) and move bits of :meth:`_compass`; ``carriers``: the

@@ -126,10 +126,19 @@ def test_sectors_take_only_moves_their_compass_shows_and_differ_on_ties_by_seed(
     from env.sectors import Sectors
 
     cfg = FieldConfig(width=24, height=20, n_drones=6, n_plants=10, obstacle_density=0.15, max_steps=200)
+    other = SwarmSim("recon", cfg, 3, seed=4)
+    other_sweep = Sectors(other, seed=1)
     sim = SwarmSim("recon", cfg, 3, seed=4)
     sweep = Sectors(sim, seed=0)
-    first = Sectors(sim, seed=1)(sim)
-    assert (sweep(sim) != first).any()
+    differ = False
+    for _ in range(30):  # the same field, another seed: other moves where gains tie
+        mine, theirs = sweep(sim), other_sweep(other)
+        differ |= bool((mine != theirs).any())
+        sim.step(mine)
+        other.step(theirs)
+    assert differ
+    sim = SwarmSim("recon", cfg, 3, seed=4)
+    sweep = Sectors(sim, seed=0)
     moved = 0
     for _ in range(60):
         bits = sim.compass_moves(np.arange(sim.B)).ravel()
@@ -141,6 +150,55 @@ def test_sectors_take_only_moves_their_compass_shows_and_differ_on_ties_by_seed(
         assert set(np.unique(actions)) <= {HOVER, UP, DOWN, LEFT, RIGHT}
         sim.step(actions)
     assert moved > 0.8 * 60 * sim.num_rows  # it hovers only to yield
+
+
+@pytest.mark.parametrize("radius", [0, 1, 3])
+def test_move_gains_count_the_cells_each_move_would_newly_sense(radius: int) -> None:
+    """SwarmSim.move_gains against a count on the unpadded maps (field_view), on fields part-sensed by
+    random moves, drones on the edges included (a sensor square there leaves the padding)."""
+    from env.core import SwarmSim
+
+    cfg = FieldConfig(width=9, height=7, n_drones=5, n_plants=4, obstacle_density=0.2, max_steps=100,
+                      sensor_radius=radius)
+    sim = SwarmSim("recon", cfg, 3, seed=2)
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        gains = sim.move_gains(np.arange(sim.B))
+        for f in range(sim.B):
+            view = sim.field_view(f)
+            todo = ~view["obstacles"] & ~view["covered"]
+            for i, (y, x) in enumerate(zip(view["drones_y"], view["drones_x"])):
+                for j, (dy, dx) in enumerate(((-1, 0), (1, 0), (0, -1), (0, 1))):
+                    ty, tx = y + dy, x + dx
+                    if not (0 <= ty < cfg.height and 0 <= tx < cfg.width) or view["obstacles"][ty, tx]:
+                        assert gains[f, i, j] == 0
+                        continue
+                    square = todo[max(ty - radius, 0):ty + radius + 1, max(tx - radius, 0):tx + radius + 1]
+                    assert gains[f, i, j] == square.sum(), (f, i, j)
+        sim.step(rng.integers(0, 5, size=sim.num_rows))
+
+
+def test_sectors_take_the_shown_move_that_senses_the_most() -> None:
+    """Of the moves its compass shows, a drone of the sector sweep takes one with the largest gain."""
+    from env.baselines import _needs_home
+    from env.core import SwarmSim
+    from env.scenarios import HOVER, UP
+    from env.sectors import Sectors
+
+    cfg = FieldConfig(width=24, height=20, n_drones=6, n_plants=10, obstacle_density=0.15, max_steps=200)
+    sim = SwarmSim("recon", cfg, 3, seed=4)
+    sweep, checked = Sectors(sim, seed=0), 0
+    for _ in range(40):
+        bits = sim.compass_moves(np.arange(sim.B)).reshape(-1)
+        gains = sim.move_gains(np.arange(sim.B)).reshape(-1, 4)
+        home = _needs_home(sim).ravel()
+        actions = sweep(sim)
+        for row in np.flatnonzero((actions != HOVER) & ~home):
+            shown = [j for j in range(4) if bits[row] >> j & 1]
+            assert gains[row, actions[row] - UP] == max(gains[row, j] for j in shown), row
+            checked += int(len(shown) > 1)
+        sim.step(actions)
+    assert checked > 20  # rows where the gain had a choice to make
 
 
 def test_sectors_beat_both_sweeps_on_a_large_field_with_obstacles() -> None:
