@@ -51,6 +51,10 @@ class PPOParams(_Strict):
         0.0, ge=0, le=10, description="added to the logits of the moves the observation's compass shows "
                                       "(training.policy): the untrained policy already follows its "
                                       "compass; needs mask_blocked_moves")
+    gain_prior: float = Field(
+        0.0, ge=0, le=10, description="added, per cell it would newly sense, to the logit of each move "
+                                      "the compass shows (training.policy.move_gains); needs "
+                                      "mask_blocked_moves and a sensor radius <= 2")
 
     @model_validator(mode="after")
     def _consistent(self) -> "PPOParams":
@@ -59,7 +63,8 @@ class PPOParams(_Strict):
         if any(width < 1 or width > 4096 for width in self.net_arch):
             raise ValueError(f"net_arch={self.net_arch}: every layer width must be in 1..4096")
         for name, value, neutral in (("acting_temperature", self.acting_temperature, 1.0),
-                                     ("compass_prior", self.compass_prior, 0.0)):
+                                     ("compass_prior", self.compass_prior, 0.0),
+                                     ("gain_prior", self.gain_prior, 0.0)):
             if value != neutral and not self.mask_blocked_moves:
                 raise ValueError(f"{name}={value} needs mask_blocked_moves: true "
                                  "(it is applied by training.policy.MaskedMovesPolicy)")
@@ -111,6 +116,10 @@ class Profile(_Strict):
                     f"curriculum[{i}].n_drones={stage.n_drones}: must divide "
                     f"num_agents={self.num_agents} (the VecEnv size is fixed)"
                 )
+        radius = self.field.get("sensor_radius", 1)
+        if self.ppo.gain_prior and not (isinstance(radius, int) and 0 <= radius <= 2):
+            raise ValueError(f"ppo.gain_prior={self.ppo.gain_prior} needs field.sensor_radius in 0..2 "
+                             f"(the gain is read from the 7x7 window), not {radius}")
         total = sum(stage.share for stage in self.curriculum)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"curriculum shares sum to {total:g}: they must sum to 1")

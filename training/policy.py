@@ -33,6 +33,28 @@ TANK_INDEX = WINDOW * WINDOW * N_CHANNELS + 3
 AT_BASE_INDEX = WINDOW * WINDOW * N_CHANNELS + 9
 NEED_HERE_INDEX = WINDOW * WINDOW * N_CHANNELS + 11
 COMPASS_INDEX = OBS_DIM - COMPASS_FEATURES  # the compass's move bits, in the order UP, DOWN, LEFT, RIGHT
+COVERED_PLANE = WINDOW * WINDOW  # the window's second plane: cells already sensed (env.core.N_CHANNELS)
+MAX_GAIN_RADIUS = OBS_RADIUS - 1  # a move's new sensor square must fit in the window
+
+
+def _gain_windows(radius: int) -> th.Tensor:
+    """(4, (2r+1)^2) window indices of the sensor square around the cell each move (UP, DOWN, LEFT,
+    RIGHT) leads to."""
+    squares = []
+    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        squares.append([(OBS_RADIUS + dy + sy) * WINDOW + OBS_RADIUS + dx + sx
+                        for sy in range(-radius, radius + 1) for sx in range(-radius, radius + 1)])
+    return th.tensor(squares, dtype=th.long)
+
+
+def move_gains(obs: th.Tensor, radius: int) -> th.Tensor:
+    """(batch, 4) float: for each move (UP, DOWN, LEFT, RIGHT), the cells neither blocked nor sensed
+    yet within ``radius`` of the cell it leads to, read from the observation's window: what the move
+    would newly sense (env.core.SwarmSim.move_gains on the simulator's maps, line of sight ignored)."""
+    if not 0 <= radius <= MAX_GAIN_RADIUS:
+        raise ValueError(f"radius={radius}: allowed 0..{MAX_GAIN_RADIUS} (the square must fit the window)")
+    todo = (obs[:, :COVERED_PLANE] < 0.5) & (obs[:, COVERED_PLANE:2 * COVERED_PLANE] < 0.5)
+    return todo[:, _gain_windows(radius).to(obs.device)].sum(dim=2).to(obs.dtype)
 
 
 def blocked_moves(obs: th.Tensor, n_actions: int) -> th.Tensor:
@@ -87,10 +109,14 @@ class MaskedMovesPolicy(ActorCriticPolicy):
     learns where to leave it; without it the trained recon policy followed its compass worse than
     a plain compass follower does (docs/policy.md).
 
+    ``gain_prior``: of the moves the compass shows, each gets this much more logit per cell it would
+    newly sense (:func:`move_gains` with ``gain_radius``, the fields' sensor radius), as the sector
+    sweep prefers the shown move that senses the most.
+
     (The name predates the release mask; saved models refer to the class by it.)"""
 
     def __init__(self, *args: Any, acting_temperature: float = 1.0, compass_prior: float = 0.0,
-                 **kwargs: Any) -> None:
+                 gain_prior: float = 0.0, gain_radius: int = 1, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(self.action_dist, CategoricalDistribution):  # _masked builds a Categorical
             raise TypeError(f"MaskedMovesPolicy needs a Discrete action space, not {self.action_space}")
@@ -98,12 +124,18 @@ class MaskedMovesPolicy(ActorCriticPolicy):
             raise ValueError(f"acting_temperature={acting_temperature!r}: allowed: > 0")
         if not compass_prior >= 0:
             raise ValueError(f"compass_prior={compass_prior!r}: allowed: >= 0")
+        if not gain_prior >= 0:
+            raise ValueError(f"gain_prior={gain_prior!r}: allowed: >= 0")
+        if gain_prior and not 0 <= gain_radius <= MAX_GAIN_RADIUS:
+            raise ValueError(f"gain_radius={gain_radius!r}: allowed: 0..{MAX_GAIN_RADIUS}")
         self.acting_temperature = float(acting_temperature)
         self.compass_prior = float(compass_prior)
+        self.gain_prior, self.gain_radius = float(gain_prior), int(gain_radius)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         return {**super()._get_constructor_parameters(), "acting_temperature": self.acting_temperature,
-                "compass_prior": self.compass_prior}
+                "compass_prior": self.compass_prior, "gain_prior": self.gain_prior,
+                "gain_radius": self.gain_radius}
 
     def _masked(self, latent_pi: th.Tensor, obs: th.Tensor, temperature: float = 1.0) -> Distribution:
         """The action distribution with the masked actions' logits set to MASKED_LOGIT.
@@ -112,9 +144,13 @@ class MaskedMovesPolicy(ActorCriticPolicy):
         torch's argument validation: the logits come from our own network, and both costs are paid
         on every collection step and every minibatch."""
         logits = self.action_net(latent_pi)
-        if self.compass_prior:
+        if self.compass_prior or self.gain_prior:
+            shown = (obs[:, COMPASS_INDEX:COMPASS_INDEX + 4] > 0.5).to(logits.dtype)
+            per_move = self.compass_prior * shown
+            if self.gain_prior:
+                per_move = per_move + self.gain_prior * shown * move_gains(obs, self.gain_radius)
             bonus = th.zeros_like(logits)
-            bonus[:, UP:RIGHT + 1] = self.compass_prior * (obs[:, COMPASS_INDEX:COMPASS_INDEX + 4] > 0.5)
+            bonus[:, UP:RIGHT + 1] = per_move
             logits = logits + bonus
         if temperature != 1.0:
             logits = logits / temperature

@@ -47,6 +47,10 @@ def test_overrides_apply_as_yaml_values() -> None:
         (["ppo.mask_blocked_moves=false", "ppo.compass_prior=2.0"],
          "compass_prior=2.0 needs mask_blocked_moves: true"),
         (["team_reward=1.5"], "team_reward"),
+        (["ppo.gain_prior=1", "field.sensor_radius=3"],
+         "ppo.gain_prior=1.0 needs field.sensor_radius in 0..2"),
+        (["ppo.mask_blocked_moves=false", "ppo.gain_prior=1"],
+         "gain_prior=1.0 needs mask_blocked_moves: true"),
     ],
 )
 def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:
