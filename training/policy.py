@@ -13,6 +13,7 @@ dependency).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch as th
@@ -37,6 +38,7 @@ COVERED_PLANE = WINDOW * WINDOW  # the window's second plane: cells already sens
 MAX_GAIN_RADIUS = OBS_RADIUS - 1  # a move's new sensor square must fit in the window
 
 
+@functools.lru_cache(maxsize=None)
 def _gain_windows(radius: int) -> th.Tensor:
     """(4, (2r+1)^2) window indices of the sensor square around the cell each move (UP, DOWN, LEFT,
     RIGHT) leads to."""
