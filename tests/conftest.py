@@ -20,7 +20,7 @@ SHARED_SESSION_FIXTURES = ("smoke_pipeline", "watering_pipeline", "rendered_stag
 # Fixtures of the test environments deployed on this host (tests/infra/conftest.py): the tests that use
 # them share one group, in collection order, so one worker deploys them once and test_zz_sentinel (which
 # checks that nothing touched the real environments) runs after all of them.
-INFRA_HOST_FIXTURES = ("sentinel", "vault_env", "staging")
+INFRA_HOST_FIXTURES = ("sentinel", "vault_env", "test_env_a")
 # The review tests' own host session (tests/infra/conftest.py): apart from the deployment above, so the
 # two groups can run on two workers at once.
 INFRA_REVIEW_FIXTURE = "review_env"

@@ -13,7 +13,7 @@
   as it reaches staging; the sshds stop after the teardown.
 - `review_env` (session): the same for the test review host alone (the review tests' test-review-<mr>
   environments): it shares nothing with A and B, so its tests form their own xdist group.
-- `staging`: the first test env ("a" in these tests: the one promoted from) deployed twice (the second
+- `test_env_a`: the first test env ("a" in these tests: the one promoted from) deployed twice (the second
   run must change nothing); both test envs are torn down at the end.
 
 Set SWARMOPS_TEST_MONITORING=1/0 to force the monitoring role on/off; by default it is on once
@@ -53,11 +53,11 @@ FIRST_DEPLOY_TIMEOUT = 2400
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that may deploy first on this machine (those using the staging deployment, and the
+    """Tests that may deploy first on this machine (those using test env A's deployment, and the
     review tests, which deploy their own environment beside it) get FIRST_DEPLOY_TIMEOUT; a test's
     own timeout mark wins."""
     for item in items:
-        first_deploy = {"staging", "review_env"} & set(getattr(item, "fixturenames", ()))
+        first_deploy = {"test_env_a", "review_env"} & set(getattr(item, "fixturenames", ()))
         if first_deploy and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(FIRST_DEPLOY_TIMEOUT))
 
@@ -387,7 +387,7 @@ def vault(env: str, vault_env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def staging(vault_env: dict[str, str]) -> Iterator[dict[str, Any]]:
+def test_env_a(vault_env: dict[str, str]) -> Iterator[dict[str, Any]]:
     """Test env A (stands in for staging) deployed from scratch, then deployed again."""
     name = vault_env["SWARMOPS_ENV_A"]
     flag = f"swarmops_monitoring_enabled={'true' if monitoring_enabled() else 'false'}"

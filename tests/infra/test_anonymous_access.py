@@ -72,14 +72,14 @@ def _classify(answer: str) -> str:
     return "open"
 
 
-def test_every_listening_socket_refuses_anonymous_requests(staging: Env, tools: Any) -> None:
-    address = staging["address"]
+def test_every_listening_socket_refuses_anonymous_requests(test_env_a: Env, tools: Any) -> None:
+    address = test_env_a["address"]
     listening = subprocess.run(["ss", "-ltnH"], capture_output=True, text=True, check=True).stdout
     ports = sorted({int(ln.split()[3].rpartition(":")[2]) for ln in listening.splitlines()
                     if ln.split()[3].rpartition(":")[0] == address})
     assert ports, f"nothing listens on {address}"
-    names = {p: n.removesuffix("_port") for n, p in staging["ports"].items()}
-    names.setdefault(staging["ports"]["nginx_port"] + 45, "monitoring_blackbox_exporter")
+    names = {p: n.removesuffix("_port") for n, p in test_env_a["ports"].items()}
+    names.setdefault(test_env_a["ports"]["nginx_port"] + 45, "monitoring_blackbox_exporter")
     names.setdefault(22, "sshd")  # the test host's sshd (key-only login of the deploy user)
     probes = [[p, PATHS.get(names.get(p, ""), "/")] for p in ports]
     res = subprocess.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", PROBE, address,
@@ -99,22 +99,23 @@ def test_every_listening_socket_refuses_anonymous_requests(staging: Env, tools: 
     assert opened == {}, f"anonymous access: {opened}\n{table}"
 
 
-def test_every_daemon_runs_as_its_own_user_and_reads_only_its_own_secrets(staging: Env, tools: Any) -> None:
+def test_every_daemon_runs_as_its_own_user_and_reads_only_its_own_secrets(test_env_a: Env,
+                                                                          tools: Any) -> None:
     if not tools.monitoring_enabled():
         pytest.skip("the monitoring role is not deployed in this session")
-    conf = str(staging["prefix"] / "etc/supervisord.conf")
+    conf = str(test_env_a["prefix"] / "etc/supervisord.conf")
 
     def owner(program: str) -> str:
         pid = tools.run(["supervisorctl", "-c", conf, "pid", program]).stdout.strip()
         return pwd.getpwuid(os.stat(f"/proc/{pid}").st_uid).pw_name
 
-    mlflow_user = f"swarmops-{staging['name']}"
+    mlflow_user = f"swarmops-{test_env_a['name']}"
     daemons = {"prometheus": "prom", "alertmanager": "am", "pushgateway": "pgw", "node-exporter": "node",
                "postgres-exporter": "pgx", "blackbox-exporter": "bbx"}
     owners = {program: owner(program) for program in ("mlflow", *daemons)}
     assert owners == {"mlflow": mlflow_user, **{p: f"{mlflow_user}-{s}" for p, s in daemons.items()}}
 
-    etc = staging["prefix"] / "etc"
+    etc = test_env_a["prefix"] / "etc"
     # secret -> the one user that must read it; every other service user must get "Permission denied"
     readers = {etc / "monitoring/postgres-exporter.password": owners["postgres-exporter"],
                etc / "monitoring/scrape.password": owners["prometheus"],

@@ -16,41 +16,42 @@ Env = dict[str, Any]
 pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 
-def test_first_deploy_succeeds_and_changes_things(staging: Env, tools: Any) -> None:
-    counts = tools.recap(staging["first"])
+def test_first_deploy_succeeds_and_changes_things(test_env_a: Env, tools: Any) -> None:
+    counts = tools.recap(test_env_a["first"])
     assert counts["failed"] == 0 and counts["unreachable"] == 0
-    print(f"{staging['name']} deploy: first {staging['first_s']:.0f}s, second {staging['second_s']:.0f}s")
+    print(f"{test_env_a['name']} deploy: first {test_env_a['first_s']:.0f}s, "
+          f"second {test_env_a['second_s']:.0f}s")
 
 
-def test_second_deploy_changes_nothing(staging: Env, tools: Any) -> None:
-    counts = tools.recap(staging["second"])
+def test_second_deploy_changes_nothing(test_env_a: Env, tools: Any) -> None:
+    counts = tools.recap(test_env_a["second"])
     task, changed = "", []
-    for line in staging["second"].splitlines():
+    for line in test_env_a["second"].splitlines():
         task = line if line.startswith(("TASK [", "RUNNING HANDLER [")) else task
         changed += [task] if line.startswith("changed:") else []
     assert counts["changed"] == 0, f"second run changed {counts['changed']} tasks: {changed}"
 
 
-def test_release_is_recorded(staging: Env) -> None:
-    rec = yaml.safe_load((staging["prefix"] / "state/release.yml").read_text())
-    assert rec["swarmops_project_ref"] == staging["vault_env"]["SWARMOPS_PROJECT_REF"]
+def test_release_is_recorded(test_env_a: Env) -> None:
+    rec = yaml.safe_load((test_env_a["prefix"] / "state/release.yml").read_text())
+    assert rec["swarmops_project_ref"] == test_env_a["vault_env"]["SWARMOPS_PROJECT_REF"]
     release = yaml.safe_load((Path(__file__).parents[2] / "infra/ansible/release.yml").read_text())
     assert rec["swarmops_release"] == release["swarmops_release"]
     assert len(rec["swarmops_release_id"]) == 16
 
 
-def test_verify_suite_passes_and_stamps_the_release(staging: Env, tools: Any) -> None:
-    stamp = staging["prefix"] / "state/verified.yml"
+def test_verify_suite_passes_and_stamps_the_release(test_env_a: Env, tools: Any) -> None:
+    stamp = test_env_a["prefix"] / "state/verified.yml"
     stamp.unlink(missing_ok=True)
-    res = tools.run(["bash", "infra/verify.sh", staging["name"]], env=staging["vault_env"])
+    res = tools.run(["bash", "infra/verify.sh", test_env_a["name"]], env=test_env_a["vault_env"])
     assert "verified" in res.stdout
-    suite = ET.parse(staging["prefix"] / "state/verify-junit.xml").getroot()
+    suite = ET.parse(test_env_a["prefix"] / "state/verify-junit.xml").getroot()
     suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
     assert int(suite.get("tests")) >= 9 and int(suite.get("failures")) == 0 and int(suite.get("errors")) == 0
     assert int(suite.get("skipped")) == 0
-    rec = yaml.safe_load((staging["prefix"] / "state/release.yml").read_text())
+    rec = yaml.safe_load((test_env_a["prefix"] / "state/release.yml").read_text())
     assert yaml.safe_load(stamp.read_text())["swarmops_release_id"] == rec["swarmops_release_id"]
-    assert not (staging["prefix"] / "state/verify-context.json").exists(), "secrets context left behind"
+    assert not (test_env_a["prefix"] / "state/verify-context.json").exists(), "secrets context left behind"
 
 
 VENV_PATH = re.compile(r"/opt/swarmops/venvs/[A-Za-z0-9._-]+")
@@ -68,10 +69,10 @@ def _venvs_in_use(prefix: Path) -> set[Path]:
     return found
 
 
-def test_venvs_were_built_without_root_and_only_root_can_change_them(staging: Env) -> None:
+def test_venvs_were_built_without_root_and_only_root_can_change_them(test_env_a: Env) -> None:
     """pip runs the code it installs: the environment's build user ran it, and it owns nothing after."""
-    builder = f"swarmops-{staging['name']}-bld"
-    venvs = _venvs_in_use(staging["prefix"])
+    builder = f"swarmops-{test_env_a['name']}-bld"
+    venvs = _venvs_in_use(test_env_a["prefix"])
     assert {v.name.rsplit("-", 1)[0] for v in venvs} >= {"mlflow", "jupyterhub", "kernel-deps"}, venvs
     for venv in venvs:
         assert (venv / ".complete").is_file(), venv

@@ -32,9 +32,9 @@ def _login(base: str, cert: str, user: str, password: str) -> requests.Session |
     return s if r.status_code == 302 and "/hub/login" not in r.headers.get("Location", "") else None
 
 
-def test_signup_needs_admin_approval_then_user_gets_a_server(staging: Env) -> None:
-    base = f"https://{staging['address']}:{staging['ports']['nginx_port']}"
-    cert = str(staging["prefix"] / "nginx/server.crt")
+def test_signup_needs_admin_approval_then_user_gets_a_server(test_env_a: Env) -> None:
+    base = f"https://{test_env_a['address']}:{test_env_a['ports']['nginx_port']}"
+    cert = str(test_env_a["prefix"] / "nginx/server.crt")
     user, password = f"u{secrets.token_hex(3)}", secrets.token_urlsafe(12)
 
     s = _session(base, cert)
@@ -45,7 +45,7 @@ def test_signup_needs_admin_approval_then_user_gets_a_server(staging: Env) -> No
     assert r.status_code == 200, r.text[:500]
     assert _login(base, cert, user, password) is None, "an unapproved user could log in"
 
-    admin = _login(base, cert, "hubadmin", staging["vault"]["vault_jupyterhub_admin_password"])
+    admin = _login(base, cert, "hubadmin", test_env_a["vault"]["vault_jupyterhub_admin_password"])
     assert admin is not None, "the inventory's admin (created at deploy time) cannot log in"
     assert admin.get(f"{base}/hub/authorize/{user}", timeout=30).status_code == 200
 
@@ -63,7 +63,7 @@ def test_signup_needs_admin_approval_then_user_gets_a_server(staging: Env) -> No
     xsrf = {"X-XSRFToken": me.cookies.get("_xsrf", path=f"/user/{user}/") or ""}
     status = me.get(f"{base}/user/{user}/api/status", headers=xsrf, timeout=30)
     assert status.status_code == 200 and "started" in status.json()
-    account = pwd.getpwnam(f"j{staging['name'].replace('-', '')[:9]}-{user}")
-    assert account.pw_dir == str(staging["prefix"] / "home" / user)
+    account = pwd.getpwnam(f"j{test_env_a['name'].replace('-', '')[:9]}-{user}")
+    assert account.pw_dir == str(test_env_a["prefix"] / "home" / user)
     specs = me.get(f"{base}/user/{user}/api/kernelspecs", headers=xsrf, timeout=30).json()
     assert specs["default"] == "swarmops" and "swarmops" in specs["kernelspecs"]

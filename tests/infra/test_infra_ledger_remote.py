@@ -65,11 +65,11 @@ def _connect(port: int, password: str, database: str = "ledger", user: str = "le
                             password=password, connect_timeout=10, **ssl)
 
 
-def test_ledger_accepts_a_listed_runner_host_over_tls_only(staging: Env) -> None:
-    target = (staging["address"], staging["ports"]["postgres_port"])
-    secret = staging["vault"]
+def test_ledger_accepts_a_listed_runner_host_over_tls_only(test_env_a: Env) -> None:
+    target = (test_env_a["address"], test_env_a["ports"]["postgres_port"])
+    secret = test_env_a["vault"]
     password = secret["vault_postgres_ledger_password"]
-    cert = staging["prefix"] / "postgres.crt"
+    cert = test_env_a["prefix"] / "postgres.crt"
     assert oct(cert.stat().st_mode & 0o777) == "0o644"  # public: clients pin it
     pinned = {"sslmode": "verify-full", "sslrootcert": str(cert)}
 
@@ -94,18 +94,18 @@ def test_ledger_accepts_a_listed_runner_host_over_tls_only(staging: Env) -> None
         # a certificate that is not the cluster's (the front door's) is refused by the client
         with pytest.raises(psycopg2.OperationalError, match="certificate verify failed"):
             _connect(port, password, sslmode="verify-full",
-                     sslrootcert=str(staging["prefix"] / "nginx/server.crt"))
+                     sslrootcert=str(test_env_a["prefix"] / "nginx/server.crt"))
 
     with relay_from(STRANGER, target) as port:
         with pytest.raises(psycopg2.OperationalError, match=f'no pg_hba.conf entry for host "{STRANGER}"'):
             _connect(port, password, **pinned)
 
 
-def test_bad_remote_client_list_is_refused_in_one_line(staging: Env, tools: Any) -> None:
-    proc = tools.run(["bash", "infra/deploy.sh", staging["name"], "-e", staging["monitoring_flag"],
+def test_bad_remote_client_list_is_refused_in_one_line(test_env_a: Env, tools: Any) -> None:
+    proc = tools.run(["bash", "infra/deploy.sh", test_env_a["name"], "-e", test_env_a["monitoring_flag"],
                       "-e", '{"postgres_remote_clients": ["0.0.0.0/0"]}', "--tags", "preflight"],
-                     env=staging["vault_env"], check=False)
+                     env=test_env_a["vault_env"], check=False)
     assert proc.returncode != 0
     assert 'postgres_remote_clients=["0.0.0.0/0"] must be a list of IPv4 networks' in proc.stdout, \
         proc.stdout[-3000:]
-    assert Path(staging["prefix"] / "postgres.crt").is_file()
+    assert Path(test_env_a["prefix"] / "postgres.crt").is_file()

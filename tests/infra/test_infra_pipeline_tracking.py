@@ -87,10 +87,10 @@ def _missing() -> str | None:
     return None
 
 
-def team_stack(staging: dict[str, Any], ca_cert: Path, ledger_ca: Path) -> TrackingStack:
+def team_stack(test_env_a: dict[str, Any], ca_cert: Path, ledger_ca: Path) -> TrackingStack:
     """Environment A's ledger and MLflow front door, with the credentials a team puts in CI variables."""
-    ports, secret = staging["ports"], staging["vault"]
-    address = staging["address"]
+    ports, secret = test_env_a["ports"], test_env_a["vault"]
+    address = test_env_a["address"]
     ledger = f"ledger:{quote(secret['vault_postgres_ledger_password'], safe='')}"
     return TrackingStack(
         ledger_url=f"postgresql+psycopg2://{ledger}@{address}:{ports['postgres_port']}/ledger",
@@ -99,7 +99,7 @@ def team_stack(staging: dict[str, Any], ca_cert: Path, ledger_ca: Path) -> Track
 
 
 @pytest.fixture(scope="module")
-def e2e(staging: dict[str, Any]) -> Iterator[SimpleNamespace]:
+def e2e(test_env_a: dict[str, Any]) -> Iterator[SimpleNamespace]:
     """Runner user (skips early if it cannot use the test venv), GitLab recorder, the team stack, clone."""
     if _missing():
         pytest.skip(_missing())
@@ -112,11 +112,11 @@ def e2e(staging: dict[str, Any]) -> Iterator[SimpleNamespace]:
         # the front door's certificate, as a CI file variable hands it to jobs: a copy the runner can read
         # the front door's and the ledger cluster's certificates, as CI file variables hand them to jobs
         ca_cert, ledger_ca = user.base / "swarmops-ca.crt", user.base / "swarmops-postgres.crt"
-        for source, copy in ((staging["prefix"] / "nginx/server.crt", ca_cert),
-                             (staging["prefix"] / "postgres.crt", ledger_ca)):
+        for source, copy in ((test_env_a["prefix"] / "nginx/server.crt", ca_cert),
+                             (test_env_a["prefix"] / "postgres.crt", ledger_ca)):
             shutil.copyfile(source, copy)
             copy.chmod(0o644)
-        yield _prepare(user, gitlab, team_stack(staging, ca_cert, ledger_ca), venv_dir)
+        yield _prepare(user, gitlab, team_stack(test_env_a, ca_cert, ledger_ca), venv_dir)
 
 
 def _prepare(user: RunnerUser, gitlab: GitlabRecorder, stack: TrackingStack,

@@ -22,13 +22,13 @@ pytestmark = [pytest.mark.infra, pytest.mark.slow]
 
 
 def test_runner_deploys_verifies_and_promotes_exactly_the_verified_release(
-        staging: Env, tools: Any) -> None:
-    a, b = staging["name"], staging["vault_env"]["SWARMOPS_ENV_B"]
-    prefix_a, prefix_b = staging["prefix"], Path(f"/opt/swarmops/{b}")
-    with deploy_runner(staging["vault_env"], vaults=(a, b)) as runner:
+        test_env_a: Env, tools: Any) -> None:
+    a, b = test_env_a["name"], test_env_a["vault_env"]["SWARMOPS_ENV_B"]
+    prefix_a, prefix_b = test_env_a["prefix"], Path(f"/opt/swarmops/{b}")
+    with deploy_runner(test_env_a["vault_env"], vaults=(a, b)) as runner:
         gcl, clone, commit = runner.gcl, runner.clone, runner.commit
         variables = {**runner.variables, "STAGING_ENV": a, "PRODUCTION_ENV": b,
-                     "INFRA_ARGS": f"-e {staging['monitoring_flag']}"}
+                     "INFRA_ARGS": f"-e {test_env_a['monitoring_flag']}"}
 
         deploy = gcl.run("deploy-staging", variables=variables, timeout=1500)
         assert deploy.returncode == 0, tail(deploy)

@@ -36,20 +36,20 @@ def _leftovers(env: str, address: str) -> list[str]:
     return found
 
 
-def test_a_protected_environment_needs_its_name_typed(staging: Env, tools: Any) -> None:
+def test_a_protected_environment_needs_its_name_typed(test_env_a: Env, tools: Any) -> None:
     """production sets swarmops_protected; shown on the running test env (nothing here names production):
     no variable confirms it, and without a terminal nobody can type the name."""
-    name = staging["name"]
-    res = tools.teardown(name, staging["vault_env"], "-e", "swarmops_protected=true", "-e",
+    name = test_env_a["name"]
+    res = tools.teardown(name, test_env_a["vault_env"], "-e", "swarmops_protected=true", "-e",
                          f"teardown_confirm={name}", check=False)
     assert res.returncode != 0
     assert f"REFUSED: teardown of {name} needs its name typed at the prompt" in res.stdout
     assert tools.recap(res.stdout)["changed"] == 0
-    assert _leftovers(name, staging["address"]), "it was torn down anyway"
+    assert _leftovers(name, test_env_a["address"]), "it was torn down anyway"
 
 
 @pytest.mark.parametrize("which", ["SWARMOPS_ENV_B", "SWARMOPS_ENV_A"])
-def test_teardown_leaves_nothing_running(staging: Env, tools: Any, which: str) -> None:
-    name = staging["vault_env"][which]
-    tools.teardown(name, staging["vault_env"])
+def test_teardown_leaves_nothing_running(test_env_a: Env, tools: Any, which: str) -> None:
+    name = test_env_a["vault_env"][which]
+    tools.teardown(name, test_env_a["vault_env"])
     assert _leftovers(name, tools.address(name)) == []

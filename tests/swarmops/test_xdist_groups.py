@@ -29,7 +29,7 @@ def record(request):
 
 
 @pytest.fixture(scope="session")
-def staging():
+def test_env_a():
     return "deployed"
 
 
@@ -39,8 +39,8 @@ def smoke_pipeline():
 '''
 # module -> (what precedes its tests, one test with {i} for its number, how many tests)
 MODULES = {
-    "infra/test_a_deploy.py": ("", "def test_{i}(staging, request):\n    record(request)\n", 6),
-    "infra/test_zz_sentinel.py": ("", "def test_last(staging, request):\n    record(request)\n", 1),
+    "infra/test_a_deploy.py": ("", "def test_{i}(test_env_a, request):\n    record(request)\n", 6),
+    "infra/test_zz_sentinel.py": ("", "def test_last(test_env_a, request):\n    record(request)\n", 1),
     "test_training.py": ("", "def test_{i}(smoke_pipeline, request):\n    record(request)\n", 6),
     "test_module_fixture.py": ("@pytest.fixture(scope='module')\ndef built():\n    return 1\n",
                                "def test_{i}(built, request):\n    record(request)\n", 6),
