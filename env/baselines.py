@@ -140,7 +140,7 @@ def _round_trip(sim: SwarmSim, cells: np.ndarray) -> np.ndarray:
 
 def require_scenario(policy: str, sim: SwarmSim, scenario: str) -> None:
     """Refuse, in one line naming the heuristics allowed there, a heuristic built for another scenario."""
-    actual = "watering" if sim.scenario.watering else "recon"
+    actual = sim.scenario.name
     if actual != scenario:
         raise ConfigError(
             f"policy={policy!r} is for scenario {scenario}; allowed for {actual}: "

@@ -13,6 +13,9 @@ from typing import Any, Mapping
 # Egocentric observation window radius (7 x 7 cells). Fixed so that the observation size never
 # depends on the field size or the swarm size; the sensor radius may not exceed it.
 OBS_RADIUS = 3
+# the largest sensor radius whose square around a neighbour cell still fits the window: a policy can
+# read there what one move would newly sense (training.policy.move_gains)
+MAX_GAIN_RADIUS = OBS_RADIUS - 1
 MAX_SIDE = 512
 MAX_DRONES = 256
 MAX_WATER_NEED = 7  # need levels are packed into 3 bits of the observation map

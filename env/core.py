@@ -196,6 +196,8 @@ class SwarmSim:
             "wasted_trips",
             "bumps",
             "steps_to_95",
+            "drone_steps_to_95",
+            "idle_steps_to_95",
             "lower_bound",
             "plants_watered",
         ):
@@ -458,6 +460,11 @@ class SwarmSim:
         cnt["collisions"] += coll.sum(axis=1)
         cnt["depletions"] += depleted.sum(axis=1)
         cnt["bumps"] += bump.sum(axis=1)
+        # where the time goes until the coverage target (this step counts): drone-steps, and those
+        # that newly sensed nothing (flying over sensed cells, hovering, waiting at the base)
+        before95 = (act & (cnt["steps_to_95"] < 0)[:, None])
+        cnt["drone_steps_to_95"] += before95.sum(axis=1)
+        cnt["idle_steps_to_95"] += (before95 & (new_cells == 0)).sum(axis=1)
         if self.scenario.watering:
             complete = cnt["delivered"] >= cnt["need_total"]
         else:
@@ -722,6 +729,8 @@ class SwarmSim:
                     "episode_return": float(self.ret[f]),
                     "lower_bound_steps": int(cnt["lower_bound"][f]),
                     "free_cells": int(cnt["free"][f]),
+                    "drone_steps_to_95": int(cnt["drone_steps_to_95"][f]),
+                    "idle_steps_to_95": int(cnt["idle_steps_to_95"][f]),
                 }
             )
         return out

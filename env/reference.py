@@ -68,7 +68,7 @@ class PlainField:
         self.occupancy = {self.base: n}
         free = sum(1 for y in range(h) for x in range(w) if not self.obst[y][x])
         names = ("step", "covered", "plants_found", "delivered", "wasted", "collisions", "depletions",
-                 "energy", "wasted_trips", "bumps", "plants_watered")
+                 "energy", "wasted_trips", "bumps", "plants_watered", "drone_steps_to_95", "idle_steps_to_95")
         self.c: dict[str, Any] = {k: 0 for k in names}
         self.c["free"] = free
         self.c["goal"] = int(np.ceil(cfg.coverage_target * free - 1e-9))
@@ -188,6 +188,9 @@ class PlainField:
                 sensed = (0, 0)
             else:
                 sensed = self.sense(i)
+                if self.c["steps_to_95"] < 0:  # until the coverage target (this step counts)
+                    self.c["drone_steps_to_95"] += 1
+                    self.c["idle_steps_to_95"] += sensed[0] == 0
             coll = act[i] and flying[(self.y[i], self.x[i])] > 1 and (self.y[i], self.x[i]) != self.base
             self.c["collisions"] += coll
             rew[i] = (rw.step * act[i] + rw.bump * bump[i] + rw.collision * coll + rw.depletion * depleted[i]

@@ -97,34 +97,29 @@ def _client() -> Any:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def check_compatible(model: Any, scenario: str, uri: str) -> None:
-    """Refuse a model that does not fit the simulator (training.registry.check_compatible), as a
-    PolicyError: a model trained before a change of env's observation layout would otherwise fail
-    deep inside SB3 (or, worse, run on misread inputs if the size happened to match)."""
-    from training.registry import IncompatibleModel, check_compatible as registry_check
-
-    try:
-        registry_check(model, scenario, uri)
-    except IncompatibleModel as exc:
-        raise PolicyError(str(exc)) from None
-
-
 def load_model_act(uri: str, scenario: str) -> ActFn:
-    """Download a registered model (``models:/...``) and wrap its SB3 PPO as ``obs -> actions``."""
+    """Download a registered model (``models:/...``) and wrap its SB3 PPO as ``obs -> actions``.
+
+    PolicyError when it holds no model.zip, or one that cannot be read or does not fit the simulator
+    (training.registry.load_model: a model trained before a change of env's observation layout would
+    otherwise fail deep inside SB3, or run on misread inputs if the sizes happened to match)."""
     import mlflow
-    from stable_baselines3 import PPO
+
+    from training.errors import CheckpointError
+    from training.evaluate import policy_callable
+    from training.registry import load_model
 
     _client()  # points mlflow at the store
     local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
     zips = [local] if local.is_file() else sorted(local.rglob("*.zip"))
     if not zips:
         raise PolicyError(f"{uri} holds no stable-baselines3 .zip model")
-    from training.evaluate import policy_callable
-
+    try:
+        model = load_model(zips[0], scenario)
+    except CheckpointError as exc:  # IncompatibleModel included
+        raise PolicyError(str(exc).replace(str(zips[0]), uri)) from None
     # Sampled actions, as training evaluates them (argmax makes drones that see the same thing move
     # together and collide forever); run_phase seeds torch so a run is reproducible.
-    model = PPO.load(zips[0], device="cpu")
-    check_compatible(model, scenario, uri)
     return policy_callable(model)
 
 

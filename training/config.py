@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from env.config import MAX_GAIN_RADIUS, FieldConfig
 from training.yamlfile import read_mapping, resolve_named
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -116,10 +118,11 @@ class Profile(_Strict):
                     f"curriculum[{i}].n_drones={stage.n_drones}: must divide "
                     f"num_agents={self.num_agents} (the VecEnv size is fixed)"
                 )
-        radius = self.field.get("sensor_radius", 1)
-        if self.ppo.gain_prior and not (isinstance(radius, int) and 0 <= radius <= 2):
-            raise ValueError(f"ppo.gain_prior={self.ppo.gain_prior} needs field.sensor_radius in 0..2 "
-                             f"(the gain is read from the 7x7 window), not {radius}")
+        radius = self.field.get("sensor_radius", FieldConfig.sensor_radius)
+        if self.ppo.gain_prior and not (isinstance(radius, int) and 0 <= radius <= MAX_GAIN_RADIUS):
+            raise ValueError(f"ppo.gain_prior={self.ppo.gain_prior} needs field.sensor_radius in "
+                             f"0..{MAX_GAIN_RADIUS} (the gain is read from the observation window), "
+                             f"not {radius}")
         total = sum(stage.share for stage in self.curriculum)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"curriculum shares sum to {total:g}: they must sum to 1")

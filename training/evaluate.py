@@ -34,6 +34,8 @@ FIELD_METRICS = (
     "episode_return",
     "lower_bound_steps",
     "energy",
+    "drone_steps_to_95",
+    "idle_steps_to_95",
 )
 
 
@@ -130,6 +132,8 @@ def field_values(
     recon: score = lower bound / steps to the target (1 = optimal; the reciprocal of the time ratio
     to the lower bound, ``time_ratio_lb``). watering: score = net water per step / the greedy
     heuristic's on the same layout (1 = greedy's pace); ``greedy_rate`` is that reference.
+    recon also: ``idle_share``, the share of the drone-steps to the target that newly sensed no cell
+    (travel over sensed cells, hovering, waiting): where the time above the lower bound goes.
     """
     values = {k: float(m[k]) for k in FIELD_METRICS if m.get(k) is not None}
     if scenario == "recon":
@@ -138,6 +142,9 @@ def field_values(
         values["steps_to_target"] = steps
         values["time_ratio_lb"] = steps / bound
         values["score"] = bound / steps
+        flown = float(m.get("drone_steps_to_95") or 0)
+        if flown > 0:  # share of the drone-steps to the target that newly sensed nothing
+            values["idle_share"] = float(m.get("idle_steps_to_95", 0)) / flown
     else:
         rate = net_rate(m)
         drawn = float(m.get("water_drawn", 0))
@@ -331,6 +338,7 @@ def summarise(rows: list[dict[str, Any]], policy: str = POLICY) -> dict[str, Any
                 "score",
                 "coverage",
                 "steps_to_target",
+                "idle_share",
                 "collisions",
                 "episode_return",
                 "net_delivered",
@@ -394,6 +402,7 @@ def per_scenario_table(rows: list[dict[str, Any]]) -> Any:
         "score",
         "steps_to_target",
         "time_ratio_lb",
+        "idle_share",
         "coverage",
         "steps",
         "net_rate",
@@ -558,14 +567,15 @@ def render_report(title: str, scenario: str, metrics: dict[str, Any], table: Any
         )
     lines += [
         "",
-        "| policy | score | score (train) | score (held-out) | median steps / lower bound | collisions |",
-        "|---|---|---|---|---|---|",
+        "| policy | score | score (train) | score (held-out) | median steps / lower bound "
+        "| idle drone-steps to target | collisions |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, m in sorted(metrics["policies"].items()):
         lines.append(
             f"| {name} | {_fmt(m.get('score'))} | {_fmt(m.get('score_train'))} | "
             f"{_fmt(m.get('score_held_out'))} | {_fmt(m.get('time_ratio_lb'))} | "
-            f"{_fmt(m.get('collisions'))} |"
+            f"{_fmt(m.get('idle_share'))} | {_fmt(m.get('collisions'))} |"
         )
     if ratios is not None and len(ratios):
         lines += ["", "## Time ratio per suite entry (median over seeds)", "", _markdown_table(ratios)]

@@ -21,7 +21,7 @@ from stable_baselines3.common.distributions import CategoricalDistribution, Dist
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from torch.distributions import Categorical
 
-from env.config import OBS_RADIUS
+from env.config import MAX_GAIN_RADIUS, OBS_RADIUS
 from env.core import COMPASS_FEATURES, N_CHANNELS, OBS_DIM, WINDOW
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 
@@ -35,7 +35,6 @@ AT_BASE_INDEX = WINDOW * WINDOW * N_CHANNELS + 9
 NEED_HERE_INDEX = WINDOW * WINDOW * N_CHANNELS + 11
 COMPASS_INDEX = OBS_DIM - COMPASS_FEATURES  # the compass's move bits, in the order UP, DOWN, LEFT, RIGHT
 COVERED_PLANE = WINDOW * WINDOW  # the window's second plane: cells already sensed (env.core.N_CHANNELS)
-MAX_GAIN_RADIUS = OBS_RADIUS - 1  # a move's new sensor square must fit in the window
 
 
 @functools.lru_cache(maxsize=None)

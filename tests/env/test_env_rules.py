@@ -205,6 +205,20 @@ def test_lower_bound_counts_both_sensing_capacity_and_travel_from_the_base() -> 
     assert sim.lower_bound_steps()[0] == 17
 
 
+def test_idle_drone_steps_count_until_the_coverage_target() -> None:
+    """A drone-step that newly senses nothing (hovering, re-crossing sensed cells) is idle; the step
+    that reaches the target still counts, later ones do not."""
+    corridor = make_layout(width=4, height=4, obstacles=[(y, x) for y in (1, 2, 3) for x in range(4)])
+    sim = make_sim("recon", corridor, coverage_target=1.0)  # 4 free cells in a row; radius 0: its own cell
+    for action in (HOVER, RIGHT, LEFT, RIGHT, RIGHT):  # idle, new, idle (back), idle (again), new
+        sim.step([action])
+    assert (sim.counters["drone_steps_to_95"][0], sim.counters["idle_steps_to_95"][0]) == (5, 3)
+    sim.step([RIGHT])  # the 4th cell: 100 % (and 95 %) reached on this step
+    assert sim.finished[0]  # without auto-reset a finished field stays frozen
+    m = sim.metrics(np.array([0]))[0]
+    assert (m["steps_to_95"], m["drone_steps_to_95"], m["idle_steps_to_95"]) == (6, 6, 3)
+
+
 def test_bad_actions_are_refused() -> None:
     sim = make_sim("recon", make_layout())
     with pytest.raises(ValueError, match="allowed: 0..4"):
@@ -234,6 +248,9 @@ def test_vectorised_equals_plain_python_reference(scenario: str, extra: dict, re
     for _ in range(120):
         # the lower bound of each episode (env.bounds, restated cell by cell in the reference)
         assert sim.counters["lower_bound"].tolist() == [f.c["lower_bound"] for f in ref.fields]
+        # where the time went until the coverage target: drone-steps, and those that sensed nothing
+        for key in ("drone_steps_to_95", "idle_steps_to_95"):
+            assert sim.counters[key].tolist() == [f.c[key] for f in ref.fields], key
         a = rng.integers(0, sim.scenario.n_actions, sim.num_rows)
         res = sim.step(a)
         obs, rew, done = ref.step(a)

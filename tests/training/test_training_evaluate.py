@@ -27,6 +27,12 @@ def test_recon_score_is_lower_bound_over_steps_with_a_fixed_penalty() -> None:
     assert never["score"] == pytest.approx(20 / 600)
 
 
+def test_recon_idle_share_is_the_drone_steps_to_target_that_sensed_nothing() -> None:
+    m = {"steps_to_95": 40, "lower_bound_steps": 20, "drone_steps_to_95": 160, "idle_steps_to_95": 40}
+    assert field_values("recon", m, 300, None)["idle_share"] == 0.25
+    assert "idle_share" not in field_values("recon", {**m, "drone_steps_to_95": 0}, 300, None)
+
+
 def test_watering_score_is_net_water_per_step_relative_to_greedy() -> None:
     m = {"water_delivered": 30, "water_wasted": 6, "water_drawn": 40, "steps": 100}
     values = field_values("watering", m, 300, greedy_rate=0.4)
