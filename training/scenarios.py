@@ -123,17 +123,25 @@ class SuiteParams(_Strict):
     configs: list[SuiteEntry] = Field(min_length=1)
 
 
+def _shipped_profiles() -> list[Any]:
+    """Every shipped profile as each scenario trains it (a ``scenarios.<name>`` section may set its
+    own curriculum, e.g. the `default` profile's recon stage on larger fields)."""
+    from env.scenarios import SCENARIOS
+
+    return [load_profile(name, scenario=scenario) for name in available_profiles() for scenario in SCENARIOS]
+
+
 def training_densities() -> set[float]:
-    """Obstacle densities that any shipped training profile trains on."""
-    return {d for name in available_profiles() for d in load_profile(name).training_densities()}
+    """Obstacle densities that any shipped training profile trains on, for any scenario."""
+    return {d for profile in _shipped_profiles() for d in profile.training_densities()}
 
 
 def training_sizes() -> tuple[set[tuple[int, int]], set[int]]:
-    """Field sizes and swarm sizes that any shipped training profile trains on."""
+    """Field sizes and swarm sizes that any shipped training profile trains on, for any scenario."""
     fields: set[tuple[int, int]] = set()
     drones: set[int] = set()
-    for name in available_profiles():
-        for w, h, d in load_profile(name).training_sizes():
+    for profile in _shipped_profiles():
+        for w, h, d in profile.training_sizes():
             fields.add((w, h))
             drones.add(d)
     return fields, drones

@@ -59,6 +59,31 @@ def test_held_out_split_is_disjoint_from_training_sizes(suite_dir: Path) -> None
             assert (entry.config["width"], entry.config["height"]) in fields
 
 
+def test_a_scenario_sections_curriculum_counts_as_trained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recon-only stage on a held-out size (here 64x64 with 16 drones) is refused like a shared one."""
+    import training.config
+    from training.scenarios import check_held_out
+
+    shutil.copy(REPO / "training" / "profiles" / "smoke.yaml", tmp_path / "smoke.yaml")
+    monkeypatch.setattr(training.config, "PROFILE_DIR", tmp_path)
+    check_held_out([("held_out", 64, 64, 16)])
+    text = (tmp_path / "smoke.yaml").read_text().replace(
+        "  recon:\n", "  recon:\n    curriculum: [{width: 64, height: 64, n_drones: 16, share: 1.0}]\n", 1)
+    (tmp_path / "smoke.yaml").write_text(text)
+    assert 16 in training_sizes()[1] and 16 not in load_profile_sizes(tmp_path / "smoke.yaml")
+    with pytest.raises(SuiteError, match="held-out field size 64x64 is a training size"):
+        check_held_out([("held_out", 64, 64, 16)])
+
+
+def load_profile_sizes(path: Path) -> set[int]:
+    """Swarm sizes of a profile's shared curriculum (no scenario section applied)."""
+    from training.config import load_profile
+
+    return {d for _, _, d in load_profile(path).training_sizes()}
+
+
 def test_suite_looks_like_farms(suite_dir: Path) -> None:
     """Obstacle densities 0 / 0.1 / 0.2, fields up to 64x64, swarms up to 16, a held-out density."""
     suite = load_suite(suite_dir)
