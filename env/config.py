@@ -16,6 +16,8 @@ OBS_RADIUS = 3
 # the largest sensor radius whose square around a neighbour cell still fits the window: a policy can
 # read there what one move would newly sense (training.policy.move_gains)
 MAX_GAIN_RADIUS = OBS_RADIUS - 1
+# ... and, for the hemmed gain, whose cells' eight neighbours must fit the window too
+MAX_HEMMED_RADIUS = OBS_RADIUS - 2
 MAX_SIDE = 512
 MAX_DRONES = 256
 MAX_WATER_NEED = 7  # need levels are packed into 3 bits of the observation map

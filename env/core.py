@@ -640,21 +640,32 @@ class SwarmSim:
         return self._compass_waves(fields, self.cell[fields], self._work(fields), none,
                                    self.active[fields], by_sector=True)[1]
 
-    def move_gains(self, fields: np.ndarray) -> np.ndarray:
+    def move_gains(self, fields: np.ndarray, hemmed: bool = False) -> np.ndarray:
         """(k, N, 4) int: for each drone of recon ``fields`` and each move j (up, down, left, right), the
         free cells not sensed yet within sensor range (a square, line of sight ignored) of the cell
         that move leads to: what the move would newly sense; 0 for a move into an obstacle or off the
-        field. The sector sweep breaks ties between the compass's moves with it."""
+        field. The sector sweep breaks ties between the compass's moves with it.
+
+        ``hemmed``: each such cell counts 1 + the number of its eight neighbours with nothing to sense
+        (sensed, blocked or off the field): cells hemmed in are sensed first, before they become the
+        scattered leftovers the last 5 % of a field waits on (docs/policy.md, "Hemmed cells first")."""
         fields = np.asarray(fields, dtype=np.int64)
         k = len(fields)
         work = self._work(fields)  # (k, C): free and not sensed yet
         blocked = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) > 0  # the padding too
+        weight = work.astype(np.int64)
+        if hemmed:
+            # an in-field cell's neighbours lie inside the padded array, so the wrap of the flat
+            # shift only touches padding cells, which have no work (weight 0)
+            done = (~work).astype(np.int64)
+            for step in (1, self.Wp - 1, self.Wp, self.Wp + 1):
+                weight += work * (np.roll(done, step, axis=1) + np.roll(done, -step, axis=1))
         gains = np.zeros((k, self.N, 4), dtype=np.int64)
         for j in range(4):
             target = self.cell[fields] + self.move_delta[1 + j]  # (k, N), inside the padded field
             # a sensor square around a padding cell may leave the array: clipped, and zeroed below
             around = np.clip(target[..., None] + self.sense_off, 0, self.C - 1).reshape(k, -1)
-            sensed = np.take_along_axis(work, around, axis=1).reshape(k, self.N, -1).sum(axis=2)
+            sensed = np.take_along_axis(weight, around, axis=1).reshape(k, self.N, -1).sum(axis=2)
             gains[..., j] = np.where(np.take_along_axis(blocked, target, axis=1), 0, sensed)
         return gains
 

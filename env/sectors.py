@@ -9,9 +9,12 @@ it leaves the base and always takes a step along a shortest way (around obstacle
 cell still to sense in its sector; once its sector is done, to the nearest cell still to sense
 anywhere. Those are the moves of the simulator's compass (layout v7, ``SwarmSim.compass_moves``),
 so the heuristic and the policy's observation share one rule. Of the moves it shows, a drone takes
-the one that newly senses the most cells (``SwarmSim.move_gains``; 1-3 % fewer steps than a random
-pick on 7 of the 8 suite entries), ties at random (a seeded stream per field), and it yields to
-others and flies home to recharge as the lawnmower's drones do (env.baselines.Navigator).
+the one that newly senses the most cells, each weighted by how hemmed in it is (1 + its neighbours
+with nothing left to sense: ``SwarmSim.move_gains(hemmed=True)``), ties at random (a seeded stream
+per field), and it yields to others and flies home to recharge as the lawnmower's drones do
+(env.baselines.Navigator). Counting plain cells took 1-3 % fewer steps than a random pick on 7 of
+the 8 suite entries; weighting them, the cells that would become scattered leftovers go first:
+another 0-8 % fewer on the suite's entries (docs/policy.md, "Hemmed cells first").
 
 The first version flew to the nearest cell by Manhattan distance and then along an A* path: on
 fields with obstacles that cell is often far by any real way. Figures: docs/policy.md.
@@ -33,6 +36,7 @@ class Sectors:
     """Each drone follows its compass to the work of its own sector, then to the nearest work."""
 
     name = "sectors"
+    hemmed = True  # weight new cells by how hemmed in they are (bench/sweep_gains.py measures both)
 
     def __init__(self, sim: SwarmSim, seed: int = 0) -> None:
         require_scenario(self.name, sim, "recon")
@@ -49,8 +53,8 @@ class Sectors:
         fields = np.arange(sim.B)
         bits = sim.compass_moves(fields)  # (B, N): bit j = move j (up, down, left, right) leads closer
         key = crng.keys(self.seed, fields, sim.episode * 1_000_003 + sim.counters["step"], _TIE_STREAM)
-        # of the shown moves, the one that senses the most new cells; ties in a random order per drone
-        score = sim.move_gains(fields) + crng.uniform(key, sim.N * 4).reshape(sim.B, sim.N, 4)
+        # of the shown moves, the one that senses the most (hemmed) new cells; ties in a random order
+        score = sim.move_gains(fields, self.hemmed) + crng.uniform(key, sim.N * 4).reshape(sim.B, sim.N, 4)
         shown = (bits[..., None] >> np.arange(4, dtype=np.uint8)) & 1 > 0
         pick = np.argmax(np.where(shown, score, -1.0), axis=2)
         want = np.where(shown.any(axis=2), _MOVES[pick], HOVER)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from env.config import MAX_GAIN_RADIUS, FieldConfig
+from env.config import MAX_GAIN_RADIUS, MAX_HEMMED_RADIUS, FieldConfig
 from training.yamlfile import read_mapping, resolve_named
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -57,6 +57,10 @@ class PPOParams(_Strict):
         0.0, ge=0, le=10, description="added, per cell it would newly sense, to the logit of each move "
                                       "the compass shows (training.policy.move_gains); needs "
                                       "mask_blocked_moves and a sensor radius <= 2")
+    gain_weight: Literal["cells", "hemmed"] = Field(
+        "cells", description="how the gain prior counts a cell: 1 each, or hemmed (1 + its eight "
+                             "neighbours with nothing left to sense, as the sector sweep counts; "
+                             "needs a sensor radius <= 1)")
 
     @model_validator(mode="after")
     def _consistent(self) -> "PPOParams":
@@ -119,10 +123,11 @@ class Profile(_Strict):
                     f"num_agents={self.num_agents} (the VecEnv size is fixed)"
                 )
         radius = self.field.get("sensor_radius", FieldConfig.sensor_radius)
-        if self.ppo.gain_prior and not (isinstance(radius, int) and 0 <= radius <= MAX_GAIN_RADIUS):
-            raise ValueError(f"ppo.gain_prior={self.ppo.gain_prior} needs field.sensor_radius in "
-                             f"0..{MAX_GAIN_RADIUS} (the gain is read from the observation window), "
-                             f"not {radius}")
+        limit = MAX_HEMMED_RADIUS if self.ppo.gain_weight == "hemmed" else MAX_GAIN_RADIUS
+        if self.ppo.gain_prior and not (isinstance(radius, int) and 0 <= radius <= limit):
+            raise ValueError(f"ppo.gain_prior={self.ppo.gain_prior} with gain_weight={self.ppo.gain_weight} "
+                             f"needs field.sensor_radius in 0..{limit} (the gain is read from the "
+                             f"observation window), not {radius}")
         total = sum(stage.share for stage in self.curriculum)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"curriculum shares sum to {total:g}: they must sum to 1")

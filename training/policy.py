@@ -21,7 +21,7 @@ from stable_baselines3.common.distributions import CategoricalDistribution, Dist
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from torch.distributions import Categorical
 
-from env.config import MAX_GAIN_RADIUS, OBS_RADIUS
+from env.config import MAX_GAIN_RADIUS, MAX_HEMMED_RADIUS, OBS_RADIUS
 from env.core import COMPASS_FEATURES, N_CHANNELS, OBS_DIM, WINDOW
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 
@@ -48,14 +48,28 @@ def _gain_windows(radius: int) -> th.Tensor:
     return th.tensor(squares, dtype=th.long)
 
 
-def move_gains(obs: th.Tensor, radius: int) -> th.Tensor:
+GAIN_WEIGHTS = ("cells", "hemmed")
+"""How :func:`move_gains` counts a cell a move would newly sense: 1 each, or hemmed (1 + its eight
+neighbours with nothing left to sense), as the sector sweep does (env.core.SwarmSim.move_gains)."""
+
+
+def move_gains(obs: th.Tensor, radius: int, hemmed: bool = False) -> th.Tensor:
     """(batch, 4) float: for each move (UP, DOWN, LEFT, RIGHT), the cells neither blocked nor sensed
     yet within ``radius`` of the cell it leads to, read from the observation's window: what the move
-    would newly sense (env.core.SwarmSim.move_gains on the simulator's maps, line of sight ignored)."""
-    if not 0 <= radius <= MAX_GAIN_RADIUS:
-        raise ValueError(f"radius={radius}: allowed 0..{MAX_GAIN_RADIUS} (the square must fit the window)")
+    would newly sense (env.core.SwarmSim.move_gains on the simulator's maps, line of sight ignored).
+    ``hemmed``: each such cell counts 1 + its eight neighbours that are blocked, sensed or off the
+    window (those cells lie within MAX_HEMMED_RADIUS + 1 of the target, so their neighbours are in it)."""
+    limit = MAX_HEMMED_RADIUS if hemmed else MAX_GAIN_RADIUS
+    if not 0 <= radius <= limit:
+        raise ValueError(f"radius={radius}: allowed 0..{limit} (the square must fit the window)")
     todo = (obs[:, :COVERED_PLANE] < 0.5) & (obs[:, COVERED_PLANE:2 * COVERED_PLANE] < 0.5)
-    return todo[:, _gain_windows(radius).to(obs.device)].sum(dim=2).to(obs.dtype)
+    weight = todo.to(obs.dtype)
+    if hemmed:
+        done = th.nn.functional.pad(1 - weight.view(-1, WINDOW, WINDOW), (1, 1, 1, 1), value=1.0)
+        around = sum(done[:, 1 + dy:1 + dy + WINDOW, 1 + dx:1 + dx + WINDOW]
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+        weight = weight * (1 + around.reshape(-1, WINDOW * WINDOW))
+    return weight[:, _gain_windows(radius).to(obs.device)].sum(dim=2)
 
 
 def blocked_moves(obs: th.Tensor, n_actions: int) -> th.Tensor:
@@ -112,12 +126,14 @@ class MaskedMovesPolicy(ActorCriticPolicy):
 
     ``gain_prior``: of the moves the compass shows, each gets this much more logit per cell it would
     newly sense (:func:`move_gains` with ``gain_radius``, the fields' sensor radius), as the sector
-    sweep prefers the shown move that senses the most.
+    sweep prefers the shown move that senses the most; ``gain_weight`` (GAIN_WEIGHTS) says how a cell
+    counts. Models saved before it count plain cells.
 
     (The name predates the release mask; saved models refer to the class by it.)"""
 
     def __init__(self, *args: Any, acting_temperature: float = 1.0, compass_prior: float = 0.0,
-                 gain_prior: float = 0.0, gain_radius: int = 1, **kwargs: Any) -> None:
+                 gain_prior: float = 0.0, gain_radius: int = 1, gain_weight: str = "cells",
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(self.action_dist, CategoricalDistribution):  # _masked builds a Categorical
             raise TypeError(f"MaskedMovesPolicy needs a Discrete action space, not {self.action_space}")
@@ -127,16 +143,21 @@ class MaskedMovesPolicy(ActorCriticPolicy):
             raise ValueError(f"compass_prior={compass_prior!r}: allowed: >= 0")
         if not gain_prior >= 0:
             raise ValueError(f"gain_prior={gain_prior!r}: allowed: >= 0")
-        if gain_prior and not 0 <= gain_radius <= MAX_GAIN_RADIUS:
-            raise ValueError(f"gain_radius={gain_radius!r}: allowed: 0..{MAX_GAIN_RADIUS}")
+        if gain_weight not in GAIN_WEIGHTS:
+            raise ValueError(f"gain_weight={gain_weight!r}: allowed: {', '.join(GAIN_WEIGHTS)}")
+        limit = MAX_HEMMED_RADIUS if gain_weight == "hemmed" else MAX_GAIN_RADIUS
+        if gain_prior and not 0 <= gain_radius <= limit:
+            raise ValueError(f"gain_radius={gain_radius!r}: allowed: 0..{limit} "
+                             f"with gain_weight={gain_weight}")
         self.acting_temperature = float(acting_temperature)
         self.compass_prior = float(compass_prior)
         self.gain_prior, self.gain_radius = float(gain_prior), int(gain_radius)
+        self.gain_weight = gain_weight
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         return {**super()._get_constructor_parameters(), "acting_temperature": self.acting_temperature,
                 "compass_prior": self.compass_prior, "gain_prior": self.gain_prior,
-                "gain_radius": self.gain_radius}
+                "gain_radius": self.gain_radius, "gain_weight": self.gain_weight}
 
     def _masked(self, latent_pi: th.Tensor, obs: th.Tensor, temperature: float = 1.0) -> Distribution:
         """The action distribution with the masked actions' logits set to MASKED_LOGIT.
@@ -149,7 +170,8 @@ class MaskedMovesPolicy(ActorCriticPolicy):
             shown = (obs[:, COMPASS_INDEX:COMPASS_INDEX + 4] > 0.5).to(logits.dtype)
             per_move = self.compass_prior * shown
             if self.gain_prior:
-                per_move = per_move + self.gain_prior * shown * move_gains(obs, self.gain_radius)
+                gains = move_gains(obs, self.gain_radius, self.gain_weight == "hemmed")
+                per_move = per_move + self.gain_prior * shown * gains
             bonus = th.zeros_like(logits)
             bonus[:, UP:RIGHT + 1] = per_move
             logits = logits + bonus

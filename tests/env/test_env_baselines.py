@@ -152,10 +152,23 @@ def test_sectors_take_only_moves_their_compass_shows_and_differ_on_ties_by_seed(
     assert moved > 0.8 * 60 * sim.num_rows  # it hovers only to yield
 
 
-@pytest.mark.parametrize("radius", [0, 1, 3])
-def test_move_gains_count_the_cells_each_move_would_newly_sense(radius: int) -> None:
+def _hemmed_weights(todo: np.ndarray) -> np.ndarray:
+    """Per cell of an unpadded map: 0 with nothing to sense, else 1 + its eight neighbours with nothing
+    to sense (off the map counts as nothing to sense), counted one by one."""
+    h, w = todo.shape
+    out = np.zeros((h, w), dtype=int)
+    for y, x in zip(*np.nonzero(todo)):
+        out[y, x] = 1 + sum(not (0 <= y + dy < h and 0 <= x + dx < w and todo[y + dy, x + dx])
+                            for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
+    return out
+
+
+@pytest.mark.parametrize(("radius", "hemmed"), [(0, False), (1, False), (3, False), (0, True), (1, True),
+                                                (3, True)])
+def test_move_gains_count_the_cells_each_move_would_newly_sense(radius: int, hemmed: bool) -> None:
     """SwarmSim.move_gains against a count on the unpadded maps (field_view), on fields part-sensed by
-    random moves, drones on the edges included (a sensor square there leaves the padding)."""
+    random moves, drones on the edges included (a sensor square there leaves the padding); hemmed:
+    each cell weighted by 1 + its neighbours with nothing to sense."""
     from env.core import SwarmSim
 
     cfg = FieldConfig(width=9, height=7, n_drones=5, n_plants=4, obstacle_density=0.2, max_steps=100,
@@ -163,23 +176,25 @@ def test_move_gains_count_the_cells_each_move_would_newly_sense(radius: int) -> 
     sim = SwarmSim("recon", cfg, 3, seed=2)
     rng = np.random.default_rng(0)
     for _ in range(12):
-        gains = sim.move_gains(np.arange(sim.B))
+        gains = sim.move_gains(np.arange(sim.B), hemmed=hemmed)
         for f in range(sim.B):
             view = sim.field_view(f)
             todo = ~view["obstacles"] & ~view["covered"]
+            weight = _hemmed_weights(todo) if hemmed else todo.astype(int)
             for i, (y, x) in enumerate(zip(view["drones_y"], view["drones_x"])):
                 for j, (dy, dx) in enumerate(((-1, 0), (1, 0), (0, -1), (0, 1))):
                     ty, tx = y + dy, x + dx
                     if not (0 <= ty < cfg.height and 0 <= tx < cfg.width) or view["obstacles"][ty, tx]:
                         assert gains[f, i, j] == 0
                         continue
-                    square = todo[max(ty - radius, 0):ty + radius + 1, max(tx - radius, 0):tx + radius + 1]
+                    square = weight[max(ty - radius, 0):ty + radius + 1, max(tx - radius, 0):tx + radius + 1]
                     assert gains[f, i, j] == square.sum(), (f, i, j)
         sim.step(rng.integers(0, 5, size=sim.num_rows))
 
 
 def test_sectors_take_the_shown_move_that_senses_the_most() -> None:
-    """Of the moves its compass shows, a drone of the sector sweep takes one with the largest gain."""
+    """Of the moves its compass shows, a drone of the sector sweep takes one with the largest hemmed
+    gain."""
     from env.baselines import _needs_home
     from env.core import SwarmSim
     from env.scenarios import HOVER, UP
@@ -190,7 +205,7 @@ def test_sectors_take_the_shown_move_that_senses_the_most() -> None:
     sweep, checked = Sectors(sim, seed=0), 0
     for _ in range(40):
         bits = sim.compass_moves(np.arange(sim.B)).reshape(-1)
-        gains = sim.move_gains(np.arange(sim.B)).reshape(-1, 4)
+        gains = sim.move_gains(np.arange(sim.B), hemmed=True).reshape(-1, 4)
         home = _needs_home(sim).ravel()
         actions = sweep(sim)
         for row in np.flatnonzero((actions != HOVER) & ~home):

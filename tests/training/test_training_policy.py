@@ -182,10 +182,11 @@ def test_the_compass_prior_adds_to_the_logits_of_the_compass_moves_only(tmp_path
             policy_kwargs={"compass_prior": -1})
 
 
-@pytest.mark.parametrize("radius", [0, 1, 2])
-def test_move_gains_read_from_the_window_match_the_simulators(radius: int) -> None:
+@pytest.mark.parametrize(("radius", "hemmed"), [(0, False), (1, False), (2, False), (0, True), (1, True)])
+def test_move_gains_read_from_the_window_match_the_simulators(radius: int, hemmed: bool) -> None:
     """training.policy.move_gains (from the observation) equals SwarmSim.move_gains (from the maps)
-    for every move that is not blocked, on fields part-sensed by random moves."""
+    for every move that is not blocked, on fields part-sensed by random moves; hemmed too (each cell
+    weighted by its neighbours with nothing to sense, which must all lie in the window)."""
     from training.policy import move_gains
 
     sim = SwarmSim("recon", FieldConfig(width=12, height=9, n_drones=4, obstacle_density=0.25,
@@ -194,20 +195,25 @@ def test_move_gains_read_from_the_window_match_the_simulators(radius: int) -> No
     checked = 0
     for _ in range(8):
         obs = th.as_tensor(sim.observe(np.arange(sim.B)))
-        from_window = move_gains(obs, radius).numpy()
-        from_maps = sim.move_gains(np.arange(sim.B)).reshape(-1, 4)
+        from_window = move_gains(obs, radius, hemmed).numpy()
+        from_maps = sim.move_gains(np.arange(sim.B), hemmed).reshape(-1, 4)
         free = ~blocked_moves(obs, 5)[:, UP:RIGHT + 1].numpy()
         np.testing.assert_array_equal(from_window[free], from_maps[free])
         checked += int((from_maps[free] > 0).sum())
         sim.step(rng.integers(0, 5, sim.num_rows))
     assert checked > 50
-    with pytest.raises(ValueError, match="radius=3: allowed 0..2"):
-        move_gains(obs, 3)
+    limit = 1 if hemmed else 2
+    with pytest.raises(ValueError, match=f"radius={limit + 1}: allowed 0..{limit}"):
+        move_gains(obs, limit + 1, hemmed)
 
 
-def test_the_gain_prior_adds_per_new_cell_to_shown_moves_and_is_saved(tmp_path: Path) -> None:
-    """With gain_prior g (and compass_prior c), a shown move has c + g x its gain more logit than the
-    same network without priors gives it; a move the compass does not show gets nothing."""
+@pytest.mark.parametrize("weight", ["cells", "hemmed"])
+def test_the_gain_prior_adds_per_new_cell_to_shown_moves_and_is_saved(tmp_path: Path, weight: str) -> None:
+    """With gain_prior g (and compass_prior c), a shown move has c + g x its gain (gain_weight: plain
+    cells, or hemmed ones, which count more wherever a new cell has a sensed or blocked neighbour)
+    more logit than the same network without priors gives it; a move the compass does not show gets
+    nothing. A saved model keeps the weighting (without the keyword: plain cells, as models saved
+    before it); an unknown weighting, or a radius whose square does not fit the window, is refused."""
     from stable_baselines3 import PPO
 
     from env.core import COMPASS_FEATURES, OBS_DIM
@@ -215,14 +221,17 @@ def test_the_gain_prior_adds_per_new_cell_to_shown_moves_and_is_saved(tmp_path: 
     from training.policy import move_gains
 
     venv = SwarmVecEnv("recon", FieldConfig(width=10, height=10, n_drones=4, obstacle_density=0.3), 8, seed=0)
-    model = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu",
-                policy_kwargs={"compass_prior": 2.0, "gain_prior": 0.5, "gain_radius": 1})
+    hemmed = weight == "hemmed"
+    kwargs = {"compass_prior": 2.0, "gain_prior": 0.5, "gain_radius": 1,
+              **({"gain_weight": weight} if hemmed else {})}  # cells: the keyword's default
+    model = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu", policy_kwargs=kwargs)
     plain = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu").policy
     plain.load_state_dict(model.policy.state_dict())
     obs = th.as_tensor(_sim().observe(np.arange(8)))
     shown = (obs[:, OBS_DIM - COMPASS_FEATURES:OBS_DIM - 1] > 0.5).float()
-    gains = move_gains(obs, 1)
+    gains = move_gains(obs, 1, hemmed)
     assert (gains * shown).sum() > 0 and (gains * (1 - shown)).sum() > 0
+    assert (gains * shown > move_gains(obs, 1) * shown).any() == hemmed
     with th.no_grad():
         with_prior = model.policy.get_distribution(obs).distribution.logits
         without = plain.get_distribution(obs).distribution.logits
@@ -231,10 +240,13 @@ def test_the_gain_prior_adds_per_new_cell_to_shown_moves_and_is_saved(tmp_path: 
         assert th.allclose(bonus[allowed], (shown * (2.0 + 0.5 * gains))[allowed], atol=1e-4)
     model.save(tmp_path / "m.zip")
     loaded = PPO.load(tmp_path / "m.zip", device="cpu").policy
-    assert (loaded.gain_prior, loaded.gain_radius) == (0.5, 1)
-    with pytest.raises(ValueError, match="gain_radius=3"):
-        PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, device="cpu",
-            policy_kwargs={"gain_prior": 1.0, "gain_radius": 3})
+    assert (loaded.gain_prior, loaded.gain_radius, loaded.gain_weight) == (0.5, 1, weight)
+    limit = 1 if hemmed else 2
+    for bad, message in (({"gain_weight": "area"}, "gain_weight='area': allowed: cells, hemmed"),
+                         ({"gain_radius": limit + 1}, f"gain_radius={limit + 1}: allowed: 0..{limit} ")):
+        with pytest.raises(ValueError, match=message):
+            PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, device="cpu",
+                policy_kwargs={**kwargs, **bad})
 
 
 def test_the_masked_distribution_is_the_unmasked_one_renormalised_over_allowed_actions() -> None:
