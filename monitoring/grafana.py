@@ -67,7 +67,8 @@ _CURVE_TRANSFORMS = [
 
 
 def training_dashboard() -> dict[str, Any]:
-    """Runs, learning curves, evaluation vs baselines and promotion history from the run ledger."""
+    """Runs, learning curves, evaluation vs baselines and vs the lower bound, throughput and promotion
+    history from the run ledger."""
     lay = _Layout()
     panels = [
         lay.place(_sql_panel("table", "run_status"), 6, 8),
@@ -78,9 +79,11 @@ def training_dashboard() -> dict[str, Any]:
                                           "overrides": []}), 12, 9),
         lay.place(_sql_panel("barchart", "evaluation_vs_baselines",
                              options={"xField": "policy", "orientation": "horizontal"}), 12, 9),
+        lay.place(_sql_panel("barchart", "evaluation_vs_lower_bound",
+                             options={"xField": "policy", "orientation": "horizontal"}), 12, 9),
         lay.place(_sql_panel("timeseries", "throughput", "time_series",
                              fieldConfig={"defaults": {"unit": "short", "custom": {"drawStyle": "points"}},
-                                          "overrides": []}), 12, 9),
+                                          "overrides": []}), 24, 8),
         lay.place(_sql_panel("table", "promotions"), 24, 8),
     ]
     return _dashboard("swarmops-training", "SwarmOps training", panels, "now-30d")

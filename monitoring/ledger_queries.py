@@ -34,6 +34,24 @@ ORDER BY m.run_id, m.step""".strip(),
         columns=("time", "step", "run_id", "scenario", "metric", "value"))
 
 
+def _latest_evaluation(metric: str, title: str) -> LedgerQuery:
+    """Per scenario, the latest evaluation's per-field ``metric``: mean, min and max per policy."""
+    return LedgerQuery(
+        title=title,
+        sql=f"""
+SELECT r.scenario AS scenario, e.run_id AS run_id, e.policy AS policy, AVG(e.value) AS mean_{metric},
+       MIN(e.value) AS min_{metric}, MAX(e.value) AS max_{metric}, COUNT(*) AS fields
+FROM evaluation_results e JOIN runs r ON r.id = e.run_id
+WHERE e.metric = '{metric}'
+  AND e.recorded_at = (SELECT MAX(e2.recorded_at)
+                       FROM evaluation_results e2 JOIN runs r2 ON r2.id = e2.run_id
+                       WHERE r2.scenario = r.scenario AND e2.metric = '{metric}')
+GROUP BY r.scenario, e.run_id, e.policy
+ORDER BY r.scenario, mean_{metric}""".strip(),
+        columns=("scenario", "run_id", "policy", f"mean_{metric}", f"min_{metric}", f"max_{metric}",
+                 "fields"))
+
+
 QUERIES: dict[str, LedgerQuery] = {
     "runs": LedgerQuery(
         title="Recent runs",
@@ -59,20 +77,12 @@ FROM runs WHERE agent_steps_per_second IS NOT NULL ORDER BY started_at""".strip(
         columns=("time", "metric", "value")),
     # the latest evaluation of each scenario: the trained policy (ppo) next to every baseline, as the
     # per-field time ratio to the best heuristic of each suite entry (1 = parity, lower is better)
-    "evaluation_vs_baselines": LedgerQuery(
-        title="Evaluation: time ratio to the best heuristic (latest per scenario; lower is better)",
-        sql="""
-SELECT r.scenario AS scenario, e.run_id AS run_id, e.policy AS policy, AVG(e.value) AS mean_time_ratio,
-       MIN(e.value) AS min_time_ratio, MAX(e.value) AS max_time_ratio, COUNT(*) AS fields
-FROM evaluation_results e JOIN runs r ON r.id = e.run_id
-WHERE e.metric = 'time_ratio'
-  AND e.recorded_at = (SELECT MAX(e2.recorded_at)
-                       FROM evaluation_results e2 JOIN runs r2 ON r2.id = e2.run_id
-                       WHERE r2.scenario = r.scenario AND e2.metric = 'time_ratio')
-GROUP BY r.scenario, e.run_id, e.policy
-ORDER BY r.scenario, mean_time_ratio""".strip(),
-        columns=("scenario", "run_id", "policy", "mean_time_ratio", "min_time_ratio", "max_time_ratio",
-                 "fields")),
+    "evaluation_vs_baselines": _latest_evaluation(
+        "time_ratio", "Evaluation: time ratio to the best heuristic (latest per scenario; lower is better)"),
+    # recon only: steps to the coverage target / the fewest any swarm needs (env/bounds.py; 1 = optimal)
+    "evaluation_vs_lower_bound": _latest_evaluation(
+        "time_ratio_lb",
+        "Evaluation, recon: time ratio to the lower bound (latest; 1 = optimal, lower is better)"),
     "promotions": LedgerQuery(
         title="Promotion history (gate decisions)",
         sql="""

@@ -143,6 +143,24 @@ def test_evaluation_panel_shows_latest_evaluation_per_scenario(postgres_url: str
 
 
 @pytest.mark.unit
+def test_lower_bound_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> None:
+    """The second evaluation panel: per policy, the latest recon evaluation's ratio to the lower bound
+    (watering has no bound, so no rows), on the embedded ledger."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    seed_ledger(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        df = pd.read_sql(sa.text(QUERIES["evaluation_vs_lower_bound"].sql), conn)
+    engine.dispose()
+    assert set(df.scenario) == {"recon"} and set(df.run_id) == {"recon-05-finished"}
+    best = df.sort_values("mean_time_ratio_lb").iloc[0]
+    assert best.policy == "ppo" and best.fields == 3 and best.mean_time_ratio_lb >= 1.0
+
+
+@pytest.mark.unit
 def test_training_dashboard_sql_on_sqlite_ledger(tmp_path: Path) -> None:
     """The embedded default ledger (what `swarmops report dashboard` reads without a server)."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
