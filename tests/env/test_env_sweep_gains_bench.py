@@ -1,0 +1,55 @@
+"""bench/sweep_gains.py from the command line, on a tiny suite: both tie breaks on the same fields."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITE_PARAMS = {
+    "scenarios": {
+        "version": "v9",
+        "seed": 11,
+        "layouts_per_config": 2,
+        "scenarios": ["recon"],
+        "field": {},
+        "configs": [{"split": "held_out", "width": 14, "height": 10, "n_drones": 3, "obstacle_density": 0.2}],
+    }
+}
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "bench/sweep_gains.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.unit
+def test_sweep_gains_bench_scores_both_tie_breaks_on_suite_and_validation_fields(tmp_path: Path) -> None:
+    from training.scenarios import generate_suite, load_params
+
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(SUITE_PARAMS))
+    generate_suite(load_params(tmp_path / "params.yaml"), tmp_path / "suite")
+    out = tmp_path / "out.json"
+    done = _bench("--suite", str(tmp_path / "suite"), "--fields", "3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["set"], r["fields"]) for r in rows] == [("suite", 2), ("validation", 3)]
+    for row in rows:
+        for rule in ("plain", "hemmed"):
+            # a real episode: at least the lower bound, within the budget, some drone-steps idle
+            assert row[rule]["bound_ratio"] >= 1.0 and 0 < row[rule]["steps_to_95"] < 300
+            assert 0.0 < row[rule]["idle_share"] < 1.0
+        assert row["steps_ratio"] == pytest.approx(row["hemmed"]["steps_to_95"] / row["plain"]["steps_to_95"])
+    assert "wrote" in done.stdout and "held_out-14x10" in done.stdout
+
+
+@pytest.mark.unit
+def test_sweep_gains_bench_refuses_a_bad_field_count_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    done = _bench("--fields", "0", "--out", str(out))
+    assert done.returncode == 2 and "--fields=0: allowed: >= 1" in done.stderr
+    assert not out.exists()
