@@ -8,16 +8,20 @@ import numpy as np
 
 from env.baselines import BASELINES, make_baseline
 from env.config import ConfigError, FieldConfig
+from env import shield
 from env.core import SwarmSim
 from env.scenarios import get_scenario
 
 Policy = Union[str, Callable[[np.ndarray], np.ndarray]]
 
 
-def _controller(policy: Policy, sim: SwarmSim, seed: int) -> Callable[[SwarmSim, np.ndarray], np.ndarray]:
+def _controller(policy: Policy, sim: SwarmSim, seed: int,
+                yield_moves: bool = True) -> Callable[[SwarmSim, np.ndarray], np.ndarray]:
     if isinstance(policy, str):
         base = make_baseline(policy, sim, seed)
         return lambda s, obs: base(s)
+    if callable(policy) and yield_moves:
+        return lambda s, obs: shield.yield_moves(s, policy(obs))
     if callable(policy):
         return lambda s, obs: np.asarray(policy(obs)).reshape(-1)
     raise ConfigError(
@@ -34,6 +38,7 @@ def run_episodes(
     layouts: list | None = None,
     progress: bool = False,
     on_step: Callable[[SwarmSim], None] | None = None,
+    yield_moves: bool = True,
 ) -> list[dict[str, Any]]:
     """One episode on each of ``num_fields`` fields; returns one metrics dict per field.
 
@@ -44,13 +49,15 @@ def run_episodes(
     bound_ratio (steps / lower bound, recon), found_plants ([y, x] discovered, recon).
     ``policy``: a baseline name or a callable obs[num_envs, D] -> actions[num_envs].
     ``on_step(sim)`` is called after every step (e.g. to record frames).
+    ``yield_moves``: a callable policy's drones give way to each other (env.shield.yield_moves: no two
+    share a cell off the base), as the heuristics' drones do; False: its actions as they come.
     """
     get_scenario(scenario)
     if isinstance(num_fields, bool) or not isinstance(num_fields, int) or num_fields < 1:
         raise ConfigError(f"num_fields={num_fields!r} is out of range; allowed: >= 1")
     seed = config.seed if seed is None else int(seed)
     sim = SwarmSim(scenario, config, num_fields, seed=seed, layouts=layouts, auto_reset=False)
-    ctrl = _controller(policy, sim, seed)
+    ctrl = _controller(policy, sim, seed, yield_moves)
     obs = sim.observe(np.arange(num_fields))
     results: list[dict[str, Any] | None] = [None] * num_fields
     curves = [[] for _ in range(num_fields)]

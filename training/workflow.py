@@ -15,8 +15,8 @@ from training.paths import run_dir as run_dir_of
 EXPORT_MARKER = "run.json"
 # Bump when a per-field score means something new, so that the ledger never pairs a stored score with a
 # new one: the gate then re-evaluates the champion (2: recon's lower bound counts the travel from the
-# base, env/bounds.py).
-SCORE_VERSION = 2
+# base, env/bounds.py; 3: a learned policy's drones yield to each other, env.shield.yield_moves).
+SCORE_VERSION = 3
 
 
 def evaluation_key(suite_hash: str) -> str:

@@ -1,4 +1,5 @@
-"""The battery shield sends a drone home from the observation alone, and keeps it charging at base."""
+"""The battery shield sends a drone home from the observation alone, and keeps it charging at base; the
+yield shield keeps a learned policy's drones out of each other's cells."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import numpy as np
 import pytest
 
 from env.config import FieldConfig
-from env.core import SwarmSim
+from env.core import BIT_BLOCKED, SwarmSim
 from env.rollout import run_episodes
 from env.scenarios import HOVER
-from env.shield import battery_shield
+from env.shield import battery_shield, yield_moves
 
 pytestmark = pytest.mark.unit
 
@@ -44,3 +45,47 @@ def test_shielded_random_swarm_never_depletes_where_random_does() -> None:
     shielded = run_episodes("recon", cfg, lambda obs: battery_shield(obs, wander(obs)), num_fields=4, seed=1)
     assert sum(m["battery_depletions"] for m in plain) > 0
     assert sum(m["battery_depletions"] for m in shielded) == 0
+
+
+@pytest.mark.parametrize("scenario", ["recon", "watering"])
+def test_yield_moves_leave_no_two_drones_in_one_cell_and_give_way_only_where_needed(scenario: str) -> None:
+    """Random actions of crowded swarms: after the yield shield no step has a collision (the same
+    actions unshielded have many); it only turns moves into hovers, and each drone it stops was heading
+    for a cell (not the base) where another drone ends the step."""
+    cfg = FieldConfig(width=9, height=7, n_drones=10, n_plants=6, obstacle_density=0.15, max_steps=60)
+    sim = SwarmSim(scenario, cfg, 6, seed=5, auto_reset=False)
+    plain = SwarmSim(scenario, cfg, 6, seed=5, auto_reset=False)
+    rng = np.random.default_rng(1)
+    stopped = 0
+    for _ in range(50):
+        actions = rng.integers(0, 5, sim.num_rows)
+        kept = yield_moves(sim, actions)
+        changed = np.flatnonzero(kept != actions)
+        assert (kept[changed] == HOVER).all()
+        target = (sim.cell + sim.move_delta[actions.reshape(sim.B, sim.N)]).ravel()
+        blocked = (np.take_along_axis(sim.packed.reshape(sim.B, sim.C), target.reshape(sim.B, sim.N), axis=1)
+                   & BIT_BLOCKED).ravel() > 0  # a blocked move stays where it is
+        end = np.where(blocked | (kept == HOVER), sim.cell.ravel(), target).reshape(sim.B, sim.N)
+        for row in changed:
+            f, i = divmod(int(row), sim.N)
+            others = np.delete(end[f][sim.active[f]], np.flatnonzero(np.flatnonzero(sim.active[f]) == i))
+            assert target[row] != sim.base_cell[f] and target[row] in others, (f, i)
+        stopped += len(changed)
+        sim.step(kept)
+        plain.step(actions)
+    assert sim.counters["collisions"].sum() == 0 and stopped > 20
+    assert plain.counters["collisions"].sum() > 20
+
+
+def test_rollouts_of_a_learned_policy_yield_unless_told_not_to() -> None:
+    """run_episodes passes a callable policy's actions through the yield shield (evaluation, gate and
+    missions act so); yield_moves=False gives the raw actions, with their collisions."""
+    cfg = FieldConfig(width=10, height=10, n_drones=8, max_steps=80)
+
+    def wander(obs: np.ndarray) -> np.ndarray:
+        return np.random.default_rng(len(obs)).integers(1, 5, size=len(obs))
+
+    shielded = run_episodes("recon", cfg, wander, num_fields=3, seed=2)
+    raw = run_episodes("recon", cfg, wander, num_fields=3, seed=2, yield_moves=False)
+    assert sum(m["collisions"] for m in shielded) == 0
+    assert sum(m["collisions"] for m in raw) > 0
