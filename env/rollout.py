@@ -6,9 +6,9 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
+from env import shield
 from env.baselines import BASELINES, make_baseline
 from env.config import ConfigError, FieldConfig
-from env import shield
 from env.core import SwarmSim
 from env.scenarios import get_scenario
 
