@@ -68,7 +68,8 @@ def yield_moves(sim: "SwarmSim", actions: np.ndarray) -> np.ndarray:
         rank = np.where(moving, 1 + index, 0)[counted]  # drones that stay first, then by index
         rows = np.flatnonzero(counted.ravel())
         order = np.lexsort((rank, key))
-        later = np.r_[False, key[order][1:] == key[order][:-1]]  # not the first in its cell
+        later = np.zeros(order.size, dtype=bool)  # not the first drone in its cell
+        later[1:] = key[order][1:] == key[order][:-1]
         losers = rows[order[later]]
         losers = losers[moving.ravel()[losers]]  # only a mover can give way
         if losers.size == 0:

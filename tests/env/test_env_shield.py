@@ -77,6 +77,25 @@ def test_yield_moves_leave_no_two_drones_in_one_cell_and_give_way_only_where_nee
     assert plain.counters["collisions"].sum() > 20
 
 
+def test_yield_moves_at_take_off() -> None:
+    """At take-off every drone is on the base, which drones may share: a hovering swarm has nothing to
+    check (an empty case the loop must survive); of three drones leaving by the same free side, the
+    first goes and the other two wait."""
+    sim = SwarmSim("recon", FieldConfig(width=8, height=8, n_drones=3), 4, seed=0, auto_reset=False)
+    hover = np.full(sim.num_rows, HOVER)
+    np.testing.assert_array_equal(yield_moves(sim, hover), hover)
+    checked = 0
+    for move in (1, 2, 3, 4):  # UP, DOWN, LEFT, RIGHT
+        side = sim.packed.reshape(sim.B, sim.C)[np.arange(sim.B), sim.base_cell + sim.move_delta[move]]
+        free = (side & BIT_BLOCKED) == 0  # per field: that side of its base is open
+        kept = yield_moves(sim, np.full(sim.num_rows, move)).reshape(sim.B, sim.N)
+        for f in range(sim.B):
+            expected = [move, HOVER, HOVER] if free[f] else [move] * 3
+            assert kept[f].tolist() == expected, (move, f)
+            checked += int(free[f])
+    assert checked > 0
+
+
 def test_rollouts_of_a_learned_policy_yield_unless_told_not_to() -> None:
     """run_episodes passes a callable policy's actions through the yield shield (evaluation, gate and
     missions act so); yield_moves=False gives the raw actions, with their collisions."""
