@@ -1,9 +1,10 @@
 """Fixtures of the infra tests. They touch only throw-away environments of their own.
 
 - `sentinel` (session; every deploying test gets it through `vault_env` or `review_env`: up first, down
-  last): plants a sentinel in the staging and production prefixes (a row in their databases too when
-  those clusters run) and fingerprints the operators' vaults; after the whole session everything must be
-  as planted. test_zz_sentinel.py asserts the same as the last test of the infra-hosts group.
+  last): plants a sentinel in the staging and production prefixes that exist (a row in their databases
+  too when those clusters run; a prefix that does not exist is never created and must stay absent) and
+  fingerprints the operators' vaults; after the whole session everything must be as planted.
+  test_zz_sentinel.py asserts the same as the last test of the infra-hosts group.
 - `vault_env` (session): two free test environments test-<n> (A and B), their vaults in a throw-away
   secrets dir with a vault password generated now, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse
   every other env. Each test env is a host: this machine is provisioned with infra/ansible/target.yml
@@ -171,25 +172,22 @@ def _online_cluster_port(env: str) -> str | None:
     return None
 
 
-CREATED_MARK = ".swarmops-test-created"  # in a real environment's prefix that a sentinel had to create
-
-
 def plant_sentinel() -> dict[str, Any]:
-    """A random token in /opt/swarmops/<env>/ (the prefix is created if absent) and, where the env's
-    cluster runs, in a table of its postgres database; plus the vault fingerprints."""
+    """A random token in each existing /opt/swarmops/<env>/ and, where the env's cluster runs, in a table
+    of its postgres database; plus the vault fingerprints. A prefix that does not exist is not created
+    (the tests never make or remove anything of a real environment): it is recorded and must still be
+    absent at the end, so a test that deployed there shows up too."""
     token = secrets.token_hex(16)
     planted: dict[str, Any] = {"token": token, "vaults": _fingerprint_vaults(), "files": {}, "rows": {},
-                               "created": []}
+                               "absent": []}
     for env in REAL_ENVS:
         prefix = Path(f"/opt/swarmops/{env}")
-        if not prefix.exists():
-            prefix.mkdir(parents=True, mode=0o755)
-            (prefix / CREATED_MARK).touch()  # the last sentinel to leave removes the prefix again
-        if (prefix / CREATED_MARK).exists():
-            planted["created"].append(str(prefix))
-        f = prefix / f".swarmops-test-sentinel-{token[:8]}"
-        f.write_text(token)
-        planted["files"][env] = str(f)
+        if prefix.exists():
+            f = prefix / f".swarmops-test-sentinel-{token[:8]}"
+            f.write_text(token)
+            planted["files"][env] = str(f)
+        else:
+            planted["absent"].append(env)
         port = _online_cluster_port(env)
         if port:
             res = _psql(env, port,
@@ -207,6 +205,9 @@ def sentinel_problems(planted: dict[str, Any]) -> list[str]:
         p = Path(path)
         if not p.is_file() or p.read_text() != planted["token"]:
             problems.append(f"{env}: sentinel file {path} gone or changed")
+    for env in planted["absent"]:
+        if Path(f"/opt/swarmops/{env}").exists():
+            problems.append(f"{env}: /opt/swarmops/{env} appeared during the session")
     for env, port in planted["rows"].items():
         res = _psql(env, port,
                     f"SELECT count(*) FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
@@ -218,18 +219,11 @@ def sentinel_problems(planted: dict[str, Any]) -> list[str]:
 
 
 def remove_sentinel(planted: dict[str, Any]) -> None:
-    """Take the sentinel away again (and the prefixes it had to create)."""
+    """Take this session's own sentinel file and row away again; nothing else of the environment."""
     for path in planted["files"].values():
         Path(path).unlink(missing_ok=True)
     for env, port in planted["rows"].items():
         _psql(env, port, f"DELETE FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
-    for prefix in map(Path, planted["created"]):
-        if not list(prefix.glob(".swarmops-test-sentinel-*")):  # another worker's sentinel still there
-            (prefix / CREATED_MARK).unlink(missing_ok=True)
-            try:
-                prefix.rmdir()  # only if empty: never remove what someone else put there meanwhile
-            except OSError:
-                pass
 
 
 @pytest.fixture(scope="session")
