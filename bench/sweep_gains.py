@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from env.core import SwarmSim  # noqa: E402
 from env.sectors import Sectors  # noqa: E402
+from training.evaluate import field_values  # noqa: E402
 from training.scenarios import DEFAULT_SUITE_DIR, entry_layouts, load_suite  # noqa: E402
 
 VALIDATION_SEED_OFFSET = 7919  # fresh layouts: each entry's seed + this, never the suite's own
@@ -42,14 +43,12 @@ def sweep(cfg: Any, fields: int, seed: int, layouts: list | None, hemmed: bool) 
 
 
 def summary(metrics: list[dict[str, Any]], max_steps: int) -> dict[str, float]:
-    """Mean steps to 95 % (twice the budget where never), steps / lower bound, idle share."""
-    steps = [m["steps_to_95"] if m["steps_to_95"] is not None else 2 * max_steps for m in metrics]
-    return {
-        "steps_to_95": float(np.mean(steps)),
-        "bound_ratio": float(np.mean([s / max(1, m["lower_bound_steps"]) for s, m in zip(steps, metrics)])),
-        "idle_share": float(np.mean([m["idle_steps_to_95"] / max(1, m["drone_steps_to_95"])
-                                     for m in metrics])),
-    }
+    """Means over the fields of the evaluation's own per-field figures (training.evaluate.field_values):
+    steps to 95 % (with its penalty where never), steps / lower bound, idle share."""
+    fields = [field_values("recon", m, max_steps, None) for m in metrics]
+    return {name: float(np.mean([f.get(key, 0.0) for f in fields]))
+            for name, key in (("steps_to_95", "steps_to_target"), ("bound_ratio", "time_ratio_lb"),
+                              ("idle_share", "idle_share"))}
 
 
 def main() -> int:

@@ -18,9 +18,15 @@ OBS_RADIUS = 3
 MAX_GAIN_RADIUS = OBS_RADIUS - 1
 # ... and, for the hemmed gain, whose cells' eight neighbours must fit the window too
 MAX_HEMMED_RADIUS = OBS_RADIUS - 2
+
 MAX_SIDE = 512
 MAX_DRONES = 256
 MAX_WATER_NEED = 7  # need levels are packed into 3 bits of the observation map
+
+
+def max_gain_radius(hemmed: bool) -> int:
+    """The largest sensor radius whose move gain (hemmed or plain cells) a policy reads from its window."""
+    return MAX_HEMMED_RADIUS if hemmed else MAX_GAIN_RADIUS
 
 
 class ConfigError(ValueError):

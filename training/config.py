@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from env.config import MAX_GAIN_RADIUS, MAX_HEMMED_RADIUS, FieldConfig
+from env.config import FieldConfig, max_gain_radius
 from training.yamlfile import read_mapping, resolve_named
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -123,7 +123,7 @@ class Profile(_Strict):
                     f"num_agents={self.num_agents} (the VecEnv size is fixed)"
                 )
         radius = self.field.get("sensor_radius", FieldConfig.sensor_radius)
-        limit = MAX_HEMMED_RADIUS if self.ppo.gain_weight == "hemmed" else MAX_GAIN_RADIUS
+        limit = max_gain_radius(self.ppo.gain_weight == "hemmed")
         if self.ppo.gain_prior and not (isinstance(radius, int) and 0 <= radius <= limit):
             raise ValueError(f"ppo.gain_prior={self.ppo.gain_prior} with gain_weight={self.ppo.gain_weight} "
                              f"needs field.sensor_radius in 0..{limit} (the gain is read from the "

@@ -21,7 +21,7 @@ from stable_baselines3.common.distributions import CategoricalDistribution, Dist
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from torch.distributions import Categorical
 
-from env.config import MAX_GAIN_RADIUS, MAX_HEMMED_RADIUS, OBS_RADIUS
+from env.config import OBS_RADIUS, max_gain_radius
 from env.core import COMPASS_FEATURES, N_CHANNELS, OBS_DIM, WINDOW
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 
@@ -58,8 +58,8 @@ def move_gains(obs: th.Tensor, radius: int, hemmed: bool = False) -> th.Tensor:
     yet within ``radius`` of the cell it leads to, read from the observation's window: what the move
     would newly sense (env.core.SwarmSim.move_gains on the simulator's maps, line of sight ignored).
     ``hemmed``: each such cell counts 1 + its eight neighbours that are blocked, sensed or off the
-    window (those cells lie within MAX_HEMMED_RADIUS + 1 of the target, so their neighbours are in it)."""
-    limit = MAX_HEMMED_RADIUS if hemmed else MAX_GAIN_RADIUS
+    window (for radius <= 1 those cells lie within 2 of the target, so their neighbours are in it)."""
+    limit = max_gain_radius(hemmed)
     if not 0 <= radius <= limit:
         raise ValueError(f"radius={radius}: allowed 0..{limit} (the square must fit the window)")
     todo = (obs[:, :COVERED_PLANE] < 0.5) & (obs[:, COVERED_PLANE:2 * COVERED_PLANE] < 0.5)
@@ -145,7 +145,7 @@ class MaskedMovesPolicy(ActorCriticPolicy):
             raise ValueError(f"gain_prior={gain_prior!r}: allowed: >= 0")
         if gain_weight not in GAIN_WEIGHTS:
             raise ValueError(f"gain_weight={gain_weight!r}: allowed: {', '.join(GAIN_WEIGHTS)}")
-        limit = MAX_HEMMED_RADIUS if gain_weight == "hemmed" else MAX_GAIN_RADIUS
+        limit = max_gain_radius(gain_weight == "hemmed")
         if gain_prior and not 0 <= gain_radius <= limit:
             raise ValueError(f"gain_radius={gain_radius!r}: allowed: 0..{limit} "
                              f"with gain_weight={gain_weight}")
