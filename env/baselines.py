@@ -16,9 +16,10 @@ import numpy as np
 
 from env import rng as crng
 from env.config import ConfigError
-from env.core import BIT_BLOCKED, BIT_DRONE, SwarmSim
+from env.core import BIT_BLOCKED, SwarmSim
 from env.navigation import PathBook, astar, descend
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER, get_scenario
+from env.shield import yield_moves
 
 BASELINES = ("random", "lawnmower", "partition", "sectors", "greedy")
 _MOVES = np.array([UP, DOWN, LEFT, RIGHT])
@@ -44,7 +45,6 @@ class Navigator:
         self.sim = sim
         self.book = PathBook(sim.B, sim.N, sim.Wp)
         self.target = np.full((sim.B, sim.N), _NONE, dtype=np.int64)  # padded cell in the field
-        self.waits = np.zeros((sim.B, sim.N), dtype=np.int64)
         self._cache: dict[int, tuple[int, bytes, memoryview]] = {}  # field -> (episode, maps)
 
     def forget(self, fields: np.ndarray) -> None:
@@ -89,8 +89,9 @@ class Navigator:
         return self.follow(want_tgt, home, urgent)
 
     def follow(self, want: np.ndarray, home: np.ndarray, urgent: np.ndarray | None = None) -> np.ndarray:
-        """(B, N) actions: ``want`` (the caller's moves), or home where ``home``, yielding to other
-        drones except where ``urgent`` (battery low; defaults to ``home``)."""
+        """(B, N) actions: ``want`` (the caller's moves), or home where ``home``, giving way to other
+        drones (env.shield.yield_moves, the rule a learned policy's drones follow too) except where
+        ``urgent`` (battery low; defaults to ``home``)."""
         sim = self.sim
         g = sim.cell + sim.field_off[:, None]
         # Home: the neighbour with the smallest distance to the base (env keeps that map).
@@ -98,28 +99,8 @@ class Navigator:
         best = np.argmin(d_home, axis=2)
         better = np.take_along_axis(d_home, best[..., None], axis=2)[..., 0] < sim.dist[g]
         want_home = np.where(better, _MOVES[best], HOVER)
-        return self._yield(np.where(home, want_home, want), home if urgent is None else urgent)
-
-    def _yield(self, want: np.ndarray, urgent: np.ndarray) -> np.ndarray:
-        """Hover instead of entering an occupied cell or one a lower-index drone also wants.
-
-        Drones flying home on a low battery never wait: a collision costs less than a grounded drone."""
-        sim = self.sim
-        g = sim.cell + sim.field_off[:, None]
-        dest = g + sim.move_delta[want]
-        moving = dest != g
-        base = (sim.base_cell + sim.field_off)[:, None]
-        occupied = ((sim.packed[dest] & BIT_DRONE) > 0) & moving & (dest != base)
-        rows = np.flatnonzero(moving.ravel())
-        cells = dest.ravel()[rows]
-        ids = rows.astype(np.int32)
-        np.minimum.at(sim.scratch, cells, ids)
-        lost = np.zeros(sim.B * sim.N, dtype=bool)
-        lost[rows] = (sim.scratch[cells] != ids) & (cells != base.ravel()[rows // sim.N])
-        sim.scratch[cells] = np.iinfo(np.int32).max
-        wait = (occupied | lost.reshape(want.shape)) & (self.waits < 3) & ~urgent  # after 3 waits, go anyway
-        self.waits = np.where(wait, self.waits + 1, 0)
-        return np.where(wait, HOVER, want)
+        urgent = home if urgent is None else urgent
+        return yield_moves(sim, np.where(home, want_home, want), keep=urgent).reshape(want.shape)
 
 
 def _needs_home(sim: SwarmSim, margin: int = 2) -> np.ndarray:

@@ -21,7 +21,7 @@ def _controller(policy: Policy, sim: SwarmSim, seed: int,
         base = make_baseline(policy, sim, seed)
         return lambda s, obs: base(s)
     if callable(policy) and yield_moves:
-        return lambda s, obs: shield.yield_moves(s, policy(obs))
+        return lambda s, obs: shield.yield_moves(s, policy(obs), keep=shield.low_battery(obs))
     if callable(policy):
         return lambda s, obs: np.asarray(policy(obs)).reshape(-1)
     raise ConfigError(
@@ -49,8 +49,9 @@ def run_episodes(
     bound_ratio (steps / lower bound, recon), found_plants ([y, x] discovered, recon).
     ``policy``: a baseline name or a callable obs[num_envs, D] -> actions[num_envs].
     ``on_step(sim)`` is called after every step (e.g. to record frames).
-    ``yield_moves``: a callable policy's drones give way to each other (env.shield.yield_moves: no two
-    share a cell off the base), as the heuristics' drones do; False: its actions as they come.
+    ``yield_moves``: a callable policy's drones give way to each other by the heuristics' rule
+    (env.shield.yield_moves: no two share a cell off the base; drones flying home on a low battery
+    never wait); False: its actions as they come.
     """
     get_scenario(scenario)
     if isinstance(num_fields, bool) or not isinstance(num_fields, int) or num_fields < 1:

@@ -10,9 +10,10 @@ observation (env.core layout), so it wraps any policy: evaluation, mission and t
 
 Yield shield (:func:`yield_moves`): a learned policy's drones do not wait for each other, so two may
 end a step in the same cell (the simulator counts a collision and moves on; real drones would not).
-It applies the heuristics' rule jointly: of the drones that would share a cell (the base excepted), one
-goes and the others hover. It needs the whole swarm's positions, so env.rollout applies it to every
-learned policy's actions (evaluation, the gate, missions), not to the observation rows.
+Of the drones that would share a cell (the base excepted), one goes and the others hover; drones flying
+home on a low battery never wait. The heuristics' drones follow the same rule (env.baselines.Navigator).
+It needs the whole swarm's positions, so env.rollout applies it to every learned policy's actions
+(evaluation, the gate, missions), not to the observation rows.
 """
 
 from __future__ import annotations
@@ -34,44 +35,57 @@ MARGIN = 0.02
 must be at least 2 steps (one step away can widen the gap by two): batteries of 100 units or more."""
 
 
+def low_battery(obs: np.ndarray, margin: float = MARGIN) -> np.ndarray:
+    """(rows,) bool: the drones whose battery barely covers the way home (obs is (rows, OBS_DIM))."""
+    obs = np.asarray(obs)
+    at_base = obs[:, AT_BASE] > 0.5
+    home_dir = obs[:, HOME_DIR:HOME_DIR + 4]
+    return ~at_base & (obs[:, BATTERY] <= obs[:, DIST_HOME] + margin) & (home_dir.max(axis=1) > 0.5)
+
+
 def battery_shield(obs: np.ndarray, actions: np.ndarray, margin: float = MARGIN) -> np.ndarray:
     """``actions`` with the rows that must go home (or keep charging) replaced; obs is (rows, OBS_DIM)."""
     obs = np.asarray(obs)
     actions = np.asarray(actions).reshape(-1).copy()
-    battery, dist = obs[:, BATTERY], obs[:, DIST_HOME]
-    at_base = obs[:, AT_BASE] > 0.5
-    home_dir = obs[:, HOME_DIR:HOME_DIR + 4]
-    low = ~at_base & (battery <= dist + margin) & (home_dir.max(axis=1) > 0.5)
-    actions[low] = 1 + np.argmax(home_dir[low], axis=1)  # UP, DOWN, LEFT, RIGHT follow HOVER
-    actions[at_base & (battery < 1.0)] = HOVER
+    low = low_battery(obs, margin)
+    actions[low] = 1 + np.argmax(obs[low, HOME_DIR:HOME_DIR + 4], axis=1)  # UP..RIGHT follow HOVER
+    actions[(obs[:, AT_BASE] > 0.5) & (obs[:, BATTERY] < 1.0)] = HOVER
     return actions
 
 
-def yield_moves(sim: "SwarmSim", actions: np.ndarray) -> np.ndarray:
+def yield_moves(sim: "SwarmSim", actions: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
     """``actions`` (one per drone row of ``sim``) with the moves that would end in a cell another active
     drone holds or enters replaced by HOVER, so no two active drones share a cell off the base after
-    the step. A drone that stays keeps its cell; of the movers into one cell the lowest index goes. A
-    drone made to hover keeps its own cell, which may stop a mover behind it: repeated until stable
-    (each pass only turns moves into hovers). Two drones already sharing a cell stay as they are."""
+    the step. A drone that stays keeps its cell; of the movers into one cell, one goes: whose turn it
+    is first rotates with the step (a fixed order can lock a chain for good: drone 5 wins a cell that
+    only frees up if drone 6, which it beat, swaps places with the cell's holder). A drone made to
+    hover keeps its own cell, which may stop a mover behind it: repeated until stable (each pass only
+    turns moves into hovers). Two drones already sharing a cell stay as they are.
+
+    ``keep`` (B, N): drones that never give way (those flying home on a low battery, ``low_battery``:
+    a collision costs less than a grounded drone); the others give way to them as to a drone that
+    stays."""
     b, n = sim.B, sim.N
     out = np.asarray(actions).reshape(b, n).astype(np.int64).copy()
     active = sim.active
     target = sim.cell + sim.move_delta[out]
     blocked = (np.take_along_axis(sim.packed.reshape(b, sim.C), target, axis=1) & BIT_BLOCKED) > 0
     moving = active & (target != sim.cell) & ~blocked
+    kept = np.zeros((b, n), dtype=bool) if keep is None else np.asarray(keep, dtype=bool).reshape(b, n)
     field = np.repeat(np.arange(b, dtype=np.int64), n).reshape(b, n)
     index = np.tile(np.arange(n, dtype=np.int64), b).reshape(b, n)
+    turn = (index - sim.counters["step"][:, None]) % n
     while True:
         end = np.where(moving, target, sim.cell)
         counted = active & (end != sim.base_cell[:, None])
         key = (field * sim.C + end)[counted]
-        rank = np.where(moving, 1 + index, 0)[counted]  # drones that stay first, then by index
+        rank = np.where(moving & ~kept, 1 + turn, 0)[counted]  # in each cell: stayers and kept first
         rows = np.flatnonzero(counted.ravel())
         order = np.lexsort((rank, key))
         later = np.zeros(order.size, dtype=bool)  # not the first drone in its cell
         later[1:] = key[order][1:] == key[order][:-1]
         losers = rows[order[later]]
-        losers = losers[moving.ravel()[losers]]  # only a mover can give way
+        losers = losers[(moving & ~kept).ravel()[losers]]  # only a mover can give way
         if losers.size == 0:
             break
         moving.ravel()[losers] = False

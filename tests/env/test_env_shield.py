@@ -108,3 +108,38 @@ def test_rollouts_of_a_learned_policy_yield_unless_told_not_to() -> None:
     raw = run_episodes("recon", cfg, wander, num_fields=3, seed=2, yield_moves=False)
     assert sum(m["collisions"] for m in shielded) == 0
     assert sum(m["collisions"] for m in raw) > 0
+
+
+def _row_of_three(turn_step: int) -> tuple[SwarmSim, np.ndarray]:
+    """Three drones side by side on an open field, away from the base: drone 1 (left) flies right, drones
+    2 (middle) and 0 (right) fly left; the step counter sets whose turn it is first."""
+    cfg = FieldConfig(width=12, height=12, n_drones=3, obstacle_density=0.0)
+    sim = SwarmSim("recon", cfg, 1, seed=0, auto_reset=False)
+    pad = (sim.Wp - cfg.width) // 2  # padded cells: the field starts at (pad, pad)
+    row = pad + ((sim.base_cell[0] // sim.Wp - pad + 6) % cfg.height)  # a field row not the base's
+    sim.cell[0] = row * sim.Wp + pad + np.array([6, 4, 5])  # right, left, middle
+    sim.counters["step"][0] = turn_step
+    return sim, np.array([3, 4, 3])  # LEFT, RIGHT, LEFT
+
+
+def test_whose_turn_it_is_rotates_so_a_locked_chain_moves() -> None:
+    """Drones 0 and 1 want the middle cell, whose holder (2) swaps with drone 1. If drone 0 goes first,
+    drone 1 waits, so 2 cannot leave and 0 cannot enter: all three hover, and with a fixed order they
+    would every step (the sector sweep stalled for 70 steps on a suite field so). The first turn rotates
+    with the step: when drone 1's turn comes first, 1 and 2 swap and 0 waits."""
+    outcomes = []
+    for step in range(3):
+        sim, actions = _row_of_three(step)
+        outcomes.append(yield_moves(sim, actions).tolist())
+    assert outcomes[0] == [HOVER, HOVER, HOVER]  # drone 0 first: locked
+    assert [HOVER, 4, 3] in outcomes[1:]  # drone 1 first: the swap
+
+
+def test_a_drone_flying_home_on_a_low_battery_never_waits() -> None:
+    """``keep``: the middle drone stays and the left one flies into it: it goes anyway (a collision
+    costs less than a grounded drone); another mover into the cell a kept drone enters gives way."""
+    sim, _ = _row_of_three(0)
+    hold = np.array([3, 4, HOVER])  # 0 and 1 both head for the middle, where 2 stays
+    np.testing.assert_array_equal(yield_moves(sim, hold), [HOVER, HOVER, HOVER])
+    keep = np.array([[False, True, False]])
+    np.testing.assert_array_equal(yield_moves(sim, hold, keep=keep), [HOVER, 4, HOVER])
