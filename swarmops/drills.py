@@ -135,6 +135,13 @@ def _metric_rows(url: str) -> list[tuple[str, int, str]]:
         engine.dispose()
 
 
+_LEDGER_RETRYING = "ledger: database unreachable"  # training.ledger's line on a write's first failure
+
+
+def _log_count(log: Path, line: str) -> int:
+    return log.read_text(errors="replace").count(line) if log.exists() else 0
+
+
 def _updates_logged(url: str) -> int:
     return len({step for _, step, _ in _metric_rows(url)})
 
@@ -225,7 +232,11 @@ def postgres_restart(ctx: DrillContext) -> DrillResult:
             if training.proc.poll() is not None:
                 break
             began = time.perf_counter()
-            ctx.server.restart()
+            felt = _log_count(training.log, _LEDGER_RETRYING)
+            # down until the training has met the outage (or ended): a restart shorter than the time
+            # between two updates would test nothing on a slow machine
+            ctx.server.restart(down_until=lambda: _log_count(training.log, _LEDGER_RETRYING) > felt
+                               or training.proc.poll() is not None)
             outage += time.perf_counter() - began
             restarts += 1
         training.proc.wait(timeout=DRILL_TIMEOUT_S)

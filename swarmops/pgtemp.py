@@ -12,9 +12,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 PG_BIN = Path(os.environ.get("SWARMOPS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -67,14 +68,26 @@ class ThrowawayPostgres:
                                      "-A", "scram-sha-256", f"--pwfile={pwfile}"]),
                        check=True, capture_output=True, timeout=120)
         pwfile.unlink()
-        self._pg_ctl("-o", f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 "
-                           "-c max_connections=200", "-l", str(self.workdir / "log"), "-w", "start")
+        self._serve()
         return self
 
-    def restart(self) -> None:
-        """Stop (fast: open connections are cut) and start again on the same port."""
-        # -l again: without it the new postmaster would inherit (and hold open) our captured stdout.
-        self._pg_ctl("-m", "fast", "-l", str(self.workdir / "log"), "-w", "restart")
+    def _serve(self) -> None:
+        # -l: without a log file the postmaster would inherit (and hold open) our captured stdout.
+        self._pg_ctl("-o", f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 "
+                           "-c max_connections=200", "-l", str(self.workdir / "log"), "-w", "start")
+
+    def restart(self, down_until: Callable[[], bool] | None = None, max_down_s: float = 60.0) -> None:
+        """Stop (fast: open connections are cut) and start again on the same port. ``down_until``: stay
+        down until it returns True (polled every 0.2 s, at most ``max_down_s``), so that a client's
+        write is sure to meet the outage however slowly the client runs."""
+        if down_until is None:
+            self._pg_ctl("-m", "fast", "-l", str(self.workdir / "log"), "-w", "restart")
+            return
+        self._pg_ctl("-m", "fast", "-w", "stop")
+        deadline = time.monotonic() + max_down_s
+        while not down_until() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self._serve()
 
     def stop(self) -> None:
         """Stop the server and remove its files."""
