@@ -108,9 +108,9 @@ def _throughput_panel(ax: Any, df: Any) -> None:
     ax.grid(alpha=0.3)
 
 
-def _evaluation_panel(ax: Any, df: Any, name: str, metric: str, reference: str) -> None:
+def _evaluation_panel(ax: Any, df: Any, name: str, metric: str, reference: str, line: bool = True) -> None:
     """Bars of the latest evaluation's per-field ``metric`` per scenario and policy (mean, min-max);
-    the line at 1 is ``reference``."""
+    the line at 1 (drawn where ``line``) is ``reference``."""
     title = QUERIES[name].title
     if df.empty:
         return _empty(ax, title)
@@ -118,7 +118,8 @@ def _evaluation_panel(ax: Any, df: Any, name: str, metric: str, reference: str) 
     colours = ["tab:blue" if p == "ppo" else "tab:grey" for p in df["policy"]]
     mean, low, high = df[f"mean_{metric}"], df[f"min_{metric}"], df[f"max_{metric}"]
     ax.barh(labels, mean, xerr=[mean - low, high - mean], color=colours, capsize=3)
-    ax.axvline(1.0, color="black", linewidth=0.8)
+    if line:
+        ax.axvline(1.0, color="black", linewidth=0.8)
     # random's ratios (10-60x) would squeeze the bars that matter: those past VIEW_LIMIT are cut there
     # and labelled with their mean
     right = min(float(high.max()), VIEW_LIMIT) * 1.05
@@ -163,7 +164,7 @@ def _figure(panels: dict[str, Any]) -> Any:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(4, 2, figsize=(16, 20))
+    fig, axes = plt.subplots(5, 2, figsize=(16, 24))
     _status_panel(axes[0][0], panels["run_status"])
     _throughput_panel(axes[0][1], panels["throughput"])
     _curves_panel(axes[1][0], panels["reward_curves"], "reward_curves", "mean episode reward")
@@ -172,10 +173,13 @@ def _figure(panels: dict[str, Any]) -> Any:
                       "time ratio to the best heuristic")
     _evaluation_panel(axes[2][1], panels["evaluation_vs_lower_bound"], "evaluation_vs_lower_bound",
                       "time_ratio_lb", "time ratio to the lower bound")
-    gs = axes[3][0].get_gridspec()  # the promotion history spans the last row
-    for ax in axes[3]:
+    _evaluation_panel(axes[3][0], panels["evaluation_idle_share"], "evaluation_idle_share", "idle_share",
+                      "share of drone-steps that sensed nothing", line=False)
+    axes[3][1].remove()
+    gs = axes[4][0].get_gridspec()  # the promotion history spans the last row
+    for ax in axes[4]:
         ax.remove()
-    promotions = fig.add_subplot(gs[3, :])
+    promotions = fig.add_subplot(gs[4, :])
     _promotions_panel(promotions, panels["promotions"])
     for ax in (axes[0][1], promotions):  # time axes: short, unambiguous date labels
         locator = mdates.AutoDateLocator()
@@ -197,7 +201,8 @@ def _html(panels: dict[str, Any], source: str) -> str:
         f"<p>Run ledger {html.escape(source)}, rendered {now}.</p>",
         f"<img src='{PNG_NAME}' alt='training dashboard'>",
     ]
-    for name in ("runs", "evaluation_vs_baselines", "evaluation_vs_lower_bound", "promotions"):
+    for name in ("runs", "evaluation_vs_baselines", "evaluation_vs_lower_bound", "evaluation_idle_share",
+                 "promotions"):
         df = panels[name]
         parts.append(f"<h2>{html.escape(QUERIES[name].title)}</h2>")
         parts.append(df.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}") if not df.empty

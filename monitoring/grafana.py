@@ -67,8 +67,8 @@ _CURVE_TRANSFORMS = [
 
 
 def training_dashboard() -> dict[str, Any]:
-    """Runs, learning curves, evaluation vs baselines and vs the lower bound, throughput and promotion
-    history from the run ledger."""
+    """Runs, learning curves, evaluation vs baselines and vs the lower bound, recon's idle share,
+    throughput and promotion history from the run ledger."""
     lay = _Layout()
     panels = [
         lay.place(_sql_panel("table", "run_status"), 6, 8),
@@ -81,9 +81,13 @@ def training_dashboard() -> dict[str, Any]:
                              options={"xField": "policy", "orientation": "horizontal"}), 12, 9),
         lay.place(_sql_panel("barchart", "evaluation_vs_lower_bound",
                              options={"xField": "policy", "orientation": "horizontal"}), 12, 9),
+        lay.place(_sql_panel("barchart", "evaluation_idle_share",
+                             options={"xField": "policy", "orientation": "horizontal"},
+                             fieldConfig={"defaults": {"unit": "percentunit", "min": 0, "max": 1},
+                                          "overrides": []}), 12, 8),
         lay.place(_sql_panel("timeseries", "throughput", "time_series",
                              fieldConfig={"defaults": {"unit": "short", "custom": {"drawStyle": "points"}},
-                                          "overrides": []}), 24, 8),
+                                          "overrides": []}), 12, 8),
         lay.place(_sql_panel("table", "promotions"), 24, 8),
     ]
     return _dashboard("swarmops-training", "SwarmOps training", panels, "now-30d")

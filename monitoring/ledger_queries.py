@@ -83,6 +83,11 @@ FROM runs WHERE agent_steps_per_second IS NOT NULL ORDER BY started_at""".strip(
     "evaluation_vs_lower_bound": _latest_evaluation(
         "time_ratio_lb",
         "Evaluation, recon: time ratio to the lower bound (latest; 1 = optimal, lower is better)"),
+    # recon only: the share of the drone-steps to the coverage target that newly sensed no cell (travel
+    # over sensed ground, hovering, waiting): where the time above the lower bound goes
+    "evaluation_idle_share": _latest_evaluation(
+        "idle_share",
+        "Evaluation, recon: idle share of drone-steps (latest; sensed nothing new, lower is better)"),
     "promotions": LedgerQuery(
         title="Promotion history (gate decisions)",
         sql="""

@@ -47,8 +47,10 @@ def seed_ledger(url: str) -> dict[str, list[str]]:
                         for policy, base in {**BASELINE_SCORES, "ppo": 0.70 + 0.02 * i}.items()
                         for seed in range(3)
                         for metric, value in (("score", base), ("coverage", min(1.0, base + 0.2)),
-                                              ("time_ratio", 0.6 / base), ("time_ratio_lb", 1 / base))
-                        if metric != "time_ratio_lb" or scenario == "recon"]  # a lower bound: recon only
+                                              ("time_ratio", 0.6 / base), ("time_ratio_lb", 1 / base),
+                                              ("idle_share", 0.2 / base))
+                        # a lower bound and the idle share: recon only
+                        if metric not in ("time_ratio_lb", "idle_share") or scenario == "recon"]
                 ledger.add_evaluation(run_id, suite_hash="suite-v1", rows=rows)
                 decision = decisions[i]
                 compared = decision != "first"

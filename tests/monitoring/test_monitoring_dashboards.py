@@ -161,6 +161,25 @@ def test_lower_bound_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> 
 
 
 @pytest.mark.unit
+def test_idle_share_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> None:
+    """The idle-share panel: per policy, the latest recon evaluation's share of drone-steps that sensed
+    nothing (a share, 0..1; watering has none), on the embedded ledger."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    seed_ledger(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        df = pd.read_sql(sa.text(QUERIES["evaluation_idle_share"].sql), conn)
+    engine.dispose()
+    assert set(df.scenario) == {"recon"} and set(df.run_id) == {"recon-05-finished"}
+    assert df.min_idle_share.min() >= 0 and df.max_idle_share.max() <= 1
+    best = df.sort_values("mean_idle_share").iloc[0]
+    assert best.policy == "ppo" and best.fields == 3
+
+
+@pytest.mark.unit
 def test_training_dashboard_sql_on_sqlite_ledger(tmp_path: Path) -> None:
     """The embedded default ledger (what `swarmops report dashboard` reads without a server)."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
