@@ -304,7 +304,8 @@ def mlflow_down(ctx: DrillContext) -> DrillResult:
         while time.monotonic() < down_until and training.proc.poll() is None:
             time.sleep(0.5)
         during = _updates_logged(ledger_url) - before
-        server.start()
+        if training.proc.poll() is None:  # (a training that gave up needs no server: counts read its DB)
+            server.start()
         downtime = time.perf_counter() - stopped
         training.proc.wait(timeout=DRILL_TIMEOUT_S)
     finally:
