@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -142,10 +143,8 @@ def test_evaluation_panel_shows_latest_evaluation_per_scenario(postgres_url: str
     assert set(df.policy) == {"ppo", "random", "lawnmower", "greedy"}
 
 
-@pytest.mark.unit
-def test_lower_bound_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> None:
-    """The second evaluation panel: per policy, the latest recon evaluation's ratio to the lower bound
-    (watering has no bound, so no rows), on the embedded ledger."""
+def _seeded_panel(tmp_path: Path, name: str) -> Any:
+    """The rows of the ledger query ``name`` on a seeded embedded ledger (a DataFrame)."""
     import pandas as pd
     import sqlalchemy as sa
 
@@ -153,8 +152,16 @@ def test_lower_bound_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> 
     seed_ledger(url)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        df = pd.read_sql(sa.text(QUERIES["evaluation_vs_lower_bound"].sql), conn)
+        df = pd.read_sql(sa.text(QUERIES[name].sql), conn)
     engine.dispose()
+    return df
+
+
+@pytest.mark.unit
+def test_lower_bound_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> None:
+    """The second evaluation panel: per policy, the latest recon evaluation's ratio to the lower bound
+    (watering has no bound, so no rows), on the embedded ledger."""
+    df = _seeded_panel(tmp_path, "evaluation_vs_lower_bound")
     assert set(df.scenario) == {"recon"} and set(df.run_id) == {"recon-05-finished"}
     best = df.sort_values("mean_time_ratio_lb").iloc[0]
     assert best.policy == "ppo" and best.fields == 3 and best.mean_time_ratio_lb >= 1.0
@@ -164,15 +171,7 @@ def test_lower_bound_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> 
 def test_idle_share_panel_shows_the_latest_recon_evaluation(tmp_path: Path) -> None:
     """The idle-share panel: per policy, the latest recon evaluation's share of drone-steps that sensed
     nothing (a share, 0..1; watering has none), on the embedded ledger."""
-    import pandas as pd
-    import sqlalchemy as sa
-
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    seed_ledger(url)
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        df = pd.read_sql(sa.text(QUERIES["evaluation_idle_share"].sql), conn)
-    engine.dispose()
+    df = _seeded_panel(tmp_path, "evaluation_idle_share")
     assert set(df.scenario) == {"recon"} and set(df.run_id) == {"recon-05-finished"}
     assert df.min_idle_share.min() >= 0 and df.max_idle_share.max() <= 1
     best = df.sort_values("mean_idle_share").iloc[0]
