@@ -1,9 +1,9 @@
 """Fixtures of the infra tests. They touch only throw-away environments of their own.
 
 - `sentinel` (session; every deploying test gets it through `vault_env` or `review_env`: up first, down
-  last): plants a sentinel in the staging and production prefixes that exist (a row in their databases
-  too when those clusters run; a prefix that does not exist is never created and must stay absent) and
-  fingerprints the operators' vaults; after the whole session everything must be as planted.
+  last): fingerprints staging and production without writing anything into them (prefix, configuration
+  and release digests, supervisord pid, cluster roles, databases and tables; a prefix that does not
+  exist must stay absent) and the operators' vaults; after the whole session all must be unchanged.
   test_zz_sentinel.py asserts the same as the last test of the infra-hosts group.
 - `vault_env` (session): two free test environments test-<n> (A and B), their vaults in a throw-away
   secrets dir with a vault password generated now, and SWARMOPS_TEST_ENVS_ONLY=1 so infra/*.sh refuse
@@ -143,6 +143,8 @@ def _free_test_envs(count: int) -> list[str]:
 
 
 # ---- the sentinel: proof that the session left staging and production alone ----
+# Read-only: the session writes nothing into a real environment, not even a marker. It fingerprints
+# what any deploy, teardown, promotion or secret rotation would change, and compares at the end.
 
 def _fingerprint_vaults() -> dict[str, str]:
     """sha256 of every real environment's vault an operator may have (secrets dir and legacy location)."""
@@ -153,86 +155,100 @@ def _fingerprint_vaults() -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
 
 
-def _psql(env: str, port: str, sql: str) -> subprocess.CompletedProcess:
-    """psql as postgres on ``env``'s cluster, through its own socket directory (the old shared one for a
-    cluster deployed before the directories were per environment)."""
+def _psql(env: str, port: str, sql: str, database: str = "postgres") -> subprocess.CompletedProcess:
+    """A read-only query as postgres on ``env``'s cluster (the session's transactions cannot write),
+    through its own socket directory (the old shared one for a cluster deployed before the directories
+    were per environment)."""
     own = Path(f"/opt/swarmops/{env}/postgres/run")
     socket_dir = str(own) if (own / f".s.PGSQL.{port}").exists() else "/var/run/postgresql"
     return subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-t", "-A",
-                           "-h", socket_dir, "-p", port, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+                           "-h", socket_dir, "-p", port, "-d", database, "-v", "ON_ERROR_STOP=1",
                            "-c", sql],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PGOPTIONS": "-c default_transaction_read_only=on"})
 
 
-def _online_cluster_port(env: str) -> str | None:
+def _cluster(env: str) -> tuple[str, str] | None:
+    """(port, status) of ``env``'s PostgreSQL cluster (pg_lsclusters), None when it has none."""
+    cluster = env.replace("-", "_")
     for line in subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout.splitlines():
         f = line.split()
-        if len(f) >= 4 and f[1] == env and f[3] == "online":
-            return f[2]
+        if len(f) >= 4 and f[1] == cluster:
+            return f[2], f[3]
     return None
 
 
-def plant_sentinel() -> dict[str, Any]:
-    """A random token in each existing /opt/swarmops/<env>/ and, where the env's cluster runs, in a table
-    of its postgres database; plus the vault fingerprints. A prefix that does not exist is not created
-    (the tests never make or remove anything of a real environment): it is recorded and must still be
-    absent at the end, so a test that deployed there shows up too."""
-    token = secrets.token_hex(16)
-    planted: dict[str, Any] = {"token": token, "vaults": _fingerprint_vaults(), "files": {}, "rows": {},
-                               "absent": []}
-    for env in REAL_ENVS:
-        prefix = Path(f"/opt/swarmops/{env}")
-        if prefix.exists():
-            f = prefix / f".swarmops-test-sentinel-{token[:8]}"
-            f.write_text(token)
-            planted["files"][env] = str(f)
-        else:
-            planted["absent"].append(env)
-        port = _online_cluster_port(env)
-        if port:
-            res = _psql(env, port,
-                        "CREATE TABLE IF NOT EXISTS swarmops_test_sentinel (token text PRIMARY KEY); "
-                        f"INSERT INTO swarmops_test_sentinel VALUES ('{token}')")
-            assert res.returncode == 0, f"cannot plant the sentinel row in {env}: {res.stderr}"
-            planted["rows"][env] = port
-    return planted
+_ROLES = ("SELECT rolname || ':' || oid || ':' || rolcanlogin || rolsuper || rolcreaterole || rolcreatedb"
+          " || ':' || md5(coalesce(rolpassword, '')) FROM pg_authid ORDER BY 1")
+_DATABASES = "SELECT datname || ':' || oid FROM pg_database WHERE datallowconn ORDER BY 1"
+_TABLES = ("SELECT n.nspname || '.' || c.relname || ':' || c.oid || ':' || c.relowner FROM pg_class c"
+           " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm')"
+           " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+           " ORDER BY 1")
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file below ``root`` (relative path -> digest); empty when it does not exist."""
+    if not root.is_dir():
+        return {}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def fingerprint(env: str) -> dict[str, Any]:
+    """What a deploy, teardown, promotion or secret rotation of ``env`` would change, read without
+    writing: whether its prefix exists (and its inode: removed and made again shows), the digests of
+    its configuration and release record (etc/, state/) and of its cluster's configuration, its
+    supervisord's pid, and, when its cluster is online, its roles (with password digests), databases
+    and tables (with oids: dropped and made again shows). Logs, data and backups are left out: a running
+    environment changes those on its own."""
+    prefix = Path(f"/opt/swarmops/{env}")
+    if not prefix.exists():
+        return {"prefix": None, "cluster": _cluster(env)}
+    pid = prefix / "run/supervisord.pid"
+    found: dict[str, Any] = {
+        "prefix": prefix.stat().st_ino, "etc": _tree_digest(prefix / "etc"),
+        "state": _tree_digest(prefix / "state"), "supervisord": pid.read_text() if pid.is_file() else None,
+        "cluster": _cluster(env),
+        "cluster_conf": _tree_digest(Path("/etc/postgresql/15") / env.replace("-", "_"))}
+    if found["cluster"] and found["cluster"][1] == "online":
+        port = found["cluster"][0]
+        queried = {"roles": _psql(env, port, _ROLES), "databases": _psql(env, port, _DATABASES)}
+        for line in queried["databases"].stdout.split():
+            database = line.rsplit(":", 1)[0]
+            queried[f"tables {database}"] = _psql(env, port, _TABLES, database)
+        for key, res in queried.items():
+            assert res.returncode == 0, f"cannot read the {key} of {env}'s cluster: {res.stderr.strip()}"
+            found[key] = res.stdout.split("\n")
+    return found
+
+
+def fingerprint_real_envs() -> dict[str, Any]:
+    """The fingerprints of staging and production as they are now, and of the operators' vaults."""
+    return {"envs": {env: fingerprint(env) for env in REAL_ENVS}, "vaults": _fingerprint_vaults()}
 
 
 def sentinel_problems(planted: dict[str, Any]) -> list[str]:
-    """What changed in staging/production since plant_sentinel (empty: untouched)."""
+    """What changed in staging/production since the session started (empty: untouched), one line each."""
+    now = fingerprint_real_envs()
     problems = []
-    for env, path in planted["files"].items():
-        p = Path(path)
-        if not p.is_file() or p.read_text() != planted["token"]:
-            problems.append(f"{env}: sentinel file {path} gone or changed")
-    for env in planted["absent"]:
-        if Path(f"/opt/swarmops/{env}").exists():
-            problems.append(f"{env}: /opt/swarmops/{env} appeared during the session")
-    for env, port in planted["rows"].items():
-        res = _psql(env, port,
-                    f"SELECT count(*) FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
-        if res.returncode != 0 or res.stdout.strip() != "1":
-            problems.append(f"{env}: sentinel row gone ({res.stderr.strip() or res.stdout.strip()})")
-    if _fingerprint_vaults() != planted["vaults"]:
-        problems.append(f"a real environment's vault changed: {planted['vaults']} -> {_fingerprint_vaults()}")
+    for env, before in planted["envs"].items():
+        after = now["envs"][env]
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        if changed:
+            problems.append(f"{env} changed during the session: {', '.join(changed)}")
+    if now["vaults"] != planted["vaults"]:
+        problems.append(f"a real environment's vault changed: {planted['vaults']} -> {now['vaults']}")
     return problems
-
-
-def remove_sentinel(planted: dict[str, Any]) -> None:
-    """Take this session's own sentinel file and row away again; nothing else of the environment."""
-    for path in planted["files"].values():
-        Path(path).unlink(missing_ok=True)
-    for env, port in planted["rows"].items():
-        _psql(env, port, f"DELETE FROM swarmops_test_sentinel WHERE token = '{planted['token']}'")
 
 
 @pytest.fixture(scope="session")
 def sentinel() -> Iterator[dict[str, Any]]:
-    """Planted before the first infra test, checked after the last fixture of the session is gone."""
-    planted = plant_sentinel()
+    """Staging's and production's fingerprints before the first infra test, compared after the last
+    fixture of the session is gone."""
+    planted = fingerprint_real_envs()
     yield planted
     problems = sentinel_problems(planted)
-    remove_sentinel(planted)
     assert not problems, "the infra tests touched a real environment: " + "; ".join(problems)
 
 
@@ -407,4 +423,4 @@ def tools() -> SimpleNamespace:
     return SimpleNamespace(run=run, recap=recap, release=release, ports=ports, address=address,
                            vault=vault, teardown=teardown, repo=REPO, ansible=ANSIBLE,
                            monitoring_enabled=monitoring_enabled, test_inventory=TEST_INVENTORY,
-                           sentinel_problems=sentinel_problems)
+                           sentinel_problems=sentinel_problems, fingerprint=fingerprint)
