@@ -38,11 +38,12 @@ run: bootstrap-python  ## main job: scenarios -> smoke training -> evaluation ->
 
 # Two pytest-xdist workers: tests sharing an expensive fixture (a deployment, a smoke training) run on one
 # worker, in file order (tests/conftest.py); the rest spreads. TEST_WORKERS=0 runs everything in-process.
+# The 25 slowest tests are listed at the end (the suite is CPU-bound: that list is where its time goes).
 TEST_WORKERS ?= 2
 
 test: bootstrap  ## the whole test suite (unit, data, infra, slow) on this machine
 	mkdir -p $(REPORTS)
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --junitxml=$(REPORTS)/junit-all.xml tests
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --durations=25 --junitxml=$(REPORTS)/junit-all.xml tests
 
 # ---- Pipeline stage targets (ci/ area): Jenkinsfile and .gitlab-ci.yml call only these. ----
 # A runner that brings its own ready venv (VENV=/path: a CI image, the pipeline self-tests) skips the

@@ -2,12 +2,9 @@
 read-only fingerprint: prefix, configuration and release digests, supervisord pid, cluster roles,
 databases and tables; operators' vault files byte-identical). The `sentinel` fixture checks the same
 again after the session's own teardown. A prefix that did not exist must still not exist.
-
-The fingerprint itself is tested on test env A (throw-away): stable while it runs, and it sees a table,
-a role and a release file that appear."""
+The fingerprint itself is tested in test_infra_sentinel_fingerprint.py (before the teardown tests)."""
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
@@ -18,29 +15,3 @@ pytestmark = [pytest.mark.infra]
 def test_staging_and_production_are_untouched(sentinel: dict[str, Any], tools: Any) -> None:
     assert set(sentinel["envs"]) == {"staging", "production"}
     assert tools.sentinel_problems(sentinel) == []
-
-
-def _write_sql(env: dict[str, Any], sql: str) -> None:
-    res = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                          "-h", str(env["prefix"] / "postgres/run"), "-p", str(env["ports"]["postgres_port"]),
-                          "-d", "postgres", "-c", sql], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
-
-
-def test_the_fingerprint_sees_what_a_deploy_would_change(test_env_a: dict[str, Any], tools: Any) -> None:
-    name = test_env_a["name"]
-    before = tools.fingerprint(name)
-    assert before["prefix"] and before["cluster"][1] == "online", before["cluster"]
-    assert before["etc"] and before["state"] and before["roles"] and before["tables mlflow"]
-    assert tools.fingerprint(name) == before, "the fingerprint of a running environment is not stable"
-    extra = test_env_a["prefix"] / "state/sentinel-probe.yml"
-    try:
-        _write_sql(test_env_a, "CREATE TABLE sentinel_probe (x int); CREATE ROLE sentinel_probe")
-        extra.write_text("probe: 1\n")
-        after = tools.fingerprint(name)
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        assert {"roles", "tables postgres", "state"} <= changed, changed
-    finally:
-        extra.unlink(missing_ok=True)
-        _write_sql(test_env_a, "DROP TABLE IF EXISTS sentinel_probe; DROP ROLE IF EXISTS sentinel_probe")
-    assert tools.fingerprint(name) == before

@@ -72,6 +72,19 @@ def test_time_ratio_is_against_the_best_heuristic_of_each_entry() -> None:
     assert m["time_ratio_to_lower_bound"] == pytest.approx(np.median([3, 4, 2, 60]))
 
 
+def test_the_obstacles_group_pools_every_density_above_zero() -> None:
+    rows = _rows({
+        "recon-held_out-10x14-d3-o0": {"ppo": [40], "lawnmower": [10]},
+        "recon-held_out-32x32-d12-o10": {"ppo": [12, 14], "lawnmower": [10, 10]},
+        "recon-held_out-64x64-d16-o20": {"ppo": [20], "lawnmower": [10]},
+    })
+    groups = summarise(rows)["groups"]
+    assert groups["held_out/obstacles"]["fields"] == 3  # the o0 field is left out
+    assert groups["held_out/obstacles"]["time_ratio_to_lower_bound"] == pytest.approx(1.4)  # 1.2, 1.4, 2.0
+    assert groups["held_out/obstacles"]["time_ratio_to_heuristic"] == pytest.approx(1.4)
+    assert "train/obstacles" not in groups
+
+
 def test_obstacle_group_of_ids() -> None:
     assert obstacle_group("recon-held_out-64x64-d16-o20") == "o20"
     assert obstacle_group("recon-train-8x8-d2") == "o0"  # suite v1 ids
