@@ -156,14 +156,48 @@ def test_environment_changes_share_one_resource_group_on_deploy_runners(expanded
 
 
 # ---- real jobs (SWARMOPS_CI_SMALL=1: tiny sizes, ansible --syntax-check; see the Makefile) ----------------
+FENCED_TOOLS = ("ansible-playbook", "ansible-vault")
+
+
+def _fenced_bin(gcl: Any, venv_dir: Path) -> Path:
+    """The jobs' SWARMOPS_VENV_BIN (infra/lib.sh puts it first on PATH): the venv's tools, except that
+    ansible-playbook runs only with --syntax-check and ansible-vault not at all; any other call of either
+    is recorded in ``fence-calls`` and fails. The jobs name staging, production and review-7, and only
+    --syntax-check keeps them off those; with the fence a broken switch fails the test instead."""
+    fenced = gcl.home / "fenced-bin"
+    if fenced.is_dir():
+        return fenced
+    fenced.mkdir()
+    for tool in (venv_dir / "bin").iterdir():
+        if tool.name not in FENCED_TOOLS:
+            (fenced / tool.name).symlink_to(tool)
+    record = f'echo "$(basename "$0") $*" >> {gcl.home / "fence-calls"}\nexit 97\n'
+    (fenced / "ansible-vault").write_text("#!/bin/sh\n" + record)
+    (fenced / "ansible-playbook").write_text(
+        '#!/bin/sh\ncase " $* " in *" --syntax-check "*) exec '
+        f'{venv_dir / "bin" / "ansible-playbook"} "$@" ;; esac\n' + record)
+    for tool in FENCED_TOOLS:
+        (fenced / tool).chmod(0o755)
+    return fenced
+
+
+def _fence_calls(gcl: Any) -> str:
+    """What the jobs tried to run past the fence (empty: only --syntax-check)."""
+    calls = gcl.home / "fence-calls"
+    return calls.read_text() if calls.exists() else ""
+
+
 def _small(gcl: Any, venv_dir: Path) -> dict[str, str]:
-    """Job variables: the test venv as VENV (no bootstrap), tiny sizes, a throw-away vault password.
+    """Job variables: the test venv as VENV (no bootstrap), tiny sizes, a throw-away vault password and
+    secrets dir, and the fence (`_fenced_bin`) in front of ansible-playbook and ansible-vault.
 
     The password lives as long as the clone: the vaults that infra's scripts create in it use it.
     """
     return {
         "VENV": str(venv_dir),
         "SWARMOPS_CI_SMALL": "1",
+        "SWARMOPS_VENV_BIN": str(_fenced_bin(gcl, venv_dir)),
+        "SWARMOPS_SECRETS_DIR": str(gcl.home / "secrets"),
         "SWARMOPS_VAULT_PASSWORD_FILE": str(gcl.home / "vault-password"),
     }
 
@@ -200,6 +234,7 @@ def test_review_job_creates_the_review_environment_and_stop_review_tears_it_down
     stop = gcl.run("stop-review", variables=variables, unset=("CI_COMMIT_BRANCH",), timeout=300)
     assert stop.returncode == 0, stop.stdout[-3000:] + stop.stderr[-2000:]
     assert "bash infra/review.sh down 7 --syntax-check" in stop.stdout
+    assert _fence_calls(gcl) == ""
 
 
 @pytest.mark.slow
@@ -222,6 +257,7 @@ def test_production_runs_only_when_named(gcl: Any, venv_dir: Path) -> None:
     assert ('bash infra/promote.sh staging production -e "promote_expected_release_id=$RELEASE_ID"'
             ' --syntax-check') in named.stdout
     assert "environment: { name: production" in named.stdout
+    assert _fence_calls(gcl) == ""
 
 
 @pytest.mark.slow
@@ -232,3 +268,4 @@ def test_default_branch_deploys_and_verifies_staging(gcl: Any, venv_dir: Path) -
     assert "bash infra/deploy.sh staging --syntax-check" in proc.stdout
     assert "bash infra/verify.sh staging -e verify_release_env=" in proc.stdout
     assert proc.stdout.index("deploy-staging starting") < proc.stdout.index("verify-staging starting")
+    assert _fence_calls(gcl) == ""
