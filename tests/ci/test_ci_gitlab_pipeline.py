@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from ci.stages import BRANCH_JOBS, DEFAULT_BRANCH_JOBS, MERGE_REQUEST_JOBS, STAGES, make_target
+from tests.infra.ansible_fence import fence_ansible, fence_calls
 
 pytestmark = pytest.mark.infra
 
@@ -156,47 +157,24 @@ def test_environment_changes_share_one_resource_group_on_deploy_runners(expanded
 
 
 # ---- real jobs (SWARMOPS_CI_SMALL=1: tiny sizes, ansible --syntax-check; see the Makefile) ----------------
-FENCED_TOOLS = ("ansible-playbook", "ansible-vault")
-
-
-def _fenced_bin(gcl: Any, venv_dir: Path) -> Path:
-    """The jobs' SWARMOPS_VENV_BIN (infra/lib.sh puts it first on PATH): the venv's tools, except that
-    ansible-playbook runs only with --syntax-check and ansible-vault not at all; any other call of either
-    is recorded in ``fence-calls`` and fails. The jobs name staging, production and review-7, and only
-    --syntax-check keeps them off those; with the fence a broken switch fails the test instead."""
-    fenced = gcl.home / "fenced-bin"
-    if fenced.is_dir():
-        return fenced
-    fenced.mkdir()
-    for tool in (venv_dir / "bin").iterdir():
-        if tool.name not in FENCED_TOOLS:
-            (fenced / tool.name).symlink_to(tool)
-    record = f'echo "$(basename "$0") $*" >> {gcl.home / "fence-calls"}\nexit 97\n'
-    (fenced / "ansible-vault").write_text("#!/bin/sh\n" + record)
-    (fenced / "ansible-playbook").write_text(
-        '#!/bin/sh\ncase " $* " in *" --syntax-check "*) exec '
-        f'{venv_dir / "bin" / "ansible-playbook"} "$@" ;; esac\n' + record)
-    for tool in FENCED_TOOLS:
-        (fenced / tool).chmod(0o755)
-    return fenced
-
-
 def _fence_calls(gcl: Any) -> str:
-    """What the jobs tried to run past the fence (empty: only --syntax-check)."""
-    calls = gcl.home / "fence-calls"
-    return calls.read_text() if calls.exists() else ""
+    """What the jobs tried to run past the fence (empty: only ansible-playbook --syntax-check)."""
+    return fence_calls(gcl.home / "fence-calls")
 
 
 def _small(gcl: Any, venv_dir: Path) -> dict[str, str]:
     """Job variables: the test venv as VENV (no bootstrap), tiny sizes, a throw-away vault password and
-    secrets dir, and the fence (`_fenced_bin`) in front of ansible-playbook and ansible-vault.
+    secrets dir, and the fence (tests/infra/ansible_fence.py) in front of ansible-playbook and ansible-vault.
 
     The password lives as long as the clone: the vaults that infra's scripts create in it use it.
     """
     return {
         "VENV": str(venv_dir),
         "SWARMOPS_CI_SMALL": "1",
-        "SWARMOPS_VENV_BIN": str(_fenced_bin(gcl, venv_dir)),
+        # the jobs name staging, production and review-7: only --syntax-check keeps them off those, and
+        # the fence fails a job that got past it
+        "SWARMOPS_VENV_BIN": str(fence_ansible(gcl.home / "fenced-bin", gcl.home / "fence-calls",
+                                               syntax_check_from=venv_dir / "bin")),
         "SWARMOPS_SECRETS_DIR": str(gcl.home / "secrets"),
         "SWARMOPS_VAULT_PASSWORD_FILE": str(gcl.home / "vault-password"),
     }

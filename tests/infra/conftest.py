@@ -223,6 +223,11 @@ def fingerprint(env: str) -> dict[str, Any]:
     return found
 
 
+def fingerprint_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The keys whose values differ between two fingerprints of one environment."""
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+
+
 def fingerprint_real_envs() -> dict[str, Any]:
     """The fingerprints of staging and production as they are now, and of the operators' vaults."""
     return {"envs": {env: fingerprint(env) for env in REAL_ENVS}, "vaults": _fingerprint_vaults()}
@@ -233,8 +238,7 @@ def sentinel_problems(planted: dict[str, Any]) -> list[str]:
     now = fingerprint_real_envs()
     problems = []
     for env, before in planted["envs"].items():
-        after = now["envs"][env]
-        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        changed = fingerprint_changes(before, now["envs"][env])
         if changed:
             problems.append(f"{env} changed during the session: {', '.join(changed)}")
     if now["vaults"] != planted["vaults"]:
@@ -423,4 +427,5 @@ def tools() -> SimpleNamespace:
     return SimpleNamespace(run=run, recap=recap, release=release, ports=ports, address=address,
                            vault=vault, teardown=teardown, repo=REPO, ansible=ANSIBLE,
                            monitoring_enabled=monitoring_enabled, test_inventory=TEST_INVENTORY,
-                           sentinel_problems=sentinel_problems, fingerprint=fingerprint)
+                           sentinel_problems=sentinel_problems, fingerprint=fingerprint,
+                           fingerprint_changes=fingerprint_changes)

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.infra.ansible_fence import fence_ansible, fence_calls
+
 pytestmark = pytest.mark.infra
 PLAYBOOKS = ["site.yml", "verify.yml", "promote.yml", "teardown.yml", "restore.yml", "release-fetch.yml",
              "target.yml", "runner.yml", "review-frontdoor.yml"]
@@ -91,18 +93,14 @@ def test_scripts_reject_bad_arguments_in_one_line(tools: Any, vault_env: dict[st
                                                   needle: str, tmp_path: Path) -> None:
     """Several cases name staging, production or review-7 and rely on SWARMOPS_TEST_ENVS_ONLY. They run
     fenced, so that a broken guard could not reach a real environment either: ansible-playbook and
-    ansible-vault are stubs that record a call and fail (infra/lib.sh puts SWARMOPS_VENV_BIN first on
-    PATH), and the vaults and their password live in this test's own folder."""
-    stubs, called = tmp_path / "bin", tmp_path / "called"
-    stubs.mkdir()
-    for tool in ("ansible-playbook", "ansible-vault"):
-        stub = stubs / tool
-        stub.write_text(f'#!/bin/sh\necho "{tool} $*" >> {called}\nexit 97\n')
-        stub.chmod(0o755)
+    ansible-vault are stubs that record a call and fail (tests/infra/ansible_fence.py), and the vaults
+    and their password live in this test's own folder."""
+    called = tmp_path / "called"
+    stubs = fence_ansible(tmp_path / "bin", called)
     fenced = {**vault_env, "SWARMOPS_VENV_BIN": str(stubs), "SWARMOPS_SECRETS_DIR": str(tmp_path / "secrets"),
               "SWARMOPS_VAULT_PASSWORD_FILE": str(tmp_path / "vault-password")}
     res = tools.run(cmd, env=fenced, check=False, timeout=60)
-    assert not called.exists(), f"{cmd} got past its refusal: {called.read_text()}"
+    assert fence_calls(called) == "", f"{cmd} got past its refusal: {fence_calls(called)}"
     assert not (tmp_path / "secrets").exists() and not (tmp_path / "vault-password").exists()
     assert res.returncode == 2
     assert needle in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr

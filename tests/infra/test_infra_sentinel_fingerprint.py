@@ -28,8 +28,7 @@ def test_the_fingerprint_sees_what_a_deploy_would_change(test_env_a: dict[str, A
     try:
         _write_sql(test_env_a, "CREATE TABLE sentinel_probe (x int); CREATE ROLE sentinel_probe")
         extra.write_text("probe: 1\n")
-        after = tools.fingerprint(name)
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        changed = set(tools.fingerprint_changes(before, tools.fingerprint(name)))
         assert {"roles", "tables postgres", "state"} <= changed, changed
     finally:
         extra.unlink(missing_ok=True)
