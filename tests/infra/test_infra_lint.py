@@ -48,7 +48,7 @@ def test_inventories_differ_only_in_their_host() -> None:
     assert hosts == {"staging": "127.0.0.2", "production": "127.0.0.3", "review": review,
                      "test": "127.0.1.{{ swarmops_test_number }}"}
     conn = yaml.safe_load((ansible / "group_vars/swarmops/connection.yml").read_text())
-    assert conn["ansible_connection"] == "ansible.builtin.ssh" and conn["ansible_become"] is True
+    assert conn["ansible_connection"] == "ssh" and conn["ansible_become"] is True
     assert conn["ansible_python_interpreter"] == "{{ swarmops_system_python }}"
     assert conn["ansible_user"] == "{{ swarmops_deploy_user }}" and conn["swarmops_deploy_user"] != "root"
     text = "".join(p.read_text() for p in ansible.rglob("*.yml"))

@@ -39,9 +39,11 @@ def make_inventory(root: Path, env_inventory: str | None = "staging",
     shutil.rmtree(inv, ignore_errors=True)
     (inv / "group_vars" / "swarmops").mkdir(parents=True)
     (inv / "hosts.yml").write_text(yaml.safe_dump({"swarmops": {"hosts": {"localhost": {
-        # swarmops_address derives from ansible_host (group_vars/all): the host's address
+        # swarmops_address derives from ansible_host (group_vars/all): the host's address; the modules
+        # run on the system python an environment host runs them on (its python3-apt: under Mitogen a
+        # module cannot respawn itself into another interpreter, as apt does from the venv's python)
         "ansible_connection": "local", "ansible_host": "127.0.0.1",
-        "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
+        "ansible_python_interpreter": "{{ swarmops_system_python }}"}}}}))
     shutil.copytree(ANSIBLE_DIR / "group_vars" / "all", inv / "group_vars" / "all")  # layout, ports
     if env_inventory:
         env_vars = ANSIBLE_DIR / "inventories" / env_inventory / "group_vars" / "swarmops"
