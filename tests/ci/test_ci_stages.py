@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ci.stages import STAGES, by_key, make_target
+from tests.infra.ansible_fence import fence_ansible, fence_calls
 
 pytestmark = pytest.mark.unit
 
@@ -68,13 +69,19 @@ def test_small_mode_selects_tiny_sizes() -> None:
 @pytest.mark.parametrize("release", ["", "r1; rm -rf /", "r1 r2", "'; id; '"])
 def test_promote_refuses_without_a_clean_release_id(tmp_path: Path, release: str) -> None:
     # Refused before infra/promote.sh runs: production only ever receives the id verify wrote.
-    env = {k: v for k, v in os.environ.items() if k not in MAKE_VARS}
+    # Should the guard break, what runs instead stays off every real environment: throw-away names,
+    # infra/*.sh limited to test-<n>, --syntax-check, and the fence in front of Ansible.
+    calls = tmp_path / "fence-calls"
+    env = {**{k: v for k, v in os.environ.items() if k not in MAKE_VARS}, "SWARMOPS_TEST_ENVS_ONLY": "1",
+           "SWARMOPS_VENV_BIN": str(fence_ansible(tmp_path / "fenced-bin", calls))}
     proc = subprocess.run(["make", "--no-print-directory", "promote", "VENV=/opt/venv", f"REPORTS={tmp_path}",
+                           "STAGING_ENV=test-3", "PRODUCTION_ENV=test-4", "INFRA_ARGS=--syntax-check",
                            f"RELEASE_ID={release}"], cwd=REPO, env=env, capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[0] == (
         f"promote: RELEASE_ID='{release}' is not a release id: pass the one verify wrote to "
         f"{tmp_path}/release.env (SWARMOPS_RELEASE_ID=...)")
+    assert fence_calls(calls) == ""
 
 
 def test_promote_reads_the_release_id_that_verify_wrote(tmp_path: Path) -> None:
