@@ -140,5 +140,16 @@ run_playbook() {
     [ -s "$VAULT_PASSWORD_FILE" ] || die "no vault password file $VAULT_PASSWORD_FILE (set SWARMOPS_VAULT_PASSWORD_FILE)"
     args+=(--vault-password-file "$VAULT_PASSWORD_FILE" -e "@$vault")
   fi
-  (cd "$ANSIBLE_DIR" && ansible-playbook -i "$inventory" "${args[@]}" "$@" "$playbook")
+  local log rc=0
+  log="$(mktemp)"
+  # stdout also to a private temp file, read back below; stderr untouched
+  (cd "$ANSIBLE_DIR" && ansible-playbook -i "$inventory" "${args[@]}" "$@" "$playbook") | tee "$log" || rc=$?
+  if [ "$rc" -ne 0 ] && grep -q "sudo password is required" "$log"; then
+    # Mitogen's become runs `sudo -- python3`, which the sudo rule of hosts provisioned before it lacks
+    echo "$(basename "$0"): $env: a host asked for a sudo password: rerun infra/ansible/target.yml on it" \
+      "(its sudo rule predates Mitogen; docs/environments.md, 'The sudo rule'), or run with" \
+      "ANSIBLE_STRATEGY=linear" >&2
+  fi
+  rm -f "$log"
+  return "$rc"
 }

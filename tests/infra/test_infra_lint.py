@@ -11,6 +11,7 @@ import yaml
 from tests.infra.ansible_fence import fence_ansible, fence_calls
 
 pytestmark = pytest.mark.infra
+REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ["site.yml", "verify.yml", "promote.yml", "teardown.yml", "restore.yml", "release-fetch.yml",
              "target.yml", "runner.yml", "review-frontdoor.yml"]
 ROLES = ["_common", "postgres", "mlflow", "jupyterhub", "nginx", "backup"]
@@ -114,6 +115,32 @@ def test_bad_port_fails_in_preflight_before_any_change(tools: Any, vault_env: di
     assert res.returncode != 0
     assert f"must be distinct and lie in {base}..{base + 99}" in res.stdout
     assert tools.recap(res.stdout)["changed"] == 0
+
+
+@pytest.mark.parametrize("failure, advised", [
+    ('fatal: [test-1]: UNREACHABLE! => {"changed": false, "msg": "sudo password is required"}', True),
+    ('fatal: [test-1]: FAILED! => {"changed": false, "msg": "No package matching \'x\' is available"}', False),
+])
+def test_a_host_asking_for_a_sudo_password_gets_the_advice_to_rerun_target_yml(
+        tmp_path: Path, failure: str, advised: bool) -> None:
+    """A host whose sudo rule predates Mitogen fails with Mitogen's own line: the deploy says what to do,
+    keeps ansible-playbook's output and exit status. A stub stands in for ansible-playbook (it prints
+    the line, exits 4) and the run is a --syntax-check of a throw-away environment: no host, no vault."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "ansible-playbook"
+    stub.write_text(f"#!/bin/sh\ncat <<'OUT'\n{failure}\nOUT\nexit 4\n")
+    stub.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SWARMOPS_VENV_BIN": str(bin_dir),
+           "SWARMOPS_TEST_ENVS_ONLY": "1"}
+    res = subprocess.run(["bash", "infra/deploy.sh", "test-1", "--syntax-check"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 4 and failure in res.stdout
+    advice = [line for line in res.stderr.splitlines() if "rerun infra/ansible/target.yml" in line]
+    assert len(advice) == int(advised), res.stderr
+    if advised:
+        assert advice[0].startswith("deploy.sh: test-1: a host asked for a sudo password") \
+            and "ANSIBLE_STRATEGY=linear" in advice[0]
 
 
 def test_deploy_without_a_vault_names_the_command_that_creates_it(tools: Any,
