@@ -1,11 +1,13 @@
-"""The monitoring role deployed for real into a throw-away environment (`montest`, ports 18000-18099,
-prefix /opt/swarmops/montest), with short `for:`/intervals set through the role's variables:
-all targets up, every dashboard expression returns data, stopping an exporter makes its alert reach
-an Alertmanager webhook served by this test, a stale backup timestamp fires the freshness alert,
-a critical alert silences the warning of the same service and pages the (fake) Telegram API.
+"""The monitoring role deployed for real into a throw-away environment (`montest-<random>`, a free block
+of 100 ports from 18000 up, prefix /opt/swarmops/montest-<random>), with short `for:`/intervals set
+through the role's variables: all targets up, every dashboard expression returns data, stopping an
+exporter makes its alert reach an Alertmanager webhook served by this test, a stale backup timestamp
+fires the freshness alert, a critical alert silences the warning of the same service and pages the
+(fake) Telegram API.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -26,9 +28,24 @@ from tests.monitoring.monitoring_testlib import VENV_BIN, ansible_playbook, fail
 
 pytestmark = [pytest.mark.infra, pytest.mark.slow]  # one real Ansible deployment + alert round trips
 
-ENV = "montest"
-BASE = 18000
-PREFIX = Path("/opt/swarmops/montest")  # root-owned parent: never a predictable /tmp path
+
+def _free_port_block() -> int:
+    """The first block of 100 ports from 18000 up with none of its environment ports bound (127.0.0.1)."""
+    for base in range(18000, 20000, 100):
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(base, base + 46):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return base
+    raise RuntimeError("no free block of 100 ports in 18000..19999")
+
+
+# A name and ports of its own: two test sessions on one host never share (or tear down) one environment.
+ENV = f"montest-{os.urandom(3).hex()}"
+BASE = _free_port_block()
+PREFIX = Path(f"/opt/swarmops/{ENV}")  # root-owned parent: never a predictable /tmp path
 PORTS = {"nginx_port": BASE, "postgres_port": BASE + 10, "mlflow_port": BASE + 20,
          "jupyterhub_hub_port": BASE + 30, "jupyterhub_port": BASE + 31,
          "jupyterhub_proxy_api_port": BASE + 32,
@@ -165,7 +182,6 @@ def _write_backup_metrics(age_seconds: float, last_run_success: int) -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterator[Receiver]:
     """Deploy the monitoring role into the throw-away environment; yields the test's receiver."""
-    _teardown_env()  # a previous run may have left its environment behind
     receiver = Receiver(_free_port_in_range())
     hook = f"http://127.0.0.1:{receiver.server.server_port}"
     root = tmp_path_factory.mktemp("montest")
