@@ -12,7 +12,6 @@ share and each phase's part of the drone-steps, and writes it as JSON:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -22,10 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sweep_gains import VALIDATION_SEED_OFFSET  # noqa: E402
+from bench.sweep_gains import VALIDATION_SEED_OFFSET, suite_args  # noqa: E402
 from env.core import SwarmSim  # noqa: E402
 from env.sectors import Sectors  # noqa: E402
-from training.scenarios import DEFAULT_SUITE_DIR, entry_layouts, load_suite  # noqa: E402
+from training.scenarios import entry_layouts, load_suite  # noqa: E402
 
 PHASES = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95)  # coverage at which each phase starts; the last one ends
 
@@ -48,13 +47,7 @@ def idle_by_phase(cfg: Any, fields: int, seed: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE_DIR)
-    parser.add_argument("--fields", type=int, default=16, help="fresh layouts per entry (default 16)")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/idle-phases.json"))
-    args = parser.parse_args()
-    if args.fields < 1:
-        parser.error(f"--fields={args.fields}: allowed: >= 1")
+    args = suite_args(__doc__.splitlines()[0], "bench/results/idle-phases.json")
     names = [f"{a:.0%}-{b:.0%}" for a, b in zip(PHASES, PHASES[1:])]
     print(f"{'entry':30} {'all':>5}  " + "  ".join(f"{n:>14}" for n in names))
     print(f"{'':30} {'idle':>5}  " + "  ".join(f"{'idle (steps)':>14}" for _ in names))

@@ -51,14 +51,20 @@ def summary(metrics: list[dict[str, Any]], max_steps: int) -> dict[str, float]:
                               ("idle_share", "idle_share"))}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def suite_args(description: str, out: str) -> argparse.Namespace:
+    """The sweep benchmarks' command line: --suite, --fields (fresh layouts per entry, >= 1), --out."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--suite", type=Path, default=DEFAULT_SUITE_DIR)
-    parser.add_argument("--fields", type=int, default=16, help="validation layouts per entry (default 16)")
-    parser.add_argument("--out", type=Path, default=Path("bench/results/sweep-hemmed.json"))
+    parser.add_argument("--fields", type=int, default=16, help="fresh layouts per entry (default 16)")
+    parser.add_argument("--out", type=Path, default=Path(out))
     args = parser.parse_args()
     if args.fields < 1:
         parser.error(f"--fields={args.fields}: allowed: >= 1")
+    return args
+
+
+def main() -> int:
+    args = suite_args(__doc__.splitlines()[0], "bench/results/sweep-hemmed.json")
     rows = []
     print(f"{'set':10} {'entry':32} {'plain steps':>11} {'hemmed':>8} {'ratio':>6} "
           f"{'plain / LB':>10} {'hemmed / LB':>11} {'idle plain':>10} {'idle hemmed':>11}")
