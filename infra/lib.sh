@@ -124,6 +124,17 @@ project_ref() {  # the commit a deployment installs: SWARMOPS_PROJECT_REF or HEA
   git -C "$REPO_DIR" rev-parse --verify "${SWARMOPS_PROJECT_REF:-HEAD}^{commit}"
 }
 
+# stdin to stdout line by line, as it comes (awk would hold lines back: mawk buffers its input); returns
+# 3 when a line carried Mitogen's "sudo password is required".
+_watch_sudo_failure() {
+  local line asked=0
+  while IFS= read -r line || [ -n "$line" ]; do
+    printf '%s\n' "$line"
+    if [[ "$line" == *"sudo password is required"* ]]; then asked=3; fi
+  done
+  return "$asked"
+}
+
 # run_playbook ENV PLAYBOOK [ansible-playbook options...]: the one way infra/*.sh run Ansible. Needs
 # ENV's vault (it never creates one) unless only --syntax-check is asked (parses, touches no host).
 run_playbook() {
@@ -140,16 +151,16 @@ run_playbook() {
     [ -s "$VAULT_PASSWORD_FILE" ] || die "no vault password file $VAULT_PASSWORD_FILE (set SWARMOPS_VAULT_PASSWORD_FILE)"
     args+=(--vault-password-file "$VAULT_PASSWORD_FILE" -e "@$vault")
   fi
-  local log rc=0
-  log="$(mktemp)"
-  # stdout also to a private temp file, read back below; stderr untouched
-  (cd "$ANSIBLE_DIR" && ansible-playbook -i "$inventory" "${args[@]}" "$@" "$playbook") | tee "$log" || rc=$?
-  if [ "$rc" -ne 0 ] && grep -q "sudo password is required" "$log"; then
+  # stdout passes through _watch_sudo_failure (no temp file: a killed deploy leaves nothing behind);
+  # stderr untouched
+  local statuses
+  { (cd "$ANSIBLE_DIR" && ansible-playbook -i "$inventory" "${args[@]}" "$@" "$playbook") | _watch_sudo_failure
+    statuses=("${PIPESTATUS[@]}"); } || true
+  if [ "${statuses[0]}" -ne 0 ] && [ "${statuses[1]}" -eq 3 ]; then
     # Mitogen's become runs `sudo -- python3`, which the sudo rule of hosts provisioned before it lacks
     echo "$(basename "$0"): $env: a host asked for a sudo password: rerun infra/ansible/target.yml on it" \
       "(its sudo rule predates Mitogen; docs/environments.md, 'The sudo rule'), or run with" \
       "ANSIBLE_STRATEGY=linear" >&2
   fi
-  rm -f "$log"
-  return "$rc"
+  return "${statuses[0]}"
 }

@@ -1,6 +1,9 @@
 """Static checks of infra/: yamllint, ansible-lint, syntax of every playbook, role contracts, bad inputs."""
 from __future__ import annotations
 
+import os
+import select
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -141,6 +144,33 @@ def test_a_host_asking_for_a_sudo_password_gets_the_advice_to_rerun_target_yml(
     if advised:
         assert advice[0].startswith("deploy.sh: test-1: a host asked for a sudo password") \
             and "ANSIBLE_STRATEGY=linear" in advice[0]
+
+
+def test_a_killed_deploy_leaves_no_file_behind(tmp_path: Path) -> None:
+    """run_playbook scans ansible-playbook's output as it passes (for the sudo advice above) without
+    a temp file, so a deploy killed mid-run leaves nothing in $TMPDIR, and lets each line through as it
+    comes. A stub ansible-playbook prints a line and sleeps; the deploy (a --syntax-check of a
+    throw-away environment) is killed once the line is out."""
+    bin_dir, scratch = tmp_path / "bin", tmp_path / "tmp"
+    bin_dir.mkdir()
+    scratch.mkdir()
+    stub = bin_dir / "ansible-playbook"
+    stub.write_text("#!/bin/sh\necho 'PLAY [started]'\nexec sleep 60\n")
+    stub.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SWARMOPS_VENV_BIN": str(bin_dir),
+           "SWARMOPS_TEST_ENVS_ONLY": "1", "TMPDIR": str(scratch)}
+    deploy = subprocess.Popen(["bash", "infra/deploy.sh", "test-1", "--syntax-check"], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              start_new_session=True)
+    try:
+        assert deploy.stdout is not None
+        assert select.select([deploy.stdout], [], [], 20)[0], "the line was held back"
+        assert deploy.stdout.readline().strip() == "PLAY [started]"
+    finally:
+        os.killpg(deploy.pid, signal.SIGTERM)
+        deploy.wait(timeout=30)
+    assert deploy.returncode != 0
+    assert not list(scratch.iterdir())
 
 
 def test_deploy_without_a_vault_names_the_command_that_creates_it(tools: Any,
