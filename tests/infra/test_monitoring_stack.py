@@ -29,16 +29,22 @@ from tests.monitoring.monitoring_testlib import VENV_BIN, ansible_playbook, fail
 pytestmark = [pytest.mark.infra, pytest.mark.slow]  # one real Ansible deployment + alert round trips
 
 
+def _all_free(ports: range) -> bool:
+    """Whether every port of ``ports`` can be bound on 127.0.0.1 now."""
+    with contextlib.ExitStack() as held:
+        try:
+            for port in ports:
+                held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port_block() -> int:
     """The first block of 100 ports from 18000 up with none of its environment ports bound (127.0.0.1)."""
     for base in range(18000, 20000, 100):
-        with contextlib.ExitStack() as held:
-            try:
-                for port in range(base, base + 46):
-                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return base
+        if _all_free(range(base, base + 46)):
+            return base
     raise RuntimeError("no free block of 100 ports in 18000..19999")
 
 
@@ -120,12 +126,9 @@ class Receiver:
 
 
 def _free_port_in_range() -> int:
+    """A free port for the receiver in the block's spare range (BASE + 51..99), from the top down."""
     for port in range(BASE + 99, BASE + 50, -1):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        if _all_free(range(port, port + 1)):
             return port
     raise RuntimeError(f"no free port in {BASE + 51}..{BASE + 99}")
 

@@ -1,0 +1,134 @@
+"""Recon models on many fresh fields: median time ratios with 95 % intervals, to judge a target.
+
+The suite (data/scenarios) holds 4 layouts per entry, so its held-out fields with obstacles are 16,
+and their median ratio to the lower bound moves by several percent from one set of layouts to the
+next (docs/policy.md): too few to say whether a model is under 1.5x. This generates a validation
+suite of the same recon entries (params.yaml's, with ``--layouts`` layouts each and the seed +
+VALIDATION_SEED_OFFSET: fields no recipe was chosen on), runs every MODEL and the heuristics on it
+(as ``swarmops evaluate`` does: the model's acting temperature, the battery shield, drones giving
+way), and prints per group (all fields, held out, held out with obstacles, held out at 20 %) the
+median time ratio to the entry's best heuristic and to the lower bound, each with a bootstrap 95 %
+interval (fields resampled within each entry), and writes them as JSON:
+
+    python bench/validation.py runs/RUN/model.zip [more model.zip ...] --layouts 64 \\
+        --out bench/results/validation.json
+
+``--suite DIR`` scores an existing suite instead (e.g. data/scenarios: how wide the interval of its
+16 held-out fields with obstacles is).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.evaluate import evaluate_policies, policy_callable, time_ratios  # noqa: E402
+from training.scenarios import generate_suite, load_params, load_suite  # noqa: E402
+
+VALIDATION_SEED_OFFSET = 104729  # added to params.yaml's suite seed: layouts the suite never holds
+HEURISTIC = "sectors"  # also reported: the recon bar every model is measured against
+GROUPS = {  # name -> which fields of time_ratios' table
+    "all": lambda t: t,
+    "held_out": lambda t: t[t["split"] == "held_out"],
+    "held_out/obstacles": lambda t: t[(t["split"] == "held_out") & (t["group"] != "o0")],
+    "held_out/o20": lambda t: t[(t["split"] == "held_out") & (t["group"] == "o20")],
+}
+
+
+def median_interval(table: Any, column: str, resamples: int, rng: np.random.Generator) -> dict[str, float]:
+    """Median of ``column`` over the table's fields and its bootstrap 95 % interval: each resample
+    draws, within every suite entry, as many fields as it has (so each entry keeps its weight)."""
+    by_entry = [part[column].to_numpy(dtype=float) for _, part in table.groupby("scenario_id")]
+    medians = np.empty(resamples)
+    for r in range(resamples):
+        medians[r] = np.median(np.concatenate([v[rng.integers(0, len(v), len(v))] for v in by_entry]))
+    low, high = np.percentile(medians, [2.5, 97.5])
+    return {"median": float(np.median(table[column])), "low": float(low), "high": float(high)}
+
+
+def summarise_policy(rows: list[dict[str, Any]], policy: str, resamples: int, seed: int) -> dict[str, Any]:
+    """Per group: fields, and the median time ratio to the best heuristic and to the lower bound with
+    their intervals."""
+    table = time_ratios(rows, policy)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, pick in GROUPS.items():
+        part = pick(table)
+        if len(part):
+            out[name] = {"fields": int(len(part)),
+                         "to_heuristic": median_interval(part, "time_ratio", resamples, rng),
+                         "to_lower_bound": median_interval(part, "time_ratio_lb", resamples, rng)}
+    return out
+
+
+def _args() -> tuple[argparse.Namespace, argparse.ArgumentParser]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", type=Path, help="model.zip files (swarmops train writes them)")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="the suite's params file")
+    parser.add_argument("--layouts", type=int, default=64, help="fresh layouts per recon entry (default 64)")
+    parser.add_argument("--suite", type=Path, help="score this suite folder instead of fresh layouts")
+    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    parser.add_argument("--out", type=Path, default=Path("bench/results/validation.json"))
+    args = parser.parse_args()
+    if not 1 <= args.layouts <= 256:
+        parser.error(f"--layouts={args.layouts}: allowed: 1..256")
+    if args.resamples < 100:
+        parser.error(f"--resamples={args.resamples}: allowed: >= 100")
+    for model in args.models:
+        if not model.is_file():
+            parser.error(f"{model}: no such model file (give the model.zip of a run)")
+    return args, parser
+
+
+def _run(args: argparse.Namespace, policies: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Every policy and the heuristics on the fields: --suite's, else fresh layouts of params' entries
+    (in a temporary folder, removed after). Returns the evaluation rows and a line saying which."""
+    if args.suite is not None:
+        suite = load_suite(args.suite)
+        return evaluate_policies(suite, "recon", policies, progress=sys.stderr.isatty())[0], f"suite {args.suite}"
+    params = load_params(args.params)
+    params = params.model_copy(update={"seed": params.seed + VALIDATION_SEED_OFFSET,
+                                       "layouts_per_config": args.layouts, "scenarios": ["recon"]})
+    with tempfile.TemporaryDirectory(prefix="swarmops-validation-") as tmp:
+        generate_suite(params, Path(tmp))
+        rows, _ = evaluate_policies(load_suite(Path(tmp)), "recon", policies, progress=sys.stderr.isatty())
+    return rows, f"{args.layouts} fresh layouts per recon entry (suite seed {params.seed})"
+
+
+def main() -> int:
+    args, parser = _args()
+    from swarmops.errors import domain_error_types, one_line
+    from training.registry import load_model
+
+    names = {f"model{i}:{m.parent.name or m.stem}": m for i, m in enumerate(args.models)}
+    try:
+        policies = {name: policy_callable(load_model(path, "recon")) for name, path in names.items()}
+        rows, where = _run(args, policies)
+    except domain_error_types() as exc:  # a bad suite, params file or model: one line, nothing written
+        parser.exit(2, f"{parser.prog}: error: {one_line(exc)}\n")
+    results = {name: summarise_policy(rows, name, args.resamples, seed=i)
+               for i, name in enumerate([*policies, HEURISTIC])}
+    print(f"{where}; median [95 % interval]")
+    print(f"{'policy':44} {'fields':>6}  {'group':20} {'to best heuristic':>22} {'to lower bound':>22}")
+    for name, groups in results.items():
+        for group, g in groups.items():
+            cells = [f"{g[k]['median']:.3f} [{g[k]['low']:.3f}, {g[k]['high']:.3f}]"
+                     for k in ("to_heuristic", "to_lower_bound")]
+            print(f"{name:44} {g['fields']:6d}  {group:20} {cells[0]:>22} {cells[1]:>22}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"fields": where,
+                                    "models": {n: str(p) for n, p in names.items()},
+                                    "policies": results}, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""bench/validation.py from the command line: a model and the heuristics on fresh layouts of a tiny
+suite, medians with bootstrap intervals per group; bad arguments refused before any work."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.env.test_env_sweep_gains_bench import ROOT, SUITE_PARAMS, _bench, _tiny_suite
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def untrained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained smoke-profile policy (its priors act: it finishes fields), saved as a model.zip."""
+    path = tmp_path_factory.mktemp("model") / "model.zip"
+    script = (
+        "from training.config import load_profile\n"
+        "from training.train import build_env, build_model\n"
+        "profile = load_profile('smoke', ['seed=5'])\n"
+        f"build_model(profile, build_env('recon', profile, 0, 5), 'cpu').save(r'{path}')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=300)
+    return path
+
+
+def _params(tmp_path: Path) -> Path:
+    params = {"scenarios": {**SUITE_PARAMS["scenarios"], "configs": [
+        {"split": "train", "width": 8, "height": 8, "n_drones": 2, "obstacle_density": 0.0},
+        *SUITE_PARAMS["scenarios"]["configs"]]}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    return tmp_path / "params.yaml"
+
+
+def test_validation_bench_reports_medians_with_intervals_for_model_and_sweep(
+        tmp_path: Path, untrained_model: Path) -> None:
+    out = tmp_path / "out.json"
+    done = _bench(str(untrained_model), "--params", str(_params(tmp_path)), "--layouts", "6",
+                  "--resamples", "200", "--out", str(out), script="bench/validation.py")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["fields"] == f"6 fresh layouts per recon entry (suite seed {11 + 104729})"
+    policies = result["policies"]
+    assert set(policies) == {f"model0:{untrained_model.parent.name}", "sectors"}
+    for groups in policies.values():
+        # 6 fields per entry: 12 in all, 6 held out, all of them with obstacles (20 %)
+        assert {g: v["fields"] for g, v in groups.items()} == {
+            "all": 12, "held_out": 6, "held_out/obstacles": 6, "held_out/o20": 6}
+        for g in groups.values():
+            for key in ("to_heuristic", "to_lower_bound"):
+                low, median, high = (g[key][k] for k in ("low", "median", "high"))
+                assert 0 < low <= median <= high
+            assert g["to_lower_bound"]["low"] >= 1.0  # nobody beats the lower bound
+    # the sweep is the best heuristic of these entries: its ratio to it is 1 on every field
+    assert policies["sectors"]["all"]["to_heuristic"] == {"median": 1.0, "low": 1.0, "high": 1.0}
+    assert "held_out/obstacles" in done.stdout and "wrote" in done.stdout
+
+
+def test_validation_bench_scores_an_existing_suite(tmp_path: Path, untrained_model: Path) -> None:
+    out = tmp_path / "out.json"
+    suite = _tiny_suite(tmp_path)
+    done = _bench(str(untrained_model), "--suite", str(suite), "--resamples", "100", "--out", str(out),
+                  script="bench/validation.py")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["fields"] == f"suite {suite}"
+    assert result["policies"]["sectors"]["held_out/obstacles"]["fields"] == 2  # the suite's 2 layouts
+
+
+def test_validation_bench_refuses_a_bad_suite_or_model_in_one_line(tmp_path: Path,
+                                                                  untrained_model: Path) -> None:
+    out = tmp_path / "out.json"
+    done = _bench(str(untrained_model), "--suite", str(tmp_path), "--out", str(out), script="bench/validation.py")
+    assert done.returncode == 2 and f"no scenario suite at {tmp_path}" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    done = _bench(str(junk), "--out", str(out), script="bench/validation.py")
+    assert done.returncode == 2 and f"model {junk} is unreadable" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--layouts", "0"], "--layouts=0: allowed: 1..256"),
+    (["--resamples", "10"], "--resamples=10: allowed: >= 100"),
+    (["--layouts", "4"], "no-such/model.zip: no such model file"),
+])
+def test_validation_bench_refuses_bad_arguments_and_writes_nothing(
+        tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "out.json"
+    done = _bench("no-such/model.zip", *args, "--out", str(out), script="bench/validation.py")
+    assert done.returncode == 2 and message in done.stderr
+    assert not out.exists()
