@@ -91,8 +91,8 @@ def _run(args: argparse.Namespace, policies: dict[str, Any]) -> tuple[list[dict[
     """Every policy and the heuristics on the fields: --suite's, else fresh layouts of params' entries
     (in a temporary folder, removed after). Returns the evaluation rows and a line saying which."""
     if args.suite is not None:
-        suite = load_suite(args.suite)
-        return evaluate_policies(suite, "recon", policies, progress=sys.stderr.isatty())[0], f"suite {args.suite}"
+        rows, _ = evaluate_policies(load_suite(args.suite), "recon", policies, progress=sys.stderr.isatty())
+        return rows, f"suite {args.suite}"
     params = load_params(args.params)
     params = params.model_copy(update={"seed": params.seed + VALIDATION_SEED_OFFSET,
                                        "layouts_per_config": args.layouts, "scenarios": ["recon"]})

@@ -72,10 +72,11 @@ def test_validation_bench_scores_an_existing_suite(tmp_path: Path, untrained_mod
     assert result["policies"]["sectors"]["held_out/obstacles"]["fields"] == 2  # the suite's 2 layouts
 
 
-def test_validation_bench_refuses_a_bad_suite_or_model_in_one_line(tmp_path: Path,
-                                                                  untrained_model: Path) -> None:
+def test_validation_bench_refuses_a_bad_suite_or_model_in_one_line(
+        tmp_path: Path, untrained_model: Path) -> None:
     out = tmp_path / "out.json"
-    done = _bench(str(untrained_model), "--suite", str(tmp_path), "--out", str(out), script="bench/validation.py")
+    done = _bench(str(untrained_model), "--suite", str(tmp_path), "--out", str(out),
+                  script="bench/validation.py")
     assert done.returncode == 2 and f"no scenario suite at {tmp_path}" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
     junk = tmp_path / "junk.zip"
