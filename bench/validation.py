@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.evaluate import evaluate_policies, policy_callable, time_ratios  # noqa: E402
+from training.evaluate import evaluate_policies, median_interval, policy_callable, time_ratios  # noqa: E402
 from training.scenarios import generate_suite, load_params, load_suite  # noqa: E402
 
 VALIDATION_SEED_OFFSET = 104729  # added to params.yaml's suite seed: layouts the suite never holds
@@ -40,17 +40,6 @@ GROUPS = {  # name -> which fields of time_ratios' table
     "held_out/obstacles": lambda t: t[(t["split"] == "held_out") & (t["group"] != "o0")],
     "held_out/o20": lambda t: t[(t["split"] == "held_out") & (t["group"] == "o20")],
 }
-
-
-def median_interval(table: Any, column: str, resamples: int, rng: np.random.Generator) -> dict[str, float]:
-    """Median of ``column`` over the table's fields and its bootstrap 95 % interval: each resample
-    draws, within every suite entry, as many fields as it has (so each entry keeps its weight)."""
-    by_entry = [part[column].to_numpy(dtype=float) for _, part in table.groupby("scenario_id")]
-    medians = np.empty(resamples)
-    for r in range(resamples):
-        medians[r] = np.median(np.concatenate([v[rng.integers(0, len(v), len(v))] for v in by_entry]))
-    low, high = np.percentile(medians, [2.5, 97.5])
-    return {"median": float(np.median(table[column])), "low": float(low), "high": float(high)}
 
 
 def summarise_policy(rows: list[dict[str, Any]], policy: str, resamples: int, seed: int) -> dict[str, Any]:

@@ -74,6 +74,8 @@ PENALTY_FACTOR = 2.0
 """A recon field that never reaches the coverage target counts as PENALTY_FACTOR x its step budget."""
 RATIO_CAP = 10.0
 """Per-field time ratios are capped here (a policy that delivers no net water has an infinite one)."""
+INTERVAL_RESAMPLES = 2000
+"""Bootstrap resamples behind each group's 95 % interval in metrics.json and the report."""
 
 
 def suite_headline(
@@ -322,6 +324,42 @@ def _median(values: Any) -> float | None:
     return float(np.median(values)) if values.size else None
 
 
+def median_interval(
+    table: Any, column: str, resamples: int = INTERVAL_RESAMPLES, rng: np.random.Generator | None = None
+) -> dict[str, float] | None:
+    """Median of ``column`` over the table's fields and its bootstrap 95 % interval; None when no
+    field has a finite value.
+
+    Each resample draws, within every suite entry, as many fields as it has, so each entry keeps its
+    weight (a 64x64 entry cannot crowd out an 8x8 one). With 4 layouts per entry a 16-field group's
+    interval is several percent wide: a target inside it is not decided by the suite (bench/validation.py
+    judges on many fresh fields). ``rng`` defaults to a fixed seed, so a rerun prints the same interval.
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    by_entry = [part[column].to_numpy(dtype=float) for _, part in table.groupby("scenario_id")]
+    by_entry = [v[np.isfinite(v)] for v in by_entry]
+    by_entry = [v for v in by_entry if v.size]
+    if not by_entry:
+        return None
+    draws = np.concatenate([v[rng.integers(0, v.size, (resamples, v.size))] for v in by_entry], axis=1)
+    low, high = np.percentile(np.median(draws, axis=1), [2.5, 97.5])
+    return {"median": float(np.median(np.concatenate(by_entry))), "low": float(low), "high": float(high)}
+
+
+def _group_ratios(part: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """metrics.json's entry for one group of fields: both median time ratios, each with its bootstrap
+    95 % interval as ``<key>_low`` / ``<key>_high`` (flat keys: `dvc metrics show` prints them)."""
+    out: dict[str, Any] = {}
+    keys = {"time_ratio_to_heuristic": "time_ratio", "time_ratio_to_lower_bound": "time_ratio_lb"}
+    for key, column in keys.items():
+        interval = median_interval(part, column, rng=rng)
+        out[key] = interval["median"] if interval else None
+        if interval:
+            out[f"{key}_low"], out[f"{key}_high"] = interval["low"], interval["high"]
+    out["fields"] = int(len(part))
+    return out
+
+
 def summarise(rows: list[dict[str, Any]], policy: str = POLICY) -> dict[str, Any]:
     """metrics.json content: the time ratios first, then per-policy means (overall and per split).
 
@@ -364,6 +402,7 @@ def summarise(rows: list[dict[str, Any]], policy: str = POLICY) -> dict[str, Any
     out["time_ratio_to_lower_bound"] = _median(ratios["time_ratio_lb"]) if len(ratios) else None
     out["best_heuristic"] = ratios["best_heuristic"].mode().iat[0] if len(ratios) else None
     groups: dict[str, Any] = {}
+    rng = np.random.default_rng(0)  # fixed: the same rows give the same intervals
     for split in ("train", "held_out"):
         if f"score_{split}" in mine:
             out[f"score_{split}"] = mine[f"score_{split}"]
@@ -376,11 +415,7 @@ def summarise(rows: list[dict[str, Any]], policy: str = POLICY) -> dict[str, Any
             parts["obstacles"] = sub[sub["group"] != "o0"]
             for grp, part in parts.items():
                 if len(part):
-                    groups[f"{split}/{grp}"] = {
-                        "time_ratio_to_heuristic": _median(part["time_ratio"]),
-                        "time_ratio_to_lower_bound": _median(part["time_ratio_lb"]),
-                        "fields": int(len(part)),
-                    }
+                    groups[f"{split}/{grp}"] = _group_ratios(part, rng)
     out["groups"] = groups
     rnd = out["policies"].get("random", {}).get("score")
     # watering: random wastes more than it delivers (a negative score): no meaningful ratio then
@@ -524,6 +559,13 @@ def _fmt(value: Any) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _fmt_interval(group: dict[str, Any], key: str) -> str:
+    """``1.475 [1.425, 1.505]``: a group's median ratio and its 95 % interval (when it has one)."""
+    if group.get(f"{key}_low") is None:
+        return _fmt(group.get(key))
+    return f"{_fmt(group.get(key))} [{_fmt(group[f'{key}_low'])}, {_fmt(group[f'{key}_high'])}]"
+
+
 def render_report(title: str, scenario: str, metrics: dict[str, Any], table: Any, ratios: Any = None) -> str:
     """The Markdown evaluation report: time ratios first (per split, obstacle density and entry)."""
     if scenario == "recon":
@@ -561,14 +603,18 @@ def render_report(title: str, scenario: str, metrics: dict[str, Any], table: Any
         f"- gate score (mean per-field score, higher is better): {_fmt(metrics.get('score'))}; "
         f"ratio to random {_fmt(metrics.get('ratio_to_random'))}",
         "",
+        "Per group of fields: the median and, in brackets, its bootstrap 95 % interval (fields resampled "
+        "within each suite entry). A target inside the interval is not decided by this suite's fields: "
+        "`python bench/validation.py MODEL` judges it on many fresh ones.",
+        "",
         "| split / obstacle density (obstacles: 10 % and 20 %) | time ratio to best heuristic "
         "| time ratio to lower bound | fields |",
         "|---|---|---|---|",
     ]
     for group, g in sorted(metrics.get("groups", {}).items()):
         lines.append(
-            f"| {group} | {_fmt(g.get('time_ratio_to_heuristic'))} | "
-            f"{_fmt(g.get('time_ratio_to_lower_bound'))} | {g.get('fields')} |"
+            f"| {group} | {_fmt_interval(g, 'time_ratio_to_heuristic')} | "
+            f"{_fmt_interval(g, 'time_ratio_to_lower_bound')} | {g.get('fields')} |"
         )
     lines += [
         "",

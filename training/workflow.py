@@ -77,6 +77,12 @@ def export_run(run_id: str, model_path: Path, out_dir: Path) -> Path:
     return out_dir
 
 
+def _exported_run_id(model_path: Path) -> str | None:
+    """The run id an exported model's marker names (a fresh clone's ledger has no such run)."""
+    marker = Path(model_path).parent / EXPORT_MARKER
+    return json.loads(marker.read_text()).get("run_id") if marker.is_file() else None
+
+
 def evaluate_model(
     ledger: Ledger,
     run: Run | None,
@@ -109,7 +115,7 @@ def evaluate_model(
         out_dir = (
             Path(run.run_dir or run_dir_of(run.id)) / "eval" if run else Path(model_path).parent / "eval"
         )
-    title = run.id if run else str(model_path)
+    title = run.id if run else _exported_run_id(model_path) or str(model_path)
     metrics = write_outputs(Path(out_dir), scenario, rows, curves, title)
     metrics["suite_hash"], metrics["suite_version"] = suite.hash, suite.version
     if run is not None:

@@ -1,9 +1,11 @@
 """The DVC pipeline on a fresh clone of the committed state: `dvc repro --dry` and `dvc status` work
 without a DVC remote (every output is in git) and a changed parameter lists exactly the stages it
-reruns. The full `dvc repro` is measured in docs/reproducibility.md (it trains: minutes)."""
+reruns, and the evaluate stage runs there with an empty ledger. The full `dvc repro` is measured in
+docs/reproducibility.md (it trains: minutes)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -50,3 +52,15 @@ def test_a_changed_parameter_lists_the_stages_it_reruns(clone: Path) -> None:
     changed = subprocess.run(["git", "status", "--porcelain", "dvc.lock", "eval"], cwd=clone,
                              capture_output=True, text=True, check=True).stdout
     assert changed == ""  # a dry run writes nothing
+
+
+def test_the_evaluate_stage_runs_on_a_fresh_clone(clone: Path, runs_home: Path) -> None:
+    """A fresh clone's ledger has no run of models/recon: the stage names its scenario itself (it
+    once failed there with "--scenario is required"), and the report keeps the exported run's id."""
+    done = _dvc(clone, "repro", "--force", "--single-item", "evaluate")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_id = json.loads((clone / "models/recon/run.json").read_text())["run_id"]
+    assert (clone / "eval/report.md").read_text().startswith(f"# Evaluation: {run_id}\n")
+    group = json.loads((clone / "eval/metrics.json").read_text())["groups"]["held_out/obstacles"]
+    assert group["time_ratio_to_lower_bound_low"] <= group["time_ratio_to_lower_bound"]
+    assert group["time_ratio_to_lower_bound"] <= group["time_ratio_to_lower_bound_high"]

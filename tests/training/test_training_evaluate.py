@@ -11,7 +11,9 @@ from training.evaluate import (
     PENALTY_FACTOR,
     RATIO_CAP,
     field_values,
+    median_interval,
     obstacle_group,
+    render_report,
     summarise,
     time_ratios,
 )
@@ -83,6 +85,33 @@ def test_the_obstacles_group_pools_every_density_above_zero() -> None:
     assert groups["held_out/obstacles"]["time_ratio_to_lower_bound"] == pytest.approx(1.4)  # 1.2, 1.4, 2.0
     assert groups["held_out/obstacles"]["time_ratio_to_heuristic"] == pytest.approx(1.4)
     assert "train/obstacles" not in groups
+
+
+def test_each_group_carries_a_bootstrap_interval_that_the_report_prints() -> None:
+    rows = _rows({
+        "recon-held_out-32x32-d12-o10": {"ppo": [12, 14, 13, 30], "lawnmower": [10] * 4},
+        "recon-held_out-64x64-d16-o20": {"ppo": [20, 15, 16, 17], "lawnmower": [10] * 4},
+    })
+    metrics = summarise(rows)
+    g = metrics["groups"]["held_out/obstacles"]
+    assert g["time_ratio_to_lower_bound"] == pytest.approx(1.55)  # median of the 8 fields, as before
+    assert 1.2 <= g["time_ratio_to_lower_bound_low"] < 1.55 < g["time_ratio_to_lower_bound_high"] <= 3.0
+    assert summarise(rows)["groups"] == metrics["groups"]  # fixed seed: a rerun prints the same
+    report = render_report("t", "recon", metrics, time_ratios(rows))
+    cells = [f"1.550 [{g[k + '_low']:.3f}, {g[k + '_high']:.3f}]"
+             for k in ("time_ratio_to_heuristic", "time_ratio_to_lower_bound")]
+    assert f"| held_out/obstacles | {cells[0]} | {cells[1]} | 8 |" in report
+
+
+def test_median_interval_resamples_within_each_entry() -> None:
+    import pandas as pd
+
+    # One entry's fields all 1.0, the other's all 3.0: every resample keeps four of each, so the
+    # median (2.0) cannot move; pooled resampling would swing it between 1 and 3.
+    table = pd.DataFrame({"scenario_id": ["a"] * 4 + ["b"] * 4, "r": [1.0] * 4 + [3.0] * 4})
+    assert median_interval(table, "r") == {"median": 2.0, "low": 2.0, "high": 2.0}
+    table["r"] = np.nan  # watering has no lower bound: no interval, not a crash
+    assert median_interval(table, "r") is None
 
 
 def test_obstacle_group_of_ids() -> None:
