@@ -80,7 +80,7 @@ class Navigator:
 
     def moves(self, home: np.ndarray, urgent: np.ndarray | None = None) -> np.ndarray:
         """(B, N) actions: towards the target (or home where ``home``), yielding to other drones
-        except where ``urgent`` (battery low; defaults to ``home``)."""
+        except where ``urgent`` (defaults to :func:`_cannot_wait`)."""
         sim = self.sim
         # Target: the next cell of the drone's path (drones flying home keep theirs for later).
         nxt = self.book.next_cells(sim.cell, np.where(home, _NONE, self.target), self._plan)
@@ -91,7 +91,7 @@ class Navigator:
     def follow(self, want: np.ndarray, home: np.ndarray, urgent: np.ndarray | None = None) -> np.ndarray:
         """(B, N) actions: ``want`` (the caller's moves), or home where ``home``, giving way to other
         drones (env.shield.yield_moves, the rule a learned policy's drones follow too) except where
-        ``urgent`` (battery low; defaults to ``home``)."""
+        ``urgent`` (defaults to :func:`_cannot_wait`)."""
         sim = self.sim
         g = sim.cell + sim.field_off[:, None]
         # Home: the neighbour with the smallest distance to the base (env keeps that map).
@@ -99,7 +99,7 @@ class Navigator:
         best = np.argmin(d_home, axis=2)
         better = np.take_along_axis(d_home, best[..., None], axis=2)[..., 0] < sim.dist[g]
         want_home = np.where(better, _MOVES[best], HOVER)
-        urgent = home if urgent is None else urgent
+        urgent = _cannot_wait(sim) if urgent is None else urgent
         return yield_moves(sim, np.where(home, want_home, want), keep=urgent).reshape(want.shape)
 
 
@@ -111,6 +111,17 @@ def _needs_home(sim: SwarmSim, margin: int = 2) -> np.ndarray:
     low = sim.battery <= d + margin
     charging = at_base & (sim.battery < sim.config.battery_capacity)
     return low | charging
+
+
+def _cannot_wait(sim: SwarmSim) -> np.ndarray:
+    """Drones off the base that never give way: one more step of waiting would leave their battery
+    at most one step beyond the way home (a collision costs less than a grounded drone).
+
+    A drone flying home with more battery than that waits like any other. Before, every drone flying
+    home on a low battery went on regardless, so two that met flew home together on one path, a
+    collision counted at every step (thousands per episode on 512 x 512 with 128 drones)."""
+    d = sim.dist[sim.cell + sim.field_off[:, None]]
+    return (d > 0) & (sim.battery <= d + 1)
 
 
 def _round_trip(sim: SwarmSim, cells: np.ndarray) -> np.ndarray:
@@ -386,7 +397,7 @@ class GreedyWatering:
         if claimed:
             self.claims[np.concatenate(claimed)] = 0
         self.nav.set_targets(target)
-        act = self.nav.moves(home, urgent=low)
+        act = self.nav.moves(home)
         here_need = sim.need[g] > 0
         release = here_need & (sim.tank > 0) & ~home & (sim.cell == target)
         return np.where(release, WATER, act).ravel()

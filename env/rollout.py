@@ -21,7 +21,8 @@ def _controller(policy: Policy, sim: SwarmSim, seed: int,
         base = make_baseline(policy, sim, seed)
         return lambda s, obs: base(s)
     if callable(policy) and yield_moves:
-        return lambda s, obs: shield.yield_moves(s, policy(obs), keep=shield.low_battery(obs))
+        return lambda s, obs: shield.yield_moves(
+            s, policy(obs), keep=shield.low_battery(obs, shield.WAIT_MARGIN))
     if callable(policy):
         return lambda s, obs: np.asarray(policy(obs)).reshape(-1)
     raise ConfigError(
@@ -50,8 +51,8 @@ def run_episodes(
     ``policy``: a baseline name or a callable obs[num_envs, D] -> actions[num_envs].
     ``on_step(sim)`` is called after every step (e.g. to record frames).
     ``yield_moves``: a callable policy's drones give way to each other by the heuristics' rule
-    (env.shield.yield_moves: no two share a cell off the base; drones flying home on a low battery
-    never wait); False: its actions as they come.
+    (env.shield.yield_moves: no two share a cell off the base; drones flying home that cannot afford
+    to wait never do); False: its actions as they come.
     """
     get_scenario(scenario)
     if isinstance(num_fields, bool) or not isinstance(num_fields, int) or num_fields < 1:

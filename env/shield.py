@@ -11,9 +11,9 @@ observation (env.core layout), so it wraps any policy: evaluation, mission and t
 Yield shield (:func:`yield_moves`): a learned policy's drones do not wait for each other, so two may
 end a step in the same cell (the simulator counts a collision and moves on; real drones would not).
 Of the drones that would share a cell (the base excepted), one goes and the others hover; drones flying
-home on a low battery never wait. The heuristics' drones follow the same rule (env.baselines.Navigator).
-It needs the whole swarm's positions, so env.rollout applies it to every learned policy's actions
-(evaluation, the gate, missions), not to the observation rows.
+home whose battery cannot afford a wait (``WAIT_MARGIN``) never wait. The heuristics' drones follow the
+same rule (env.baselines.Navigator). It needs the whole swarm's positions, so env.rollout applies it to
+every learned policy's actions (evaluation, the gate, missions), not to the observation rows.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ BATTERY, DIST_HOME, HOME_DIR, AT_BASE = _OWN + 2, _OWN + 4, _OWN + 5, _OWN + 9
 MARGIN = 0.02
 """Battery fraction kept in reserve beyond the way home (4 steps of the default 200-unit battery). It
 must be at least 2 steps (one step away can widen the gap by two): batteries of 100 units or more."""
+WAIT_MARGIN = MARGIN / 2
+"""A drone flying home still gives way to others (:func:`yield_moves`) while its battery exceeds the way
+home by more than this fraction (2 steps of the default battery); below it, it never waits. Waiting
+while it can keeps two drones flying home from meeting and flying the rest of the way in one cell."""
 
 
 def low_battery(obs: np.ndarray, margin: float = MARGIN) -> np.ndarray:
@@ -62,9 +66,9 @@ def yield_moves(sim: "SwarmSim", actions: np.ndarray, keep: np.ndarray | None = 
     hover keeps its own cell, which may stop a mover behind it: repeated until stable (each pass only
     turns moves into hovers). Two drones already sharing a cell stay as they are.
 
-    ``keep`` (B, N): drones that never give way (those flying home on a low battery, ``low_battery``:
-    a collision costs less than a grounded drone); the others give way to them as to a drone that
-    stays."""
+    ``keep`` (B, N): drones that never give way (those flying home that cannot afford to wait,
+    ``low_battery(obs, WAIT_MARGIN)``: a collision costs less than a grounded drone); the others give
+    way to them as to a drone that stays."""
     b, n = sim.B, sim.N
     out = np.asarray(actions).reshape(b, n).astype(np.int64).copy()
     active = sim.active

@@ -15,8 +15,9 @@ from training.paths import run_dir as run_dir_of
 EXPORT_MARKER = "run.json"
 # Bump when a per-field score means something new, so that the ledger never pairs a stored score with a
 # new one: the gate then re-evaluates the champion (2: recon's lower bound counts the travel from the
-# base, env/bounds.py; 3: a learned policy's drones yield to each other, env.shield.yield_moves).
-SCORE_VERSION = 3
+# base, env/bounds.py; 3: a learned policy's drones yield to each other, env.shield.yield_moves; 4: drones
+# flying home wait too while their battery can afford it, env.shield.WAIT_MARGIN).
+SCORE_VERSION = 4
 
 
 def evaluation_key(suite_hash: str) -> str:
