@@ -397,7 +397,10 @@ class GreedyWatering:
         if claimed:
             self.claims[np.concatenate(claimed)] = 0
         self.nav.set_targets(target)
-        act = self.nav.moves(home)
+        # A drone left without a plant flies home instead of hovering where it is: on fields with
+        # obstacles a hovering drone can stop the one with the last plant in a one-cell corridor for
+        # good, since movers give way to a drone that stays (env.shield.yield_moves).
+        act = self.nav.moves(home | (target == _NONE))
         here_need = sim.need[g] > 0
         release = here_need & (sim.tank > 0) & ~home & (sim.cell == target)
         return np.where(release, WATER, act).ravel()
