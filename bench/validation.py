@@ -1,9 +1,10 @@
-"""Recon models on many fresh fields: median time ratios with 95 % intervals, to judge a target.
+"""Models on many fresh fields: median time ratios with 95 % intervals, to judge a target.
 
 The suite (data/scenarios) holds 4 layouts per entry, so its held-out fields with obstacles are 16,
 and their median ratio to the lower bound moves by several percent from one set of layouts to the
 next (docs/policy.md): too few to say whether a model is under 1.5x. This generates a validation
-suite of the same recon entries (params.yaml's, with ``--layouts`` layouts each and the seed +
+suite of the same entries of ``--scenario`` (recon, or watering: ratios to greedy's net water per
+step, no lower bound) (params.yaml's, with ``--layouts`` layouts each and the seed +
 VALIDATION_SEED_OFFSET: fields no recipe was chosen on), runs every MODEL and the heuristics on it
 (as ``swarmops evaluate`` does: the model's acting temperature, the battery shield, drones giving
 way), and prints per group (all fields, held out, held out with obstacles, held out at 20 %) the
@@ -33,7 +34,6 @@ from training.evaluate import evaluate_policies, median_interval, policy_callabl
 from training.scenarios import generate_suite, load_params, load_suite  # noqa: E402
 
 VALIDATION_SEED_OFFSET = 104729  # added to params.yaml's suite seed: layouts the suite never holds
-HEURISTIC = "sectors"  # also reported: the recon bar every model is measured against
 GROUPS = {  # name -> which fields of time_ratios' table
     "all": lambda t: t,
     "held_out": lambda t: t[t["split"] == "held_out"],
@@ -44,7 +44,7 @@ GROUPS = {  # name -> which fields of time_ratios' table
 
 def summarise_policy(rows: list[dict[str, Any]], policy: str, resamples: int, seed: int) -> dict[str, Any]:
     """Per group: fields, and the median time ratio to the best heuristic and to the lower bound with
-    their intervals."""
+    their intervals (None: watering has no lower bound)."""
     table = time_ratios(rows, policy)
     rng = np.random.default_rng(seed)
     out = {}
@@ -60,8 +60,10 @@ def summarise_policy(rows: list[dict[str, Any]], policy: str, resamples: int, se
 def _args() -> tuple[argparse.Namespace, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", type=Path, help="model.zip files (swarmops train writes them)")
+    parser.add_argument("--scenario", choices=("recon", "watering"), default="recon",
+                        help="the models' scenario (default recon)")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="the suite's params file")
-    parser.add_argument("--layouts", type=int, default=64, help="fresh layouts per recon entry (default 64)")
+    parser.add_argument("--layouts", type=int, default=64, help="fresh layouts per suite entry (default 64)")
     parser.add_argument("--suite", type=Path, help="score this suite folder instead of fresh layouts")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/validation.json"))
@@ -80,39 +82,43 @@ def _run(args: argparse.Namespace, policies: dict[str, Any]) -> tuple[list[dict[
     """Every policy and the heuristics on the fields: --suite's, else fresh layouts of params' entries
     (in a temporary folder, removed after). Returns the evaluation rows and a line saying which."""
     if args.suite is not None:
-        rows, _ = evaluate_policies(load_suite(args.suite), "recon", policies, progress=sys.stderr.isatty())
+        rows, _ = evaluate_policies(load_suite(args.suite), args.scenario, policies,
+                                    progress=sys.stderr.isatty())
         return rows, f"suite {args.suite}"
     params = load_params(args.params)
     params = params.model_copy(update={"seed": params.seed + VALIDATION_SEED_OFFSET,
-                                       "layouts_per_config": args.layouts, "scenarios": ["recon"]})
+                                       "layouts_per_config": args.layouts, "scenarios": [args.scenario]})
     with tempfile.TemporaryDirectory(prefix="swarmops-validation-") as tmp:
         generate_suite(params, Path(tmp))
-        rows, _ = evaluate_policies(load_suite(Path(tmp)), "recon", policies, progress=sys.stderr.isatty())
-    return rows, f"{args.layouts} fresh layouts per recon entry (suite seed {params.seed})"
+        rows, _ = evaluate_policies(load_suite(Path(tmp)), args.scenario, policies,
+                                    progress=sys.stderr.isatty())
+    return rows, f"{args.layouts} fresh layouts per {args.scenario} entry (suite seed {params.seed})"
 
 
 def main() -> int:
     args, parser = _args()
+    from env.scenarios import SPECS
     from swarmops.errors import domain_error_types, one_line
     from training.registry import load_model
 
     names = {f"model{i}:{m.parent.name or m.stem}": m for i, m in enumerate(args.models)}
     try:
-        policies = {name: policy_callable(load_model(path, "recon")) for name, path in names.items()}
+        policies = {name: policy_callable(load_model(path, args.scenario)) for name, path in names.items()}
         rows, where = _run(args, policies)
     except domain_error_types() as exc:  # a bad suite, params file or model: one line, nothing written
         parser.exit(2, f"{parser.prog}: error: {one_line(exc)}\n")
+    heuristic = SPECS[args.scenario].heuristic  # also reported: the bar every model is measured against
     results = {name: summarise_policy(rows, name, args.resamples, seed=i)
-               for i, name in enumerate([*policies, HEURISTIC])}
+               for i, name in enumerate([*policies, heuristic])}
     print(f"{where}; median [95 % interval]")
     print(f"{'policy':44} {'fields':>6}  {'group':20} {'to best heuristic':>22} {'to lower bound':>22}")
     for name, groups in results.items():
         for group, g in groups.items():
-            cells = [f"{g[k]['median']:.3f} [{g[k]['low']:.3f}, {g[k]['high']:.3f}]"
+            cells = [f"{g[k]['median']:.3f} [{g[k]['low']:.3f}, {g[k]['high']:.3f}]" if g[k] else "-"
                      for k in ("to_heuristic", "to_lower_bound")]
             print(f"{name:44} {g['fields']:6d}  {group:20} {cells[0]:>22} {cells[1]:>22}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"fields": where,
+    args.out.write_text(json.dumps({"scenario": args.scenario, "fields": where,
                                     "models": {n: str(p) for n, p in names.items()},
                                     "policies": results}, indent=1) + "\n")
     print(f"wrote {args.out}")

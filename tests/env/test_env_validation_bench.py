@@ -15,18 +15,21 @@ from tests.env.test_env_sweep_gains_bench import ROOT, SUITE_PARAMS, _bench, _ti
 pytestmark = pytest.mark.unit
 
 
-@pytest.fixture(scope="module")
-def untrained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained smoke-profile policy (its priors act: it finishes fields), saved as a model.zip."""
-    path = tmp_path_factory.mktemp("model") / "model.zip"
+def _untrained(path: Path, scenario: str) -> Path:
+    """An untrained smoke-profile policy of ``scenario`` (its priors act: it finishes fields), saved."""
     script = (
         "from training.config import load_profile\n"
         "from training.train import build_env, build_model\n"
         "profile = load_profile('smoke', ['seed=5'])\n"
-        f"build_model(profile, build_env('recon', profile, 0, 5), 'cpu').save(r'{path}')\n"
+        f"build_model(profile, build_env('{scenario}', profile, 0, 5), 'cpu').save(r'{path}')\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=300)
     return path
+
+
+@pytest.fixture(scope="module")
+def untrained_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _untrained(tmp_path_factory.mktemp("model") / "model.zip", "recon")
 
 
 def _params(tmp_path: Path) -> Path:
@@ -97,3 +100,28 @@ def test_validation_bench_refuses_bad_arguments_and_writes_nothing(
     done = _bench("no-such/model.zip", *args, "--out", str(out), script="bench/validation.py")
     assert done.returncode == 2 and message in done.stderr
     assert not out.exists()
+
+
+def test_validation_bench_scores_watering_against_greedy_without_a_lower_bound(
+        tmp_path: Path, untrained_model: Path) -> None:
+    model = _untrained(tmp_path / "watering.zip", "watering")
+    params = {"scenarios": {**SUITE_PARAMS["scenarios"], "scenarios": ["watering"]}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    out = tmp_path / "out.json"
+    done = _bench(str(model), "--scenario", "watering", "--params", str(tmp_path / "params.yaml"),
+                  "--layouts", "3", "--resamples", "100", "--out", str(out), script="bench/validation.py")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["scenario"] == "watering" and result["fields"].startswith("3 fresh layouts per watering")
+    policies = result["policies"]
+    assert set(policies) == {f"model0:{tmp_path.name}", "greedy"}
+    parity = {"median": 1.0, "low": 1.0, "high": 1.0}
+    assert policies["greedy"]["held_out/obstacles"]["to_heuristic"] == parity
+    for groups in policies.values():
+        assert groups["held_out/obstacles"]["fields"] == 3 and groups["all"]["to_lower_bound"] is None
+    # a recon model given as a watering one: refused in one line, nothing written
+    out.unlink()
+    done = _bench(str(untrained_model), "--scenario", "watering", "--params", str(tmp_path / "params.yaml"),
+                  "--layouts", "1", "--out", str(out), script="bench/validation.py")
+    assert done.returncode == 2 and "it is a recon model, not watering" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
