@@ -16,7 +16,8 @@ EXPORT_MARKER = "run.json"
 # Bump when a per-field score means something new, so that the ledger never pairs a stored score with a
 # new one: the gate then re-evaluates the champion (2: recon's lower bound counts the travel from the
 # base, env/bounds.py; 3: a learned policy's drones yield to each other, env.shield.yield_moves; 4: drones
-# flying home wait too while their battery can afford it, env.shield.WAIT_MARGIN).
+# flying home wait too while their battery can afford it, env.shield.WAIT_MARGIN, and greedy's idle drones
+# fly home, so watering's score, relative to greedy on the same layout, has a stronger bar).
 SCORE_VERSION = 4
 
 
