@@ -118,8 +118,8 @@ def _needs_home(sim: SwarmSim, margin: int = 2) -> np.ndarray:
 
 
 def _cannot_wait(sim: SwarmSim) -> np.ndarray:
-    """Drones off the base that never give way: one more step of waiting would leave their battery
-    at most one step beyond the way home (a collision costs less than a grounded drone).
+    """Drones off the base that never give way: after one more step of waiting their battery would
+    only just cover the way home, no step to spare (a collision costs less than a grounded drone).
 
     A drone flying home with more battery than that waits like any other. Before, every drone flying
     home on a low battery went on regardless, so two that met flew home together on one path, a
