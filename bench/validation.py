@@ -7,9 +7,10 @@ suite of the same entries of ``--scenario`` (recon, or watering: ratios to greed
 step, no lower bound) (params.yaml's, with ``--layouts`` layouts each and the seed +
 VALIDATION_SEED_OFFSET: fields no recipe was chosen on), runs every MODEL and the heuristics on it
 (as ``swarmops evaluate`` does: the model's acting temperature, the battery shield, drones giving
-way), and prints per group (all fields, held out, held out with obstacles, held out at 20 %) the
-median time ratio to the entry's best heuristic and to the lower bound, each with a bootstrap 95 %
-interval (fields resampled within each entry), and writes them as JSON:
+way), and prints per group (all fields; per split, its fields, those at each obstacle density and
+those with obstacles: training.evaluate.field_groups, as metrics.json groups them) the median time
+ratio to the entry's best heuristic and to the lower bound, each with a bootstrap 95 % interval
+(fields resampled within each entry), and writes them as JSON:
 
     python bench/validation.py runs/RUN/model.zip [more model.zip ...] --layouts 64 \\
         --out bench/results/validation.json
@@ -30,31 +31,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.evaluate import evaluate_policies, median_interval, policy_callable, time_ratios  # noqa: E402
+from training.evaluate import (  # noqa: E402
+    evaluate_policies, field_groups, median_interval, policy_callable, time_ratios)
 from training.scenarios import generate_suite, load_params, load_suite  # noqa: E402
 
 VALIDATION_SEED_OFFSET = 104729  # added to params.yaml's suite seed: layouts the suite never holds
-GROUPS = {  # name -> which fields of time_ratios' table
-    "all": lambda t: t,
-    "held_out": lambda t: t[t["split"] == "held_out"],
-    "held_out/obstacles": lambda t: t[(t["split"] == "held_out") & (t["group"] != "o0")],
-    "held_out/o20": lambda t: t[(t["split"] == "held_out") & (t["group"] == "o20")],
-}
 
 
 def summarise_policy(rows: list[dict[str, Any]], policy: str, resamples: int, seed: int) -> dict[str, Any]:
-    """Per group: fields, and the median time ratio to the best heuristic and to the lower bound with
-    their intervals (None: watering has no lower bound)."""
+    """Per group (training.evaluate.field_groups): fields, and the median time ratio to the best
+    heuristic and to the lower bound with their intervals (None: watering has no lower bound)."""
     table = time_ratios(rows, policy)
     rng = np.random.default_rng(seed)
-    out = {}
-    for name, pick in GROUPS.items():
-        part = pick(table)
-        if len(part):
-            out[name] = {"fields": int(len(part)),
-                         "to_heuristic": median_interval(part, "time_ratio", resamples, rng),
-                         "to_lower_bound": median_interval(part, "time_ratio_lb", resamples, rng)}
-    return out
+    return {name: {"fields": int(len(part)),
+                   "to_heuristic": median_interval(part, "time_ratio", resamples, rng),
+                   "to_lower_bound": median_interval(part, "time_ratio_lb", resamples, rng)}
+            for name, part in field_groups(table).items()}
 
 
 def _args() -> tuple[argparse.Namespace, argparse.ArgumentParser]:

@@ -346,6 +346,24 @@ def median_interval(
     return {"median": float(np.median(np.concatenate(by_entry))), "low": float(low), "high": float(high)}
 
 
+def field_groups(table: Any) -> dict[str, Any]:
+    """The groups of fields every judgement reports, by name, from a :func:`time_ratios` table: ``all``;
+    per split, its fields (``held_out``), its fields at each obstacle density (``held_out/o20``) and
+    all its fields with obstacles (``held_out/obstacles``: the issue's targets are on these). Empty
+    groups are left out. One definition for metrics.json, the report and bench/validation.py."""
+    groups: dict[str, Any] = {"all": table} if len(table) else {}
+    for split in ("train", "held_out"):
+        sub = table[table["split"] == split] if len(table) else table
+        if not len(sub):
+            continue
+        groups[split] = sub
+        groups.update((f"{split}/{grp}", part) for grp, part in sub.groupby("group"))
+        obstacles = sub[sub["group"] != "o0"]
+        if len(obstacles):
+            groups[f"{split}/obstacles"] = obstacles
+    return groups
+
+
 def _group_ratios(part: Any, rng: np.random.Generator) -> dict[str, Any]:
     """metrics.json's entry for one group of fields: both median time ratios, each with its bootstrap
     95 % interval as ``<key>_low`` / ``<key>_high`` (flat keys: `dvc metrics show` prints them)."""
@@ -401,22 +419,16 @@ def summarise(rows: list[dict[str, Any]], policy: str = POLICY) -> dict[str, Any
     out["time_ratio_to_heuristic"] = _median(ratios["time_ratio"]) if len(ratios) else None
     out["time_ratio_to_lower_bound"] = _median(ratios["time_ratio_lb"]) if len(ratios) else None
     out["best_heuristic"] = ratios["best_heuristic"].mode().iat[0] if len(ratios) else None
-    groups: dict[str, Any] = {}
-    rng = np.random.default_rng(0)  # fixed: the same rows give the same intervals
+    parts = field_groups(ratios)
     for split in ("train", "held_out"):
         if f"score_{split}" in mine:
             out[f"score_{split}"] = mine[f"score_{split}"]
-        sub = ratios[ratios["split"] == split] if len(ratios) else ratios
-        if len(sub):
-            out[f"time_ratio_to_heuristic_{split}"] = _median(sub["time_ratio"])
-            out[f"time_ratio_to_lower_bound_{split}"] = _median(sub["time_ratio_lb"])
-            parts = dict(iter(sub.groupby("group")))
-            # every field with obstacles of the split (the issue's targets are on these)
-            parts["obstacles"] = sub[sub["group"] != "o0"]
-            for grp, part in parts.items():
-                if len(part):
-                    groups[f"{split}/{grp}"] = _group_ratios(part, rng)
-    out["groups"] = groups
+        if split in parts:
+            out[f"time_ratio_to_heuristic_{split}"] = _median(parts[split]["time_ratio"])
+            out[f"time_ratio_to_lower_bound_{split}"] = _median(parts[split]["time_ratio_lb"])
+    rng = np.random.default_rng(0)  # fixed: the same rows give the same intervals
+    # metrics.json's groups: the (split, density) ones (the splits' own medians are the keys above)
+    out["groups"] = {name: _group_ratios(part, rng) for name, part in parts.items() if "/" in name}
     rnd = out["policies"].get("random", {}).get("score")
     # watering: random wastes more than it delivers (a negative score): no meaningful ratio then
     out["ratio_to_random"] = mine["score"] / rnd if rnd and rnd > 0 else None

@@ -51,9 +51,10 @@ def test_validation_bench_reports_medians_with_intervals_for_model_and_sweep(
     policies = result["policies"]
     assert set(policies) == {f"model0:{untrained_model.parent.name}", "sectors"}
     for groups in policies.values():
-        # 6 fields per entry: 12 in all, 6 held out, all of them with obstacles (20 %)
+        # 6 fields per entry: 12 in all, 6 trained on (no obstacles), 6 held out, all of them with
+        # obstacles (20 %); the groups metrics.json has, plus the whole and each split
         assert {g: v["fields"] for g, v in groups.items()} == {
-            "all": 12, "held_out": 6, "held_out/obstacles": 6, "held_out/o20": 6}
+            "all": 12, "train": 6, "train/o0": 6, "held_out": 6, "held_out/o20": 6, "held_out/obstacles": 6}
         for g in groups.values():
             for key in ("to_heuristic", "to_lower_bound"):
                 low, median, high = (g[key][k] for k in ("low", "median", "high"))

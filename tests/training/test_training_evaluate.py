@@ -10,6 +10,7 @@ import pytest
 from training.evaluate import (
     PENALTY_FACTOR,
     RATIO_CAP,
+    field_groups,
     field_values,
     median_interval,
     obstacle_group,
@@ -85,6 +86,23 @@ def test_the_obstacles_group_pools_every_density_above_zero() -> None:
     assert groups["held_out/obstacles"]["time_ratio_to_lower_bound"] == pytest.approx(1.4)  # 1.2, 1.4, 2.0
     assert groups["held_out/obstacles"]["time_ratio_to_heuristic"] == pytest.approx(1.4)
     assert "train/obstacles" not in groups
+
+
+def test_field_groups_name_the_whole_each_split_each_density_and_the_fields_with_obstacles() -> None:
+    rows = _rows({
+        "recon-train-8x8-d2-o0": {"ppo": [30], "lawnmower": [20]},
+        "recon-held_out-10x14-d3-o0": {"ppo": [40, 30], "lawnmower": [10, 10]},
+        "recon-held_out-32x32-d12-o10": {"ppo": [12], "lawnmower": [10]},
+        "recon-held_out-64x64-d16-o20": {"ppo": [20, 25, 30], "lawnmower": [10, 10, 10]},
+    })
+    groups = field_groups(time_ratios(rows))
+    assert {name: len(part) for name, part in groups.items()} == {
+        "all": 7, "train": 1, "train/o0": 1,  # no train field has obstacles: no empty train/obstacles
+        "held_out": 6, "held_out/o0": 2, "held_out/o10": 1, "held_out/o20": 3, "held_out/obstacles": 4}
+    assert sorted(groups["held_out/obstacles"]["time_ratio"]) == [1.2, 2.0, 2.5, 3.0]
+    assert field_groups(time_ratios(rows).iloc[0:0]) == {}
+    # metrics.json groups the same fields (the splits' own medians are top-level keys)
+    assert set(summarise(rows)["groups"]) == {name for name in groups if "/" in name}
 
 
 def test_each_group_carries_a_bootstrap_interval_that_the_report_prints() -> None:
