@@ -99,9 +99,9 @@ def main() -> int:
         rows, where = _run(args, policies)
     except domain_error_types() as exc:  # a bad suite, params file or model: one line, nothing written
         parser.exit(2, f"{parser.prog}: error: {one_line(exc)}\n")
-    heuristic = SPECS[args.scenario].heuristic  # also reported: the bar every model is measured against
+    heuristics = SPECS[args.scenario].heuristics  # also reported: the best of them on each entry is the bar
     results = {name: summarise_policy(rows, name, args.resamples, seed=i)
-               for i, name in enumerate([*policies, heuristic])}
+               for i, name in enumerate([*policies, *heuristics])}
     print(f"{where}; median [95 % interval]")
     print(f"{'policy':44} {'fields':>6}  {'group':20} {'to best heuristic':>22} {'to lower bound':>22}")
     for name, groups in results.items():

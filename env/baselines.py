@@ -21,7 +21,7 @@ from env.navigation import PathBook, astar, descend
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER, get_scenario
 from env.shield import yield_moves
 
-BASELINES = ("random", "lawnmower", "partition", "sectors", "greedy")
+BASELINES = ("random", "lawnmower", "partition", "sectors", "greedy", "routes")
 _MOVES = np.array([UP, DOWN, LEFT, RIGHT])
 _NONE = -1
 _CLAIM_ROUNDS = 8  # rounds of choosing again for drones that lost a target to a lower-index drone
@@ -531,6 +531,10 @@ def make_baseline(name: str, sim: SwarmSim, seed: int) -> Callable[[SwarmSim], n
         from env.sectors import Sectors  # uses Navigator: imported late, no cycle
 
         return Sectors(sim, seed)
+    if name == "routes":
+        from env.routes import SweepRoutes  # a subclass of GreedyWatering: imported late, no cycle
+
+        return SweepRoutes(sim)
     raise ConfigError(
         f"policy={name!r} is unknown; allowed: {', '.join(BASELINES)}, heuristic or a callable"
     )

@@ -89,7 +89,8 @@ def suite_headline(
     """The suite's headline number for a model: median time ratio to the best heuristic.
 
     Lower is better; 1.0 = as fast as the best heuristic of each suite entry (recon: steps to 95 %
-    coverage; watering: time to deliver the net water greedy delivers), capped at RATIO_CAP per field.
+    coverage; watering: time to deliver the net water that heuristic delivers), capped at RATIO_CAP
+    per field.
     ``model``: a stable-baselines3 PPO model or the path of its model.zip; ``split``: "train",
     "held_out" or None for the whole suite. No ledger, MLflow or files are touched (for tuning loops).
     Raises training.registry.IncompatibleModel for a model of another observation layout.
@@ -237,10 +238,10 @@ def _run_entries(
                     [m.get("coverage_curve") or [m["coverage"]] for m in results[name]], cfg.max_steps
                 )
                 bar.advance(task)
-            reference = results.get(spec.heuristic)
+            reference = results.get(spec.score_reference) if spec.score_reference else None
             for name, per_field in results.items():
                 for i, m in enumerate(per_field):
-                    greedy = net_rate(reference[i]) if reference and spec.watering else None
+                    greedy = net_rate(reference[i]) if reference else None
                     values = field_values(scenario, m, cfg.max_steps, greedy)
                     rows += [
                         {
@@ -285,8 +286,9 @@ def time_ratios(rows: list[dict[str, Any]], policy: str = POLICY) -> Any:
     The best heuristic of an entry is the one with the highest mean score there (fewest steps to
     the target for recon, most net water per step for watering); the per-field ratio is
     heuristic score / policy score = policy steps / heuristic steps on the same layout (recon), or
-    greedy's net water per step / the policy's (watering), capped at RATIO_CAP. Returns a DataFrame
-    (scenario_id, split, group, seed, best_heuristic, time_ratio, time_ratio_lb).
+    the heuristic's net water per step / the policy's (watering: the score is relative to greedy on the
+    same layout, so the ratio of scores is that of net water per step), capped at RATIO_CAP. Returns a
+    DataFrame (scenario_id, split, group, seed, best_heuristic, time_ratio, time_ratio_lb).
     """
     import pandas as pd
 
@@ -587,8 +589,8 @@ def render_report(title: str, scenario: str, metrics: dict[str, Any], table: Any
         )
     else:
         what = (
-            "greedy's net water per step (delivered minus wasted) divided by the policy's on the same "
-            "layout: the time the policy needs to deliver what greedy delivers"
+            "the best heuristic's net water per step (delivered minus wasted) divided by the policy's on "
+            "the same layout: the time the policy needs to deliver what that heuristic delivers"
         )
     lines = [
         f"# Evaluation: {title}",

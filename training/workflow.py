@@ -17,8 +17,9 @@ EXPORT_MARKER = "run.json"
 # new one: the gate then re-evaluates the champion (2: recon's lower bound counts the travel from the
 # base, env/bounds.py; 3: a learned policy's drones yield to each other, env.shield.yield_moves; 4: drones
 # flying home wait too while their battery can afford it, env.shield.WAIT_MARGIN, and greedy's idle drones
-# fly home, so watering's score, relative to greedy on the same layout, has a stronger bar).
-SCORE_VERSION = 4
+# fly home, so watering's score, relative to greedy on the same layout, has a stronger bar; 5: watering's
+# time ratio is to the better of greedy and the sweep routes, env.routes, on each suite entry).
+SCORE_VERSION = 5
 
 
 def evaluation_key(suite_hash: str) -> str:

@@ -58,7 +58,7 @@ def test_demo_flies_a_trained_model_reproducibly(tmp_path: Path) -> None:
     (["--scenario", "orbit"], "error: --scenario='orbit' is unknown; allowed: recon, watering"),
     (
         ["--policy", "smart"],
-        "error: --policy='smart' is unknown; allowed: random, lawnmower, partition, sectors, greedy",
+        "error: --policy='smart' is unknown; allowed: random, lawnmower, partition, sectors, greedy, routes",
     ),
     (["--out", "demo.png"], "error: --out 'demo.png' has suffix '.png'; allowed: .gif, .mp4"),
     (["--model", "nope.zip"], "error: --model: model nope.zip does not exist"),
@@ -112,7 +112,7 @@ def test_bench_scale_quick_run_writes_json_and_plot(tmp_path: Path) -> None:
         assert r["ratio"] == pytest.approx(r["heuristic_ms"] / r["sim_ms"], rel=0.05)
         assert r["sim_state_bytes"] > 0 and r["heuristic_bytes"] > 0
     assert "met" in data["target"] and plot.stat().st_size > 10_000
-    assert "sectors" in res.stdout and "greedy" in res.stdout and "CPU ms per step" in res.stdout
+    assert "sectors" in res.stdout and "routes" in res.stdout and "CPU ms per step" in res.stdout
 
 
 @pytest.mark.parametrize("args, words", [

@@ -80,7 +80,7 @@ def test_run_a_mission_and_watch_the_replay(page_url: tuple) -> None:
     page.click("#play")
     # Watering phase: its own tracks.
     tabs.nth(1).click()
-    page.wait_for_function("() => document.querySelector('.panel h3').textContent.includes('greedy')")
+    page.wait_for_function("() => document.querySelector('.panel h3').textContent.includes('routes')")
     page.wait_for_function("() => [...document.querySelectorAll('.panel img.frame')]"
                            ".every(i => i.complete && i.naturalWidth > 0)")
     # Figures and the comparison table.
@@ -97,10 +97,10 @@ def test_policy_choices_follow_the_mode(page_url: tuple) -> None:
     page.select_option("#mode", "mission")
     assert page.locator("#watering_policy").is_visible()
     assert page.locator("#policy option").all_inner_texts()[1] == "heuristic (sectors)"
-    assert page.locator("#watering_policy option").all_inner_texts()[2] == "heuristic (greedy)"
+    assert page.locator("#watering_policy option").all_inner_texts()[2] == "heuristic (routes)"
     page.select_option("#mode", "watering")
     options = page.locator("#policy option").all_inner_texts()
-    assert options == ["registry @champion (heuristic if none)", "heuristic (greedy)"]
+    assert options == ["registry @champion (heuristic if none)", "heuristic (routes)"]
     assert page.locator("#watering_policy").is_hidden()
     legend = page.locator("#legend li").all_inner_texts()
     assert "obstacle" in legend and "plant not found yet" in legend and "drone" in legend

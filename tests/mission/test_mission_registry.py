@@ -26,7 +26,7 @@ def test_missing_champion_falls_back_to_the_heuristic_with_a_warning(empty_store
     assert len(result.warnings) == 2
     assert all("falls back to the heuristic" in w for w in result.warnings)
     assert result.report["policies"]["recon"]["policy"] == "heuristic (sectors)"
-    assert result.report["policies"]["watering"]["policy"] == "heuristic (greedy)"
+    assert result.report["policies"]["watering"]["policy"] == "heuristic (routes)"
     assert not (empty_store / "mlflow.db").exists()  # a lookup must not create a store
 
 
@@ -99,5 +99,5 @@ def test_unreachable_store_falls_back_quickly_without_leaking_the_password(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "postgresql+psycopg2://farmer:s3cret@127.0.0.1:1/mlflow")
     policy = resolve_policy("watering", "champion")
-    assert policy.is_heuristic and policy.label == "heuristic (greedy)"
+    assert policy.is_heuristic and policy.label == "heuristic (routes)"
     assert "cannot reach the MLflow store" in policy.warning and "s3cret" not in policy.warning
