@@ -9,6 +9,7 @@ import pytest
 from env.config import ConfigError, FieldConfig
 from env.layout import UNREACHABLE, bfs_distance, layout_for
 from env.rollout import run_episodes
+from env import routes
 from env.routes import plan_sorties, sortie_length
 
 pytestmark = pytest.mark.unit
@@ -37,6 +38,23 @@ def test_the_plan_shares_out_every_need_in_tank_sized_sorties_longest_first() ->
     assert len(sorties) == -(-int(need.sum()) // tank)
     lengths = [sortie_length(s, dist, width) for s in sorties]
     assert lengths == sorted(lengths, reverse=True)  # longest first
+
+
+def test_the_plan_keeps_the_cut_that_flies_the_fewest_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    width, height = 16, 16
+    dist = _open_field(width, height, (8, 8))  # base in the middle: the whole circle holds plants
+    rng = np.random.default_rng(11)
+    need = np.zeros(width * height, dtype=np.int64)
+    need[rng.choice(np.flatnonzero(dist > 0), 20, replace=False)] = rng.integers(1, 4, 20)
+
+    def planned_steps() -> int:
+        sorties = routes.plan_sorties(need, dist, 8 * width + 8, width, 4, 200)
+        assert sum(a for s in sorties for _, a in s) == need.sum()
+        return sum(sortie_length(s, dist, width) for s in sorties)
+
+    tried = planned_steps()
+    monkeypatch.setattr(routes, "START_TRIES", 1)  # one cut, from the widest gap, one way round
+    assert tried < planned_steps()
 
 
 def test_the_plan_leaves_out_plants_beyond_a_round_trip_and_keeps_sorties_within_the_battery() -> None:
