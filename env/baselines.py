@@ -532,7 +532,7 @@ def make_baseline(name: str, sim: SwarmSim, seed: int) -> Callable[[SwarmSim], n
 
         return Sectors(sim, seed)
     if name == "routes":
-        from env.routes import SweepRoutes  # a subclass of GreedyWatering: imported late, no cycle
+        from env.routes import SweepRoutes  # uses Navigator: imported late, no cycle
 
         return SweepRoutes(sim)
     raise ConfigError(
