@@ -95,6 +95,13 @@ def _no_regions() -> Any:
     return _patched(SwarmSim, "OWN_REGIONS", ())
 
 
+def _no_plan() -> Any:
+    """Watering: drones fly no plan; the compass leads to their region's nearest plant (layout v7)."""
+    from env.core import SwarmSim
+
+    return _patched(SwarmSim, "PLANNED_WORK", ())
+
+
 def _nearest_regions() -> Any:
     """Recon: a drone's region is the cells nearest to it, not its sector around the base (layout v6)."""
     from env.core import SwarmSim
@@ -134,13 +141,15 @@ VARIANTS: dict[str, tuple[str, Callable[[], Any], list[str]]] = {
     "no_ids": ("without the identity features", _no_ids, []),
     "nearest_regions": ("recon: regions of the cells nearest each drone (v6), not sectors", _nearest_regions,
                         []),
+    "no_plan": ("watering: no plan; the compass leads to the region's nearest plant (v7)", _no_plan, []),
     "no_home_compass": ("watering: the compass ignores an empty tank (v4)", _no_home_compass, []),
     "no_release_mask": ("watering: releases not masked", _no_release_mask, []),
     "no_home_mask": ("watering: an empty tank's detours from the way home not masked", _no_home_mask, []),
-    "no_regions": ("drones not led to their own region first (v4's compass)", _no_regions, []),
-    "v4_watering": ("watering as in layout v4: none of the four above",
-                    lambda: _both(_both(_no_home_compass(), _no_home_mask()),
-                                  _both(_no_release_mask(), _no_regions())), []),
+    "no_regions": ("drones not led to their own region first (v4's compass; watering: with no_plan)",
+                   _no_regions, []),
+    "v4_watering": ("watering as in layout v4: none of the five above",
+                    lambda: _both(_both(_both(_no_home_compass(), _no_home_mask()),
+                                        _both(_no_release_mask(), _no_regions())), _no_plan()), []),
     "big_stage": (
         "curriculum + a 24x24/4-drone stage with obstacles (battery and travel matter there)",
         contextlib.nullcontext,

@@ -108,13 +108,9 @@ class Navigator:
 
 
 def _needs_home(sim: SwarmSim, margin: int = 2) -> np.ndarray:
-    """Drones whose battery barely covers the way back (or that are recharging at the base)."""
-    g = sim.cell + sim.field_off[:, None]
-    d = sim.dist[g]
-    at_base = d == 0
-    low = sim.battery <= d + margin
-    charging = at_base & (sim.battery < sim.config.battery_capacity)
-    return low | charging
+    """Drones whose battery barely covers the way back (or that are recharging at the base): the
+    simulator's rule, which also sends a drone's sortie back to the queue (SwarmSim.low_battery)."""
+    return sim.low_battery(margin)
 
 
 def _cannot_wait(sim: SwarmSim) -> np.ndarray:

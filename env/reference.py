@@ -31,6 +31,7 @@ from env.core import (
 )
 from env.layout import UNREACHABLE, LayoutBatch, generate_batch, sector_owners
 from env.scenarios import WATER, get_scenario
+from env.sorties import plan_sorties
 
 _MOVES = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (0, 0)]
 
@@ -87,6 +88,34 @@ class PlainField:
         for i in range(n):
             self.sense(i)
         self.c["lower_bound"] = self._lower_bound()
+        self.planned = sim.scenario.name in SwarmSim.PLANNED_WORK
+        self.queue: list[list[list[Any]]] = []  # sorties no drone has taken: [[(y, x), water], ...]
+        self.route: list[list[list[Any]]] = [[] for _ in range(n)]  # what is left of each drone's sortie
+        if self.planned:
+            need = np.array([v for row in self.need for v in row])
+            dist = np.array([d for row in self.dist for d in row])
+            base = self.base[0] * w + self.base[1]
+            sorties = plan_sorties(need, dist, base, w, cfg.tank_capacity, cfg.battery_capacity)
+            self.queue = [[[divmod(cell, w), amount] for cell, amount in sortie] for sortie in sorties]
+            self.advance_plan()
+
+    def advance_plan(self) -> None:
+        """Drone by drone: stops given their water (or needing none) are done; a drone whose battery
+        sends it home gives the rest of its sortie back, at the front of the queue; a drone at the
+        base with a full tank and battery and no sortie takes the next (env.sorties.SortieBook)."""
+        cfg = self.sim.config
+        for i, route in enumerate(self.route):
+            while route and (route[0][1] <= 0 or self.need[route[0][0][0]][route[0][0][1]] <= 0):
+                route.pop(0)
+            at_base = (self.y[i], self.x[i]) == self.base
+            here = self.dist[self.y[i]][self.x[i]]
+            low = self.battery[i] <= here + 2 or (at_base and self.battery[i] < cfg.battery_capacity)
+            if route and low and not at_base:
+                self.queue.insert(0, [stop[:] for stop in route])
+                route.clear()
+            if not route and at_base and not low and self.active[i] and self.tank[i] == cfg.tank_capacity \
+                    and self.queue:
+                route.extend(self.queue.pop(0))
 
     def _lower_bound(self) -> int:
         """Fewest steps to the coverage goal: each step senses at most drones x (one side of the sensor
@@ -202,8 +231,10 @@ class PlainField:
                 if self.tank[i] <= 0:
                     rew[i] += rw.empty_release
                     continue
-                self.tank[i] -= 1
                 y, x = self.y[i], self.x[i]
+                if self.route[i] and self.route[i][0][0] == (y, x):  # counts against its sortie's stop
+                    self.route[i][0][1] -= 1
+                self.tank[i] -= 1
                 if self.need[y][x] > 0:
                     self.need[y][x] -= 1
                     self.c["delivered"] += 1
@@ -232,6 +263,8 @@ class PlainField:
             for i in range(n):
                 phi_after = act[i] and self.need[self.y[i]][self.x[i]] > 0 and self.tank[i] > 0
                 rew[i] += rw.at_needy_plant * (float(phi_after) - float(phi_before[i]))
+            if self.planned:
+                self.advance_plan()
         c = self.c
         c["step"] += 1
         c["energy"] += sum(drained)
@@ -261,7 +294,10 @@ class PlainField:
         # each cell's owner (own regions, env.waves.compass_waves) and the work the owners claim: one map
         name, work = self.sim.scenario.name, self._work()
         claimed: set[tuple[int, int]] = set()
-        if name in SwarmSim.OWN_REGIONS and name in SwarmSim.SECTOR_REGIONS:
+        ways: list[dict[tuple[int, int], int] | None] = [None] * n
+        if self.planned:
+            pass  # the compass leads to each drone's sortie (:meth:`_plan_compass`)
+        elif name in SwarmSim.OWN_REGIONS and name in SwarmSim.SECTOR_REGIONS:
             ways = [self._sector_way(i, work) for i in range(n)]
         else:
             owner, ring = self._owners() if name in SwarmSim.OWN_REGIONS else ({}, {})
@@ -293,14 +329,36 @@ class PlainField:
             row += [self.y[i] / max(h - 1, 1), self.x[i] / max(w - 1, 1),
                     self.battery[i] / cfg.battery_capacity,
                     self.tank[i] / cfg.tank_capacity, min(here / cfg.battery_capacity, 1.0), *home,
-                    float(here == 0), float(self.active[i]), self.need[self.y[i]][self.x[i]] / 7.0]
+                    float(here == 0), float(self.active[i]), self._need_here(i) / 7.0]
             ids = [i / max(n - 1, 1), (i * GOLDEN) % 1.0]
-            if watering and self.tank[i] == 0 and here != 0:  # an empty tank: the way home
-                compass = [float(d < here) for d in nd] + [min(here / (h + w), 1.0)]
+            route = self.route[i]
+            if watering and (self.tank[i] == 0 or (self.planned and not route)) and here != 0:
+                compass = [float(d < here) for d in nd] + [min(here / (h + w), 1.0)]  # the way home
+            elif self.planned:
+                compass = self._plan_compass(i)
             else:
                 compass = self._compass(i, ways[i], work, claimed)
             rows.append(row + glob + self._far(i) + ids + compass)
         return rows
+
+    def _need_here(self, i: int) -> int:
+        """Own feature 11 (times 7): the water still needed on drone i's cell; planned (v8): the water
+        its sortie plans for it there, if that is its next stop and it carries water."""
+        need = self.need[self.y[i]][self.x[i]]
+        if not self.planned:
+            return need
+        route = self.route[i]
+        mine = route and route[0][0] == (self.y[i], self.x[i]) and self.tank[i] > 0
+        return min(route[0][1], need) if mine else 0
+
+    def _plan_compass(self, i: int) -> list[float]:
+        """Layout v8: the way to the next plant of drone i's sortie (zeros: none, no water, grounded,
+        or no way there)."""
+        route = self.route[i]
+        if not (route and self.tank[i] > 0 and self.active[i]):
+            return [0.0] * COMPASS_FEATURES
+        dist = self._bfs([route[0][0]], lambda c: True)
+        return self._way(i, dist) if (self.y[i], self.x[i]) in dist else [0.0] * COMPASS_FEATURES
 
     def _work(self) -> list[tuple[int, int]]:
         """Free cells with work left (watering: a plant needing water; recon: not covered)."""

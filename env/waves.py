@@ -303,3 +303,36 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
                           seen, dist[f], moves[f])
         _nearest_work(sd, fr, cl, todo, offsets, budget, True, ring_of, front, nxt, mark, first, seen,
                       dist[f], moves[f])
+
+
+@compiled
+def target_ways(free: np.ndarray, cell: np.ndarray, target: np.ndarray, width: int, unreachable: int,
+                dist: np.ndarray, moves: np.ndarray) -> None:
+    """Fill ``dist`` (k, n) and ``moves`` (k, n) with each drone's way to its own ``target`` (k, n),
+    a padded cell of its field (-1: none; then ``unreachable`` and no moves): the geodesic distance
+    and the moves one step closer along a shortest path (the compass of layout v8, which leads a
+    watering drone to the next plant of its sortie). ``free``: (k, cells) bool, the padding blocked."""
+    k, size = free.shape
+    n = cell.shape[1]
+    offsets = np.array([-width, width, -1, 1], dtype=np.int64)
+    seeds = np.zeros(size, dtype=np.bool_)
+    ring_of = np.full(size, -1, dtype=np.int32)
+    first = np.empty(size, dtype=np.uint8)
+    seen = np.empty(size, dtype=np.int64)
+    for f in range(k):
+        for i in range(n):
+            dist[f, i] = unreachable
+            moves[f, i] = 0
+            goal = target[f, i]
+            if goal < 0:
+                continue
+            if goal == cell[f, i]:
+                dist[f, i] = 0
+                continue
+            seeds[goal] = True
+            d, bits, _ = _nearest_seed_from(cell[f, i], free[f], seeds, offsets, ring_of, first, seen,
+                                            size + 1, _ANY_SECTOR, -1)
+            seeds[goal] = False
+            if d > 0:
+                dist[f, i] = d
+                moves[f, i] = bits

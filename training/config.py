@@ -267,20 +267,26 @@ def load_profile(
 
     The profile's optional ``scenarios.<name>`` section is applied on top when ``scenario`` is
     given (every section is validated either way, so a bad one fails for every scenario);
-    ``--set`` overrides apply last.
+    ``--set`` overrides apply last, except those of a section (``--set scenarios.watering.ppo.x=1``),
+    which change that section.
     """
     path = resolve_named(name_or_path, PROFILE_DIR, "profile", ProfileError)
     data = read_mapping(path, ProfileError)
     if path.name != "profile.yaml":  # a run's saved copy already carries its name
         data.setdefault("name", path.stem)
+    parsed = [parse_override(item) for item in overrides or []]
+    for keys, value in parsed:
+        if keys[0] == SCENARIO_SECTION:
+            _apply(data, keys, value)
     sections = _scenario_sections(data, path.name)
     _validate(data, path.name)  # the shared keys first, so that their mistakes are blamed on them
     for name, section in sections.items():  # each merged variant must be a valid profile too
         _validate(_merge(data, section), f"{path.name} ({SCENARIO_SECTION}.{name})")
     if scenario is not None:
         data = _merge(data, sections.get(scenario, {}))
-    for item in overrides or []:
-        _apply(data, *parse_override(item))
+    for keys, value in parsed:
+        if keys[0] != SCENARIO_SECTION:
+            _apply(data, keys, value)
     return _validate(data, path.name, overrides or [])
 
 

@@ -171,7 +171,7 @@ def test_heuristics_steer_the_largest_swarm_on_the_largest_field(scenario: str, 
     if policy == "greedy":
         assert m["water_delivered"] > 0 and m["water_wasted"] == 0
     elif scenario == "watering":  # the sweep routes
-        assert m["water_wasted"] == 0 and ctrl.queue[0]  # sorties are left for the drones still at the base
+        assert m["water_wasted"] == 0 and sim.book.queue[0]  # sorties left for drones at the base
         in_air = sim.cell[0] != sim.base_cell[0]
         assert np.all(ctrl.nav.target[0][in_air] >= 0)
     else:

@@ -39,16 +39,18 @@ CASES: dict[str, tuple[str, int, int, dict]] = {
 # compass leads home; v6: regions reach 48 steps instead of 24, and in watering a drone without work
 # in its own region is led to the nearest plant no region's compass leads to (claimed), if any
 # (the recon cases kept their v5 digests); v7: a recon drone's region is its sector around the base
-# (the watering cases kept their v6 digests).
+# (the watering cases kept their v6 digests); v8: watering drones fly the field's plan (env.sorties:
+# the compass leads to a sortie's next plant, own feature 11 shows the water planned there; the recon
+# cases kept their v7 digests).
 # Checked against env/reference.py.
-GOLDEN_VERSION = 7
+GOLDEN_VERSION = 8
 GOLDEN: dict[str, str] = {
     "recon-10x9-los": "6b39215fc92d33304324a130b5ed4b33bc2baedee8d2ee56c05d2ba8af2623d0",
     "recon-24x24-late": "12363cbd98e71f68ea949f5b223ca64ff91b0e74c84898545428aeb44fe15be8",
     "recon-40x17": "b8409f61ecd0f0ed046d5672856e98b7ddfa0949b37faa7fa714b5e216d1ad55",
     "recon-96-big": "b088a48b04d5324a915e282ec6ac6c6e7855b90ba30f144bfe986e2afd74d4ef",
-    "water-12x12": "abe3ef653c506d7055845a3d2e2ec75ff8ab7ca44f9558bd278fc1165e2f8a3e",
-    "water-30x20-sparse": "69ce93da1b32ee20a62772114746cc87d21f1d30355ea88fafd28cfca6e2ff4e",
+    "water-12x12": "a015ce93213ef59d59712403dbee7415cc52842aa3aa53c99539b0d01df7ad5d",
+    "water-30x20-sparse": "fd19dc5ba84d1b94930d2d85fe73e4497e0f9d49c8ef45221bd2bc02f5188ebf",
 }
 
 

@@ -9,8 +9,8 @@ import pytest
 from env.config import ConfigError, FieldConfig
 from env.layout import UNREACHABLE, bfs_distance, layout_for
 from env.rollout import run_episodes
-from env import routes
-from env.routes import plan_sorties, sortie_length
+from env import sorties
+from env.sorties import plan_sorties, sortie_length
 
 pytestmark = pytest.mark.unit
 
@@ -48,12 +48,12 @@ def test_the_plan_keeps_the_cut_that_flies_the_fewest_steps(monkeypatch: pytest.
     need[rng.choice(np.flatnonzero(dist > 0), 20, replace=False)] = rng.integers(1, 4, 20)
 
     def planned_steps() -> int:
-        sorties = routes.plan_sorties(need, dist, 8 * width + 8, width, 4, 200)
-        assert sum(a for s in sorties for _, a in s) == need.sum()
-        return sum(sortie_length(s, dist, width) for s in sorties)
+        plan = sorties.plan_sorties(need, dist, 8 * width + 8, width, 4, 200)
+        assert sum(a for s in plan for _, a in s) == need.sum()
+        return sum(sortie_length(s, dist, width) for s in plan)
 
     tried = planned_steps()
-    monkeypatch.setattr(routes, "START_TRIES", 1)  # one cut, from the widest gap, one way round
+    monkeypatch.setattr(sorties, "START_TRIES", 1)  # one cut, from the widest gap, one way round
     assert tried < planned_steps()
 
 

@@ -5,13 +5,16 @@ import numpy as np
 import pytest
 
 from env.config import FieldConfig
-from env.core import OBS_DIM, SwarmSim
+from env.core import COMPASS_FEATURES, N_CHANNELS, OBS_DIM, WINDOW, SwarmSim
 from env.reference import PlainSwarm
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 
 from tests.env.helpers_env import make_layout, make_sim, pos
 
 pytestmark = pytest.mark.unit
+
+COMPASS_INDEX = OBS_DIM - COMPASS_FEATURES  # the compass's move bits (UP, DOWN, LEFT, RIGHT)
+NEED_HERE_INDEX = WINDOW * WINDOW * N_CHANNELS + 11  # own feature 11: the water to release here
 
 
 def test_move_and_bump_on_edge_and_obstacle() -> None:
@@ -131,10 +134,12 @@ def test_watering_compass_leads_to_the_plant_with_water_and_home_with_an_empty_t
 
 @pytest.mark.parametrize("plants, expected", [([(0, 4), (0, 13)], 12), ([(0, 4)], 3)])
 def test_a_drone_without_work_in_its_region_skips_the_work_another_region_claims(
-        plants: list[tuple[int, int]], expected: int) -> None:
+        plants: list[tuple[int, int]], expected: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Layout v6: drone 0 at (0, 2) owns the plant at (0, 4) (its region's nearest: claimed); drone 1
     at (0, 1) owns no plant, so its compass leads to the nearest unclaimed plant, (0, 13), 12 steps
-    away, not to the claimed one 3 steps away; when every plant is claimed, to the nearest anyway."""
+    away, not to the claimed one 3 steps away; when every plant is claimed, to the nearest anyway.
+    (Since v8 watering flies its plan; the regions remain bench/ablation.py's ``no_plan`` variant.)"""
+    monkeypatch.setattr(SwarmSim, "PLANNED_WORK", ())
     from env.core import COMPASS_FEATURES
 
     lay = make_layout(width=14, height=4, plants=plants, needs=[1] * len(plants))
@@ -147,10 +152,12 @@ def test_a_drone_without_work_in_its_region_skips_the_work_another_region_claims
     assert compass[1].tolist() == pytest.approx([0.0, 0.0, 0.0, 1.0, expected / 18])
 
 
-def test_watering_regions_match_the_reference_beyond_their_reach() -> None:
+def test_watering_regions_match_the_reference_beyond_their_reach(monkeypatch: pytest.MonkeyPatch) -> None:
     """One drone flies to the far end of a long field with few plants while the other hovers: regions
     end REGION_REACH steps from their drone, so a plant farther than that is found only by the
-    fallback (the nearest plant anywhere), and the compass still equals the oracle's throughout."""
+    fallback (the nearest plant anywhere), and the compass still equals the oracle's throughout
+    (layout v7's watering compass: the ``no_plan`` variant)."""
+    monkeypatch.setattr(SwarmSim, "PLANNED_WORK", ())
     from env.core import COMPASS_FEATURES, REGION_REACH
 
     width = 2 * REGION_REACH + 12
@@ -237,14 +244,37 @@ def test_bad_actions_are_refused() -> None:
 def test_vectorised_equals_plain_python_reference(scenario: str, extra: dict, regions: tuple[str, ...],
                                                   sectors: tuple[str, ...],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    """With own regions (sectors, layout v7; nearest cells, v5/v6) and without."""
+    """With own regions (sectors, layout v7; nearest cells, v5/v6) and without; watering without its
+    plan (layout v7's compass; the plan: below)."""
     monkeypatch.setattr(SwarmSim, "OWN_REGIONS", regions)
     monkeypatch.setattr(SwarmSim, "SECTOR_REGIONS", sectors)
+    monkeypatch.setattr(SwarmSim, "PLANNED_WORK", ())
+    _compare_with_reference(scenario, extra, follow=0.0)
+
+
+@pytest.mark.parametrize("extra", [{}, {"obstacle_density": 0.25, "obstacles_block_sensor": True,
+                                        "sensor_radius": 3}])
+@pytest.mark.parametrize("follow", [0.0, 0.8])
+def test_vectorised_equals_plain_python_reference_flying_the_plan(extra: dict, follow: float) -> None:
+    """Watering's plan (layout v8): the sorties drones take, give back and fly, the compass to their
+    next stop and the water planned there, under random actions and under actions that mostly
+    (``follow``) take a compass move or release where the sortie plans water, so sorties are flown
+    to the end, batteries send drones home mid-sortie and drones take sorties again."""
+    _compare_with_reference("watering", extra, follow)
+
+
+def _compare_with_reference(scenario: str, extra: dict, follow: float) -> None:
+    """Step the vectorised simulator and env.reference with the same actions: the same observations,
+    rewards, ends of episodes and counters (``follow``: the share of drones acting on their compass
+    and own feature 11, the others at random)."""
     cfg = FieldConfig(width=10, height=9, n_drones=4, n_plants=12, max_steps=40, battery_capacity=25,
                       recharge_rate=5, tank_capacity=2, **extra)
     sim, ref = SwarmSim(scenario, cfg, 3, seed=5), PlainSwarm(scenario, cfg, 3, seed=5)
-    np.testing.assert_allclose(sim.observe(np.arange(3)), ref.observe(), atol=1e-6)
+    obs = sim.observe(np.arange(3))
+    np.testing.assert_allclose(obs, ref.observe(), atol=1e-6)
     rng = np.random.default_rng(1)
+    planned = given_back = 0
+    queued = [(f.episode, len(f.queue)) for f in ref.fields]
     for _ in range(120):
         # the lower bound of each episode (env.bounds, restated cell by cell in the reference)
         assert sim.counters["lower_bound"].tolist() == [f.c["lower_bound"] for f in ref.fields]
@@ -252,8 +282,65 @@ def test_vectorised_equals_plain_python_reference(scenario: str, extra: dict, re
         for key in ("drone_steps_to_95", "idle_steps_to_95"):
             assert sim.counters[key].tolist() == [f.c[key] for f in ref.fields], key
         a = rng.integers(0, sim.scenario.n_actions, sim.num_rows)
+        bits = obs[:, COMPASS_INDEX:COMPASS_INDEX + 4] > 0.5
+        shown = np.argmax(bits + rng.random(bits.shape), axis=1)  # one of the moves shown, at random
+        follower = rng.random(sim.num_rows) < follow
+        release = obs[:, NEED_HERE_INDEX] > 0
+        planned += int(release.sum())
+        a = np.where(follower & release, WATER, np.where(follower & bits.any(axis=1), UP + shown, a))
         res = sim.step(a)
         obs, rew, done = ref.step(a)
         np.testing.assert_allclose(res.obs, obs, atol=1e-6)
         np.testing.assert_allclose(res.rewards, rew, atol=1e-6)
         assert res.done_fields.tolist() == np.flatnonzero(done).tolist()
+        if sim.planned:  # the same sortie stops, drone by drone (the reference's cells are unpadded)
+            stops = [[[(y - sim.P, x - sim.P), int(w)] if c >= 0 else None
+                      for (y, x), c, w in zip(map(lambda c: divmod(int(c), sim.Wp), cs), cs, ws)]
+                     for cs, ws in zip(sim.book.stop, sim.book.amount)]
+            assert stops == [[f.route[i][0] if f.route[i] else None for i in range(cfg.n_drones)]
+                             for f in ref.fields]
+            # a queue that grew within an episode: a drone sent home by its battery gave a sortie back
+            now = [(f.episode, len(f.queue)) for f in ref.fields]
+            given_back += sum(e == e0 and q > q0 for (e, q), (e0, q0) in zip(now, queued))
+            queued = now
+    if sim.planned and follow:  # the plan was flown: water released where planned, sorties given back
+        assert planned > 50 and given_back > 0, (planned, given_back)
+
+
+def test_watering_drones_fly_the_plan_and_see_only_the_water_planned_for_them() -> None:
+    """Layout v8: a corridor with plants at (0, 2) (need 3) and (0, 6) (need 2), tanks of 4. The plan
+    cuts the far end first ([(0, 2) x 2, (0, 6) x 2], 12 steps; then [(0, 2) x 1]); drone 0 takes the
+    longest sortie, drone 1 the other. Own feature 11 shows each drone the water planned for it on its
+    stop, not the plant's need; a drone whose sortie is flown flies home (its compass) and sees no
+    water to release on a plant that still needs some."""
+    from env.core import COMPASS_FEATURES
+
+    lay = make_layout(width=8, height=4, plants=[(0, 2), (0, 6)], needs=[3, 2],
+                      obstacles=[(y, x) for y in (1, 2, 3) for x in range(8)])
+    sim = make_sim("watering", lay, n_drones=2, tank_capacity=4)
+    here = WINDOW * WINDOW * N_CHANNELS + 11
+
+    def seen() -> tuple[list[float], list[list[float]]]:
+        obs = sim.observe(np.arange(1))
+        return (obs[:, here] * 7).round(6).tolist(), obs[:, OBS_DIM - COMPASS_FEATURES:].tolist()
+
+    near = sim.P * sim.Wp + sim.P + 2  # (0, 2), a padded cell
+    assert sim.book.stop.tolist() == [[near, near]]  # both go to (0, 2) first
+    water, compass = seen()
+    assert water == [0.0, 0.0] and compass == [pytest.approx([0.0, 0.0, 0.0, 1.0, 2 / 12])] * 2
+    sim.step([RIGHT, RIGHT])
+    sim.step([RIGHT, RIGHT])
+    assert seen()[0] == [2.0, 1.0]  # the plant needs 3: 2 are drone 0's to give, 1 drone 1's
+    sim.step([WATER, WATER])
+    water, compass = seen()
+    assert sim.need[near] == 1 and water == [1.0, 0.0]  # drone 1's sortie is flown
+    assert compass[1] == pytest.approx([0.0, 0.0, 1.0, 0.0, 2 / 12])  # home, to the left
+    sim.step([WATER, LEFT])
+    water, compass = seen()
+    assert water[0] == 0.0 and compass[0] == pytest.approx([0.0, 0.0, 0.0, 1.0, 4 / 12])  # on to (0, 6)
+    for _ in range(4):
+        sim.step([RIGHT, LEFT])
+    assert seen()[0][0] == 2.0
+    r = sim.step([WATER, HOVER])
+    r = sim.step([WATER, HOVER])
+    assert r.terminated[0] and sim.counters["wasted"][0] == 0 and sim.book.stop.tolist() == [[-1, -1]]

@@ -10,7 +10,7 @@ import pytest
 import torch as th
 
 from env.config import FieldConfig
-from env.core import SwarmSim
+from env.core import COMPASS_FEATURES, SwarmSim
 from env.scenarios import DOWN, HOVER, LEFT, RIGHT, UP, WATER
 from training.policy import NEIGHBOUR_OF_MOVE, MaskedMovesPolicy, blocked_moves, detours_home, masked_actions
 
@@ -40,9 +40,15 @@ def test_the_mask_is_exactly_the_moves_the_simulator_refuses() -> None:
         assert (mask[:, action] == refused.ravel()).all(), action
 
 
-def test_a_release_is_masked_exactly_when_it_would_not_deliver() -> None:
-    """Watering: releasing is allowed only with water in the tank on a cell that still needs water,
-    i.e. exactly when the simulator would count the unit as delivered (one drone per cell here)."""
+@pytest.mark.parametrize("planned", [True, False])
+def test_a_release_is_masked_exactly_when_the_water_is_not_the_drones_to_give(
+        planned: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Watering: releasing is allowed only with water in the tank on a cell whose water is the drone's
+    to give: with the plan (layout v8) the water its sortie plans on its next stop, without it (v7)
+    any the cell still needs. An allowed release always delivers (one drone per cell here); without
+    the plan a release is masked exactly when it would not."""
+    if not planned:
+        monkeypatch.setattr(SwarmSim, "PLANNED_WORK", ())
     sim = SwarmSim("watering", FieldConfig(width=8, height=8, n_drones=1, n_plants=30, tank_capacity=2), 64,
                    seed=4)
     sim.reset()
@@ -51,12 +57,18 @@ def test_a_release_is_masked_exactly_when_it_would_not_deliver() -> None:
     for _ in range(40):
         obs = sim.observe(np.arange(sim.B))
         masked = masked_actions(th.as_tensor(obs), 6).numpy()[:, WATER]
+        on_stop = ((sim.cell == sim.book.stop) & (sim.tank > 0)).ravel()
         delivered = sim.counters["delivered"].copy()
         sim.step(np.full(sim.B, WATER))
         would_deliver = (sim.counters["delivered"] - delivered) > 0
-        assert (masked == ~would_deliver).all()
+        assert (would_deliver[~masked]).all()
+        assert (masked == ~(on_stop if planned else would_deliver)).all()
         seen |= set(masked.tolist())
-        sim.step(rng.integers(0, 5, sim.B))  # move on (no release)
+        # move on (no release): half the drones along their compass (to their sortie's next plant)
+        obs = sim.observe(np.arange(sim.B))
+        bits = obs[:, -COMPASS_FEATURES:-1] > 0.5
+        shown = UP + np.argmax(bits + rng.random(bits.shape), axis=1)
+        sim.step(np.where(bits.any(axis=1) & (rng.random(sim.B) < 0.5), shown, rng.integers(0, 5, sim.B)))
     assert seen == {True, False}
     assert not masked_actions(th.as_tensor(obs), 5).numpy()[:, HOVER].any()  # recon: 5 actions, no release
 

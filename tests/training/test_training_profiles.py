@@ -97,6 +97,16 @@ def test_scenario_section_merges_over_the_shared_keys() -> None:
     assert watering.curriculum == smoke.curriculum
     # --set applies after the scenario section
     assert load_profile("smoke", ["ppo.gamma=0.9"], scenario="watering").ppo.gamma == 0.9
+    # --set into a section changes that scenario only (it used to be refused as an unknown key
+    # 'scenarios' while the message listed 'scenarios' as allowed)
+    section = ["scenarios.watering.ppo.compass_prior=8"]
+    assert load_profile("smoke", section, scenario="watering").ppo.compass_prior == 8.0
+    assert load_profile("default", ["scenarios.recon.ppo.learning_rate=1e-3"], scenario="recon").ppo \
+        .learning_rate == 1e-3
+    assert load_profile("default", ["scenarios.recon.ppo.learning_rate=1e-3"], scenario="watering").ppo \
+        .learning_rate == load_profile("default", scenario="watering").ppo.learning_rate
+    with pytest.raises(ProfileError, match="unknown scenario 'scenarios.farming'"):
+        load_profile("smoke", ["scenarios.farming.seed=1"], scenario="recon")
 
 
 @pytest.mark.parametrize(
