@@ -175,6 +175,8 @@ class SwarmSim:
         self.active = np.zeros((b, n), dtype=bool)
         self.on_trip = np.zeros((b, n), dtype=bool)
         self.book = SortieBook(b, n)  # watering's plan (layout v8, PLANNED_WORK)
+        self._ways: np.ndarray | None = None  # (B, N, C) int32, made on first use (planned scenarios)
+        self._way_goal = np.full((b, n), -1, dtype=np.int64)  # the cell each drone's map leads to
         self.trip_delivered = np.zeros((b, n), dtype=np.int64)
         self.episode = np.full(b, -1, dtype=np.int64)
         self.finished = np.zeros(b, dtype=bool)
@@ -304,6 +306,7 @@ class SwarmSim:
             cnt["goal_cells"][fields], self.N * cells_per_move(cfg),
         )
         if self.planned:
+            self._way_goal[fields] = -1  # new obstacles: the drones' maps are stale
             for f in fields.tolist():
                 part = slice(f * self.C, (f + 1) * self.C)
                 self.book.plan(f, self.need[part], self.dist[part], int(self.base_cell[f]), self.Wp,
@@ -683,7 +686,10 @@ class SwarmSim:
         free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
         dist = np.empty(target.shape, dtype=np.int64)
         moves = np.empty(target.shape, dtype=np.uint8)
-        target_ways(free, np.ascontiguousarray(cell), target, self.Wp, UNREACHABLE, dist, moves)
+        if self._ways is None:  # each drone's distance map from its stop (env.waves.target_ways)
+            self._ways = np.empty((self.B, self.N, self.C), dtype=np.int32)
+        target_ways(free, fields, np.ascontiguousarray(cell), target, self.Wp, UNREACHABLE, self._ways,
+                    self._way_goal, dist, moves)
         return self._compass_features(dist, moves)
 
     def _compass_features(self, dist: np.ndarray, moves: np.ndarray) -> np.ndarray:

@@ -306,33 +306,61 @@ def compass_waves(seeds: np.ndarray, free: np.ndarray, cell: np.ndarray, carrier
 
 
 @compiled
-def target_ways(free: np.ndarray, cell: np.ndarray, target: np.ndarray, width: int, unreachable: int,
-                dist: np.ndarray, moves: np.ndarray) -> None:
+def _wave_from(goal: int, free: np.ndarray, offsets: np.ndarray, unreachable: int, out: np.ndarray,
+               queue: np.ndarray) -> None:
+    """``out``: every cell's geodesic distance to ``goal`` through ``free`` cells (``unreachable``
+    where no way leads), by one breadth-first wave from it."""
+    out[:] = unreachable
+    out[goal] = 0
+    queue[0] = goal
+    head, tail = 0, 1
+    while head < tail:
+        c = queue[head]
+        head += 1
+        for j in range(4):
+            d = c + offsets[j]
+            if free[d] and out[d] == unreachable:
+                out[d] = out[c] + 1
+                queue[tail] = d
+                tail += 1
+
+
+@compiled
+def target_ways(free: np.ndarray, fields: np.ndarray, cell: np.ndarray, target: np.ndarray, width: int,
+                unreachable: int, maps: np.ndarray, mapped: np.ndarray, dist: np.ndarray,
+                moves: np.ndarray) -> None:
     """Fill ``dist`` (k, n) and ``moves`` (k, n) with each drone's way to its own ``target`` (k, n),
     a padded cell of its field (-1: none; then ``unreachable`` and no moves): the geodesic distance
     and the moves one step closer along a shortest path (the compass of layout v8, which leads a
-    watering drone to the next plant of its sortie). ``free``: (k, cells) bool, the padding blocked."""
+    watering drone to the next plant of its sortie). ``free``: (k, cells) bool, the padding blocked;
+    ``fields``: (k,) the rows' field numbers.
+
+    ``maps`` (fields, n, cells) int32 and ``mapped`` (fields, n) persist between calls: each drone's
+    distance map from the target it was last led to, and that target (-1: none; the caller sets it
+    when a field's obstacles change). A map is made (one wave through the field) only when a drone's
+    target changes, so a step costs a few reads per drone: a wave per drone and step cost up to
+    240 ms a step on a 512 x 512 field with 128 drones flying to plants hundreds of cells away."""
     k, size = free.shape
     n = cell.shape[1]
     offsets = np.array([-width, width, -1, 1], dtype=np.int64)
-    seeds = np.zeros(size, dtype=np.bool_)
-    ring_of = np.full(size, -1, dtype=np.int32)
-    first = np.empty(size, dtype=np.uint8)
-    seen = np.empty(size, dtype=np.int64)
-    for f in range(k):
+    queue = np.empty(size, dtype=np.int64)
+    for r in range(k):
+        f = fields[r]
         for i in range(n):
-            dist[f, i] = unreachable
-            moves[f, i] = 0
-            goal = target[f, i]
+            dist[r, i] = unreachable
+            moves[r, i] = 0
+            goal = target[r, i]
             if goal < 0:
                 continue
-            if goal == cell[f, i]:
-                dist[f, i] = 0
+            way = maps[f, i]
+            if mapped[f, i] != goal:
+                _wave_from(goal, free[r], offsets, unreachable, way, queue)
+                mapped[f, i] = goal
+            c = cell[r, i]
+            here = way[c]
+            if here >= unreachable:
                 continue
-            seeds[goal] = True
-            d, bits, _ = _nearest_seed_from(cell[f, i], free[f], seeds, offsets, ring_of, first, seen,
-                                            size + 1, _ANY_SECTOR, -1)
-            seeds[goal] = False
-            if d > 0:
-                dist[f, i] = d
-                moves[f, i] = bits
+            dist[r, i] = here
+            for j in range(4):
+                if here > 0 and way[c + offsets[j]] == here - 1:
+                    moves[r, i] |= np.uint8(1 << j)
