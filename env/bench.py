@@ -54,6 +54,8 @@ def state_bytes(sim: Any) -> int:
         sim.ret,
         *([sim.far_blocked] if hasattr(sim, "far_blocked") else []),
         *sim.counters.values(),
+        # watering's plan (layout v8): the drones' distance maps from their stops, B x N x cells int32
+        *([sim._ways] if getattr(sim, "_ways", None) is not None else []),
     ]
     return int(sum(a.nbytes for a in arrays))
 

@@ -198,10 +198,11 @@ def _print_table(result: dict[str, Any]) -> None:
             continue
         wat = by[("watering", side, n)]
         heur_kb = max(rec["heuristic_bytes"], wat["heuristic_bytes"]) / 1024
+        state_kb = max(rec["sim_state_bytes"], wat["sim_state_bytes"]) / 1024
         table.add_row(str(side), str(n), f"{rec['sim_ms']:.3f}", f"{rec['heuristic_ms']:.3f}",
                       f"{rec['ratio']:.1f}", f"{wat['sim_ms']:.3f}", f"{wat['heuristic_ms']:.3f}",
                       f"{wat['ratio']:.1f}", f"{rec['policy_ms']:.3f}",
-                      f"{rec['sim_state_bytes'] / 1024:,.0f}", f"{heur_kb:,.0f}")
+                      f"{state_kb:,.0f}", f"{heur_kb:,.0f}")
     console = Console(width=160)
     console.print(table)
     t = result["target"]

@@ -74,24 +74,6 @@ def _sorties(stops: np.ndarray, lengths: np.ndarray, dist: np.ndarray) -> list[S
     return [out[i] for i in np.argsort(-lengths, kind="stable").tolist()]
 
 
-def cut_sorties(cells: list[int], need: np.ndarray, dist: np.ndarray, width: int, tank: int,
-                battery: int) -> list[Sortie]:
-    """``cells`` (plants, in the order to cut) cut into sorties of one tank's water (a need may be
-    split between two), each closed early where one more plant would leave no way home on
-    ``battery``; each sortie's stops nearest the base first, the sorties in the order cut."""
-    stops = np.empty((3, int(need[cells].sum())), dtype=np.int64)
-    lengths = np.empty(stops.shape[1], dtype=np.int64)
-    count, sorties, _ = _cut(np.asarray(cells, dtype=np.int64), 0, need.astype(np.int64),
-                             dist.astype(np.int64), width, tank, battery, stops, lengths,
-                             np.empty(len(cells), dtype=np.int64))
-    out: list[Sortie] = [[] for _ in range(sorties)]
-    for cell, amount, sortie in stops[:, :count].T.tolist():
-        out[sortie].append([cell, amount])
-    for sortie in out:
-        sortie.sort(key=lambda stop: int(dist[stop[0]]))
-    return out
-
-
 def sortie_length(sortie: Sortie, dist: np.ndarray, width: int) -> int:
     """Estimated steps of a sortie: from the base to its plants nearest first (ties in the sortie's
     order) and back (BFS distance to and from the base, Manhattan between plants, so a little short
@@ -109,11 +91,12 @@ def _manhattan(a: int, b: int, width: int) -> int:
 @compiled
 def _cut(cells: np.ndarray, shift: int, need: np.ndarray, dist: np.ndarray, width: int, tank: int,
          battery: int, stops: np.ndarray, lengths: np.ndarray, near: np.ndarray) -> tuple:
-    """:func:`cut_sorties` of ``cells`` from index ``shift`` on (and round), in arrays: fills ``stops``
-    (3, n: cell, amount, sortie) and ``lengths`` (each sortie's :func:`sortie_length`); returns
-    (stops, sorties, their steps in all). ``near``: scratch, the current sortie's cells nearest the
-    base first (ties in the order cut), kept sorted as cells join, with the length of its legs, so a
-    plant's test costs one insertion, not a sort."""
+    """``cells`` (plants, in the order to cut, from index ``shift`` on and round) cut into sorties of
+    one tank's water (a need may be split between two), each closed early where one more plant would
+    leave no way home on ``battery``. Fills ``stops`` (3, n: cell, amount, sortie) and ``lengths``
+    (each sortie's :func:`sortie_length`); returns (stops, sorties, their steps in all). ``near``:
+    scratch, the current sortie's cells nearest the base first (ties in the order cut), kept sorted
+    as cells join, with the length of its legs, so a plant's test costs one insertion, not a sort."""
     count = sorties = total = k = legs = 0
     room = tank
     n = cells.shape[0]

@@ -57,6 +57,10 @@ class PPOParams(_Strict):
         0.0, ge=0, le=10, description="added, per cell it would newly sense, to the logit of each move "
                                       "the compass shows (training.policy.move_gains); needs "
                                       "mask_blocked_moves and a sensor radius <= 2")
+    release_prior: float = Field(
+        0.0, ge=0, le=10, description="watering: added to the release's logit where the observation says "
+                                      "water is the drone's to give here (own feature 11; layout v8: "
+                                      "planned by its sortie); needs mask_blocked_moves")
     gain_weight: Literal["cells", "hemmed"] = Field(
         "cells", description="how the gain prior counts a cell: 1 each, or hemmed (1 + its eight "
                              "neighbours with nothing left to sense, as the sector sweep counts; "
@@ -70,7 +74,8 @@ class PPOParams(_Strict):
             raise ValueError(f"net_arch={self.net_arch}: every layer width must be in 1..4096")
         for name, value, neutral in (("acting_temperature", self.acting_temperature, 1.0),
                                      ("compass_prior", self.compass_prior, 0.0),
-                                     ("gain_prior", self.gain_prior, 0.0)):
+                                     ("gain_prior", self.gain_prior, 0.0),
+                                     ("release_prior", self.release_prior, 0.0)):
             if value != neutral and not self.mask_blocked_moves:
                 raise ValueError(f"{name}={value} needs mask_blocked_moves: true "
                                  "(it is applied by training.policy.MaskedMovesPolicy)")

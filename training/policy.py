@@ -35,6 +35,7 @@ AT_BASE_INDEX = WINDOW * WINDOW * N_CHANNELS + 9
 NEED_HERE_INDEX = WINDOW * WINDOW * N_CHANNELS + 11
 COMPASS_INDEX = OBS_DIM - COMPASS_FEATURES  # the compass's move bits, in the order UP, DOWN, LEFT, RIGHT
 COVERED_PLANE = WINDOW * WINDOW  # the window's second plane: cells already sensed (env.core.N_CHANNELS)
+_WATER_ONLY = th.nn.functional.one_hot(th.tensor(WATER), WATER + 1)  # the release's logit alone
 
 
 @functools.lru_cache(maxsize=None)
@@ -129,11 +130,15 @@ class MaskedMovesPolicy(ActorCriticPolicy):
     sweep prefers the shown move that senses the most; ``gain_weight`` (GAIN_WEIGHTS) says how a cell
     counts. Models saved before it count plain cells.
 
+    ``release_prior`` (watering): added to the release's logit where own feature 11 says water is the
+    drone's to give on its cell (layout v8: the water its sortie plans there), as the compass prior
+    is to the compass's moves: with both, the untrained policy flies the plan.
+
     (The name predates the release mask; saved models refer to the class by it.)"""
 
     def __init__(self, *args: Any, acting_temperature: float = 1.0, compass_prior: float = 0.0,
                  gain_prior: float = 0.0, gain_radius: int = 1, gain_weight: str = "cells",
-                 **kwargs: Any) -> None:
+                 release_prior: float = 0.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not isinstance(self.action_dist, CategoricalDistribution):  # _masked builds a Categorical
             raise TypeError(f"MaskedMovesPolicy needs a Discrete action space, not {self.action_space}")
@@ -143,6 +148,8 @@ class MaskedMovesPolicy(ActorCriticPolicy):
             raise ValueError(f"compass_prior={compass_prior!r}: allowed: >= 0")
         if not gain_prior >= 0:
             raise ValueError(f"gain_prior={gain_prior!r}: allowed: >= 0")
+        if not release_prior >= 0:
+            raise ValueError(f"release_prior={release_prior!r}: allowed: >= 0")
         if gain_weight not in GAIN_WEIGHTS:
             raise ValueError(f"gain_weight={gain_weight!r}: allowed: {', '.join(GAIN_WEIGHTS)}")
         limit = max_gain_radius(gain_weight == "hemmed")
@@ -153,11 +160,13 @@ class MaskedMovesPolicy(ActorCriticPolicy):
         self.compass_prior = float(compass_prior)
         self.gain_prior, self.gain_radius = float(gain_prior), int(gain_radius)
         self.gain_weight = gain_weight
+        self.release_prior = float(release_prior)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         return {**super()._get_constructor_parameters(), "acting_temperature": self.acting_temperature,
                 "compass_prior": self.compass_prior, "gain_prior": self.gain_prior,
-                "gain_radius": self.gain_radius, "gain_weight": self.gain_weight}
+                "gain_radius": self.gain_radius, "gain_weight": self.gain_weight,
+                "release_prior": self.release_prior}
 
     def _masked(self, latent_pi: th.Tensor, obs: th.Tensor, temperature: float = 1.0) -> Distribution:
         """The action distribution with the masked actions' logits set to MASKED_LOGIT.
@@ -175,6 +184,9 @@ class MaskedMovesPolicy(ActorCriticPolicy):
             bonus = th.zeros_like(logits)
             bonus[:, UP:RIGHT + 1] = per_move
             logits = logits + bonus
+        if self.release_prior and logits.shape[-1] > WATER:
+            mine = (obs[:, NEED_HERE_INDEX] > 0).to(logits.dtype)
+            logits = logits + self.release_prior * mine[:, None] * _WATER_ONLY.to(logits)
         if temperature != 1.0:
             logits = logits / temperature
         masked = logits.masked_fill(masked_actions(obs, logits.shape[-1]), MASKED_LOGIT)

@@ -129,6 +129,7 @@ def build_model(
                        **({"acting_temperature": p.acting_temperature}
                           if p.acting_temperature != 1.0 else {}),
                        **({"compass_prior": p.compass_prior} if p.compass_prior else {}),
+                       **({"release_prior": p.release_prior} if p.release_prior else {}),
                        **({"gain_prior": p.gain_prior, "gain_radius": field_config(profile, 0).sensor_radius,
                            **({"gain_weight": p.gain_weight} if p.gain_weight != "cells" else {})}
                           if p.gain_prior else {}),

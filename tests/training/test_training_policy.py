@@ -315,3 +315,36 @@ def test_policy_overrides_replace_the_profile_nets_for_benchmarks() -> None:
     widths = [m.out_features for m in model.policy.mlp_extractor.modules() if isinstance(m, th.nn.Linear)]
     assert sorted(widths) == [8, 16]
     assert isinstance(model.policy, MaskedMovesPolicy)
+
+
+def test_the_release_prior_adds_to_the_release_where_water_is_the_drones_to_give(tmp_path: Path) -> None:
+    """Watering: with release_prior r, the release has r more logit than the same network gives it
+    without the prior on the rows whose own feature 11 shows water that is the drone's to give here
+    (layout v8: planned by its sortie), every other logit the same; a saved model keeps r."""
+    from stable_baselines3 import PPO
+
+    from env.sb3_vec_env import SwarmVecEnv
+    from training.policy import NEED_HERE_INDEX
+
+    cfg = FieldConfig(width=8, height=8, n_drones=1, n_plants=30, tank_capacity=2)
+    venv = SwarmVecEnv("watering", cfg, 8, seed=0)
+    model = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu",
+                policy_kwargs={"release_prior": 3.0})
+    plain = PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, seed=0, device="cpu").policy
+    plain.load_state_dict(model.policy.state_dict())
+    obs = th.as_tensor(SwarmSim("watering", cfg, 64, seed=4).observe(np.arange(64)))
+    obs[::2, NEED_HERE_INDEX] = 1 / 7  # half the rows: one unit planned here (the tank is full)
+    mine = obs[:, NEED_HERE_INDEX] > 0
+    allowed = ~masked_actions(obs, 6)
+    with th.no_grad():
+        logits = model.policy.get_distribution(obs).distribution.logits
+        gain = logits - plain.get_distribution(obs).distribution.logits
+        gain = gain - gain[:, :1]  # logits are normalised: compare differences to the hover action
+    assert mine.any() and (~mine).any() and allowed[mine, WATER].all()
+    assert th.allclose(gain[mine, WATER], th.full((int(mine.sum()),), 3.0), atol=1e-4)
+    assert th.allclose(gain[:, :WATER][allowed[:, :WATER]], th.tensor(0.0), atol=1e-4)
+    model.save(tmp_path / "m.zip")
+    assert PPO.load(tmp_path / "m.zip", device="cpu").policy.release_prior == 3.0
+    with pytest.raises(ValueError, match="release_prior=-1"):
+        PPO(MaskedMovesPolicy, venv, n_steps=8, batch_size=16, device="cpu",
+            policy_kwargs={"release_prior": -1})

@@ -54,6 +54,9 @@ def test_overrides_apply_as_yaml_values() -> None:
         (["ppo.gain_weight=area"], "ppo.gain_weight: Input should be 'cells' or 'hemmed'"),
         (["ppo.mask_blocked_moves=false", "ppo.gain_prior=1"],
          "gain_prior=1.0 needs mask_blocked_moves: true"),
+        (["ppo.mask_blocked_moves=false", "ppo.release_prior=1"],
+         "release_prior=1.0 needs mask_blocked_moves: true"),
+        (["ppo.release_prior=-1"], "ppo.release_prior"),
     ],
 )
 def test_bad_values_are_one_clear_line(overrides: list[str], expected: str) -> None:
