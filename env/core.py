@@ -683,13 +683,12 @@ class SwarmSim:
         (SortieBook.stop) by a shortest way; zeros for a drone without a sortie or water."""
         stop = self.book.stop[fields]
         target = np.where((stop >= 0) & (self.tank[fields] > 0) & self.active[fields] & ~elsewhere, stop, -1)
-        free = (self.packed.reshape(self.B, self.C)[fields] & BIT_BLOCKED) == 0
         dist = np.empty(target.shape, dtype=np.int64)
         moves = np.empty(target.shape, dtype=np.uint8)
         if self._ways is None:  # each drone's distance map from its stop (env.waves.target_ways)
             self._ways = np.empty((self.B, self.N, self.C), dtype=np.int32)
-        target_ways(free, fields, np.ascontiguousarray(cell), target, self.Wp, UNREACHABLE, self._ways,
-                    self._way_goal, dist, moves)
+        target_ways(self.packed.reshape(self.B, self.C), BIT_BLOCKED, fields, np.ascontiguousarray(cell),
+                    target, self.Wp, UNREACHABLE, self._ways, self._way_goal, dist, moves)
         return self._compass_features(dist, moves)
 
     def _compass_features(self, dist: np.ndarray, moves: np.ndarray) -> np.ndarray:
