@@ -294,12 +294,10 @@ class PlainField:
         # each cell's owner (own regions, env.waves.compass_waves) and the work the owners claim: one map
         name, work = self.sim.scenario.name, self._work()
         claimed: set[tuple[int, int]] = set()
-        ways: list[dict[tuple[int, int], int] | None] = [None] * n
-        if self.planned:
-            pass  # the compass leads to each drone's sortie (:meth:`_plan_compass`)
-        elif name in SwarmSim.OWN_REGIONS and name in SwarmSim.SECTOR_REGIONS:
+        ways: list[dict[tuple[int, int], int] | None] = [None] * n  # planned: :meth:`_plan_compass`
+        if not self.planned and name in SwarmSim.OWN_REGIONS and name in SwarmSim.SECTOR_REGIONS:
             ways = [self._sector_way(i, work) for i in range(n)]
-        else:
+        elif not self.planned:
             owner, ring = self._owners() if name in SwarmSim.OWN_REGIONS else ({}, {})
             ways = [self._region_way(i, owner, work) for i in range(n)]  # one region search per drone
             if name in SwarmSim.CLAIMED_WORK:

@@ -294,8 +294,8 @@ def _compare_with_reference(scenario: str, extra: dict, follow: float) -> None:
         np.testing.assert_allclose(res.rewards, rew, atol=1e-6)
         assert res.done_fields.tolist() == np.flatnonzero(done).tolist()
         if sim.planned:  # the same sortie stops, drone by drone (the reference's cells are unpadded)
-            stops = [[[(y - sim.P, x - sim.P), int(w)] if c >= 0 else None
-                      for (y, x), c, w in zip(map(lambda c: divmod(int(c), sim.Wp), cs), cs, ws)]
+            stops = [[[(c // sim.Wp - sim.P, c % sim.Wp - sim.P), w] if c >= 0 else None
+                      for c, w in zip(cs.tolist(), ws.tolist())]
                      for cs, ws in zip(sim.book.stop, sim.book.amount)]
             assert stops == [[f.route[i][0] if f.route[i] else None for i in range(cfg.n_drones)]
                              for f in ref.fields]
